@@ -1,0 +1,249 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"strconv"
+)
+
+// Sentinel errors; every decoding error matches exactly one with errors.Is.
+var (
+	// ErrMalformed: the frame is not a JSON object (syntax error, truncated,
+	// a bare array or string, or empty).
+	ErrMalformed = errors.New("malformed message")
+	// ErrTooLarge: the frame is longer than the decoder's limit.
+	ErrTooLarge = errors.New("message too large")
+	// ErrWrongType: a known field holds a value of the wrong JSON type.
+	ErrWrongType = errors.New("field has the wrong type")
+	// ErrInvalidField: a field is missing, empty, too long or out of range.
+	ErrInvalidField = errors.New("invalid field")
+	// ErrUnknownAction: the action is not one this side understands.
+	ErrUnknownAction = errors.New("unknown action")
+)
+
+// DecodeError describes why a frame could not be decoded.
+type DecodeError struct {
+	// Kind is one of the Err* sentinels.
+	Kind error
+	// Field names the offending field, when there is one.
+	Field string
+	// Detail is a short explanation. It never echoes the frame's content.
+	Detail string
+}
+
+func (e *DecodeError) Error() string {
+	s := "failed to decode message: " + e.Kind.Error()
+	if e.Field != "" {
+		s += " (" + e.Field + ")"
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+// Unwrap lets errors.Is match the sentinel.
+func (e *DecodeError) Unwrap() error { return e.Kind }
+
+// Code returns the error code a server reports for this error.
+func (e *DecodeError) Code() string {
+	switch e.Kind {
+	case ErrTooLarge:
+		return CodeTooLarge
+	case ErrUnknownAction:
+		return CodeUnknownAction
+	default:
+		return CodeBadRequest
+	}
+}
+
+func decodeErr(kind error, field, detail string) *DecodeError {
+	return &DecodeError{Kind: kind, Field: field, Detail: detail}
+}
+
+// unmarshalObject decodes a JSON object frame into v, translating
+// encoding/json's errors into DecodeErrors that do not quote the input.
+func unmarshalObject(data []byte, limit int, v any) error {
+	if limit <= 0 {
+		limit = DefaultMaxMessage
+	}
+	if len(data) > limit {
+		return decodeErr(ErrTooLarge, "", strconv.Itoa(len(data))+" bytes, limit "+strconv.Itoa(limit))
+	}
+	trimmed := bytes.TrimLeft(data, " \t\r\n")
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return decodeErr(ErrMalformed, "", "not a JSON object")
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return decodeErr(ErrWrongType, typeErr.Field, "want "+typeErr.Type.String()+", got "+typeErr.Value)
+		}
+		return decodeErr(ErrMalformed, "", "invalid JSON")
+	}
+	return nil
+}
+
+// DecodeClient decodes one frame sent by a client. limit is the largest frame
+// accepted, DefaultMaxMessage when zero or negative.
+func DecodeClient(data []byte, limit int) (ClientMessage, error) {
+	var m ClientMessage
+	if err := unmarshalObject(data, limit, &m); err != nil {
+		return ClientMessage{}, err
+	}
+	if err := m.Validate(); err != nil {
+		return ClientMessage{}, err
+	}
+	return m, nil
+}
+
+// Validate checks the fields the message's action requires.
+func (m *ClientMessage) Validate() error {
+	switch m.Action {
+	case ActionSubscribe, ActionUnsubscribe:
+		return checkChannel(m.Channel)
+	case ActionPublish:
+		if err := checkChannel(m.Channel); err != nil {
+			return err
+		}
+		if err := checkType(m.Type); err != nil {
+			return err
+		}
+		if err := checkRef(m.Ref); err != nil {
+			return err
+		}
+		if err := checkObject("payload", m.Payload); err != nil {
+			return err
+		}
+		return checkObject("meta", m.Meta)
+	case ActionHello:
+		if m.Protocol == "" {
+			return decodeErr(ErrInvalidField, "protocol", "required")
+		}
+		return nil
+	case ActionAuth:
+		if m.Token == "" || len(m.Token) > MaxTokenLen {
+			return decodeErr(ErrInvalidField, "token", "must be 1 to "+strconv.Itoa(MaxTokenLen)+" bytes")
+		}
+		return nil
+	case ActionPing, ActionPong:
+		return nil
+	case "":
+		return decodeErr(ErrInvalidField, "action", "required")
+	default:
+		return decodeErr(ErrUnknownAction, "action", "")
+	}
+}
+
+// DecodeServer decodes one frame sent by a server into m, which is reset
+// first so that a caller can reuse one value for every frame. limit is the
+// largest frame accepted, DefaultMaxMessage when zero or negative.
+func DecodeServer(data []byte, limit int, m *ServerMessage) error {
+	*m = ServerMessage{}
+	if err := unmarshalObject(data, limit, m); err != nil {
+		*m = ServerMessage{}
+		return err
+	}
+	if err := m.Validate(); err != nil {
+		*m = ServerMessage{}
+		return err
+	}
+	return nil
+}
+
+// Validate checks the fields the message's action requires.
+func (m *ServerMessage) Validate() error {
+	switch m.Action {
+	case "":
+		if err := checkChannel(m.Channel); err != nil {
+			return err
+		}
+		if err := checkType(m.Type); err != nil {
+			return err
+		}
+		if err := checkRef(m.ID); err != nil {
+			return decodeErr(ErrInvalidField, "id", "must be at most "+strconv.Itoa(MaxRefLen)+" bytes")
+		}
+		if m.Seq > 0 && m.Epoch == "" {
+			return decodeErr(ErrInvalidField, "epoch", "required with seq")
+		}
+		if m.Date < 0 {
+			return decodeErr(ErrInvalidField, "date", "negative")
+		}
+		if err := checkObject("payload", m.Payload); err != nil {
+			return err
+		}
+		return checkObject("meta", m.Meta)
+	case ActionHello:
+		if m.Protocol == "" {
+			return decodeErr(ErrInvalidField, "protocol", "required")
+		}
+		if m.Heartbeat < 0 {
+			return decodeErr(ErrInvalidField, "heartbeat", "negative")
+		}
+		if m.MaxMessage < 0 {
+			return decodeErr(ErrInvalidField, "maxMessage", "negative")
+		}
+		return nil
+	case ActionSubscribed:
+		return checkChannel(m.Channel)
+	case ActionAck:
+		if m.Ref == "" {
+			return decodeErr(ErrInvalidField, "ref", "required")
+		}
+		return nil
+	case ActionError:
+		if m.Code == "" {
+			return decodeErr(ErrInvalidField, "code", "required")
+		}
+		if m.RetryAfter < 0 {
+			return decodeErr(ErrInvalidField, "retryAfter", "negative")
+		}
+		return nil
+	case ActionPing, ActionPong:
+		return nil
+	default:
+		return decodeErr(ErrUnknownAction, "action", "")
+	}
+}
+
+func checkChannel(c string) error {
+	if c == "" || len(c) > MaxChannelLen {
+		return decodeErr(ErrInvalidField, "channel", "must be 1 to "+strconv.Itoa(MaxChannelLen)+" bytes")
+	}
+	return nil
+}
+
+func checkType(t string) error {
+	if t == "" || len(t) > MaxTypeLen {
+		return decodeErr(ErrInvalidField, "type", "must be 1 to "+strconv.Itoa(MaxTypeLen)+" bytes")
+	}
+	return nil
+}
+
+// checkRef accepts an empty ref; a present one must be short and made of
+// characters that need no escaping anywhere: letters, digits and "-_.:".
+func checkRef(r string) error {
+	if len(r) > MaxRefLen {
+		return decodeErr(ErrInvalidField, "ref", "must be at most "+strconv.Itoa(MaxRefLen)+" bytes")
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return decodeErr(ErrInvalidField, "ref", "only letters, digits and -_.: are allowed")
+		}
+	}
+	return nil
+}
+
+// ValidRef reports whether r may be used as a publish ref (and so event id).
+func ValidRef(r string) bool { return r != "" && checkRef(r) == nil }
+
+// checkObject accepts an absent value, null, or a JSON object.
+func checkObject(field string, raw json.RawMessage) error {
+	if len(raw) == 0 || raw[0] == '{' || string(raw) == "null" {
+		return nil
+	}
+	return decodeErr(ErrWrongType, field, "want object")
+}
