@@ -180,3 +180,7 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+// AppendString appends s to dst as a JSON string, escaped exactly as the
+// encoders of this package escape every string they write.
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }
