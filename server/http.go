@@ -1,0 +1,132 @@
+package server
+
+import (
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// publishRequest is the body of POST /publish: a Refine LiveEvent without
+// its date (the server stamps it). id is optional and makes the request
+// idempotent while the event is in the channel's history.
+type publishRequest struct {
+	Channel string          `json:"channel"`
+	Type    string          `json:"type"`
+	Payload json.RawMessage `json:"payload"`
+	Meta    json.RawMessage `json:"meta"`
+	ID      string          `json:"id"`
+}
+
+// publishResponse is the answer to a successful POST /publish.
+type publishResponse struct {
+	ID      string `json:"id"`
+	Channel string `json:"channel"`
+	Seq     uint64 `json:"seq"`
+	Epoch   string `json:"epoch"`
+	Date    int64  `json:"date"`
+}
+
+// httpError is the body of every 4xx and 5xx answer, shaped like the
+// protocol's error message so that one vocabulary serves both.
+type httpError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, httpError{Code: code, Message: msg})
+}
+
+// PublishHandler serves POST /publish for backends in any language.
+// Answers: 200 with the stored position; 400 bad_request (body not a valid
+// LiveEvent); 401 unauthorized (missing or wrong bearer token when
+// Config.PublishToken is set); 405 on other methods; 413 too_large; 500.
+func (s *Server) PublishHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, protocol.CodeBadRequest, "use POST")
+			return
+		}
+		if s.cfg.PublishToken != "" && !s.publishTokenOK(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="refine-live"`)
+			s.metrics.drops.WithLabelValues("http_unauthorized").Inc()
+			writeError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "missing or invalid bearer token")
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.cfg.MaxPublishBody)))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				writeError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, "body too large")
+				return
+			}
+			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, "failed to read body")
+			return
+		}
+		var req publishRequest
+		dec := json.NewDecoder(strings.NewReader(string(body)))
+		if err := dec.Decode(&req); err != nil || dec.More() {
+			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, "body must be a JSON object: {channel, type, payload, meta?, id?}")
+			return
+		}
+		ev := Event{Channel: req.Channel, Type: req.Type, Payload: req.Payload, Meta: req.Meta, ID: req.ID}
+		if err := ev.validate(); err != nil {
+			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, err.Error())
+			return
+		}
+		stored, err := s.publish(r.Context(), ev, "http")
+		if err != nil {
+			s.cfg.Logger.Error("publish failed", "channel", ev.Channel, "err", err)
+			writeError(w, http.StatusInternalServerError, protocol.CodeInternal, "publish failed")
+			return
+		}
+		writeJSON(w, http.StatusOK, publishResponse{
+			ID: stored.ID, Channel: stored.Channel, Seq: stored.Seq, Epoch: stored.Epoch, Date: stored.Date.UnixMilli(),
+		})
+	})
+}
+
+// publishTokenOK compares in constant time so that the token cannot be
+// guessed byte by byte from response times.
+func (s *Server) publishTokenOK(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.cfg.PublishToken)) == 1
+}
+
+// HealthHandler serves GET /healthz: 200 {"status":"ok"} while serving,
+// 503 {"status":"shutting down"} once Shutdown has begun, so that a load
+// balancer stops sending new clients.
+func (s *Server) HealthHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if closing {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+}
+
+// MetricsHandler serves the Server's Prometheus metrics.
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})
+}
