@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+	"github.com/refine-live-wasm/refine-live-wasm/server"
+)
+
+// options are the parsed command line.
+type options struct {
+	addr            string
+	origins         []string
+	anyOrigin       bool
+	history         int
+	historyTTL      time.Duration
+	publishToken    string
+	jwtSecret       string
+	heartbeat       time.Duration
+	maxMessage      int
+	maxSubs         int
+	rate            float64
+	burst           int
+	sendQueue       int
+	writeTimeout    time.Duration
+	shutdownTimeout time.Duration
+	logLevel        string
+	logFormat       string
+}
+
+// listFlag collects a repeatable flag that also accepts comma lists.
+type listFlag struct{ dst *[]string }
+
+func (l listFlag) String() string {
+	if l.dst == nil {
+		return ""
+	}
+	return strings.Join(*l.dst, ",")
+}
+
+func (l listFlag) Set(v string) error {
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l.dst = append(*l.dst, p)
+		}
+	}
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("liveserver", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address; WebSocket at /live")
+	fs.Var(listFlag{&o.origins}, "origin", "allowed browser origin pattern (path.Match on host, e.g. localhost:5173); repeatable or comma list")
+	fs.BoolVar(&o.anyOrigin, "any-origin", false, "accept every origin (development only)")
+	fs.IntVar(&o.history, "history", server.DefaultHistory, "events kept per channel for replay (0 keeps none)")
+	fs.DurationVar(&o.historyTTL, "history-ttl", 0, "drop history older than this (0: keep until pushed out)")
+	fs.StringVar(&o.publishToken, "publish-token", os.Getenv("REFINE_LIVE_PUBLISH_TOKEN"), "bearer token required by POST /publish (env REFINE_LIVE_PUBLISH_TOKEN)")
+	fs.StringVar(&o.jwtSecret, "jwt-secret", os.Getenv("REFINE_LIVE_JWT_SECRET"), "HS256 secret; when set every connection must present a JWT (env REFINE_LIVE_JWT_SECRET)")
+	fs.DurationVar(&o.heartbeat, "heartbeat", 25*time.Second, "ping interval; silent connections close after twice this")
+	fs.IntVar(&o.maxMessage, "max-message", protocol.DefaultMaxMessage, "largest inbound frame in bytes (larger closes with 1009)")
+	fs.IntVar(&o.maxSubs, "max-subscriptions", 256, "channels per connection")
+	fs.Float64Var(&o.rate, "rate", 50, "inbound messages per second per connection")
+	fs.IntVar(&o.burst, "burst", 100, "inbound message burst per connection")
+	fs.IntVar(&o.sendQueue, "send-queue", 512, "frames queued per connection before it is closed as a slow consumer (4002)")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Second, "time limit for writing one frame")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections to close")
+	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.history < 0 || o.maxMessage <= 0 || o.maxSubs <= 0 || o.rate <= 0 || o.burst <= 0 || o.sendQueue <= 0 || o.heartbeat <= 0 {
+		return o, errors.New("sizes, rates and intervals must be positive")
+	}
+	return o, nil
+}
+
+func (o options) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, fmt.Errorf("failed to parse --log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	switch o.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, hopts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, hopts)), nil
+	}
+	return nil, fmt.Errorf("unknown --log-format %q", o.logFormat)
+}
+
+// config turns the options into a server.Config and the broker it uses.
+func (o options) config(log *slog.Logger) (server.Config, *server.MemoryBroker) {
+	history := o.history
+	if history == 0 {
+		history = -1 // MemoryOptions: negative keeps none, zero is the default
+	}
+	b := server.NewMemoryBroker(server.MemoryOptions{History: history, TTL: o.historyTTL})
+	cfg := server.Config{
+		Broker:                  b,
+		OriginPatterns:          o.origins,
+		InsecureSkipOriginCheck: o.anyOrigin,
+		MaxMessage:              o.maxMessage,
+		MaxSubscriptions:        o.maxSubs,
+		MessageRate:             rate.Limit(o.rate),
+		MessageBurst:            o.burst,
+		SendQueue:               o.sendQueue,
+		WriteTimeout:            o.writeTimeout,
+		Heartbeat:               o.heartbeat,
+		PublishToken:            o.publishToken,
+		Logger:                  log,
+	}
+	if o.jwtSecret != "" {
+		cfg.Authenticator = &server.JWTAuthenticator{Secret: []byte(o.jwtSecret)}
+	}
+	return cfg, b
+}
