@@ -1,0 +1,229 @@
+// Loads live.wasm once per page and hands out its API. A failed load can be
+// retried; a successful one is shared by every client on the page.
+import { ErrorCodes, liveError } from "./errors.js";
+import { VERSION } from "./version.js";
+
+// Globals wasm_exec.js defines (fs, process and path only when absent). Go's
+// syscall package captures them during init, so they can go afterwards.
+const GO_GLOBALS = ["fs", "process", "path"];
+const INIT_TIMEOUT_MS = 15000;
+
+/**
+ * @typedef {object} Runtime
+ * @property {any} api the object Go registered (version, newClient)
+ * @property {() => "running" | "exited"} state
+ * @property {(fn: () => void) => () => void} onExit
+ */
+
+/** @type {Promise<Runtime> | null} */
+let shared = null;
+let failedVersionCheck = false;
+
+/**
+ * Returns the page's Go runtime, loading it on first use. The first caller's
+ * wasmURL wins: there is one Go instance per page.
+ * @param {string | URL} [wasmURL]
+ * @returns {Promise<Runtime>}
+ */
+export function loadRuntime(wasmURL) {
+  if (shared === null) {
+    // After a version mismatch the cached .wasm is stale: bypass the cache.
+    const cache = failedVersionCheck ? "no-cache" : "default";
+    const loading = startRuntime({ wasmURL: wasmURL ?? new URL("./live.wasm", import.meta.url), cache });
+    const forget = () => {
+      if (shared === loading) shared = null;
+    };
+    loading.then(
+      (runtime) => runtime.onExit(forget),
+      (err) => {
+        forget();
+        if (err?.code === ErrorCodes.VERSION_MISMATCH) failedVersionCheck = true;
+      },
+    );
+    shared = loading;
+  }
+  return shared;
+}
+
+/**
+ * Starts one Go instance. Every part is injectable so that the handshake
+ * can be tested without a browser.
+ * @param {object} parts
+ * @param {string | URL} parts.wasmURL
+ * @param {RequestCache} [parts.cache]
+ * @param {() => Promise<{ Go: any, globals: Record<string, unknown> }>} [parts.importGo]
+ *   resolves to the Go class and the fs/process/path stand-ins wasm_exec.js made
+ * @param {(url: string | URL, imports: object, cache: RequestCache) => Promise<WebAssembly.Instance>} [parts.instantiate]
+ * @param {string} [parts.expectedVersion]
+ * @returns {Promise<Runtime>}
+ */
+export async function startRuntime({
+  wasmURL,
+  cache = "default",
+  importGo = importGoClass,
+  instantiate = instantiateWasm,
+  expectedVersion = VERSION,
+}) {
+  let exec;
+  try {
+    exec = await importGo();
+  } catch (err) {
+    throw liveError(ErrorCodes.WASM_LOAD, `failed to load wasm_exec.js: ${messageOf(err)}`, err);
+  }
+  // Lend the stand-ins to the page only while Go initializes.
+  const lent = GO_GLOBALS.filter((name) => !(name in globalThis) && exec.globals[name] !== undefined);
+  for (const name of lent) globalThis[name] = exec.globals[name];
+  const go = new exec.Go();
+  keepRuntimeOutputWorking(go, globalThis.fs);
+
+  let instance;
+  try {
+    instance = await instantiate(wasmURL, go.importObject, cache);
+  } catch (err) {
+    removeGlobals(lent);
+    if (err?.code === ErrorCodes.WASM_LOAD) throw err;
+    throw liveError(ErrorCodes.WASM_LOAD, `failed to load ${String(wasmURL)}: ${messageOf(err)}`, err);
+  }
+
+  /** @type {"running" | "exited"} */
+  let state = "running";
+  const exitListeners = new Set();
+  const key = `__refineLiveInit_${randomSuffix()}`;
+  let settle;
+  const registered = new Promise((resolve, reject) => (settle = { resolve, reject }));
+  const timer = setTimeout(
+    () => settle.reject(liveError(ErrorCodes.WASM_LOAD, `live.wasm did not initialize within ${INIT_TIMEOUT_MS} ms`)),
+    INIT_TIMEOUT_MS,
+  );
+  globalThis[key] = (api) => {
+    delete globalThis[key];
+    settle.resolve(api);
+  };
+  go.argv = ["live.wasm", key];
+
+  let exited;
+  try {
+    exited = Promise.resolve(go.run(instance));
+  } catch (err) {
+    exited = Promise.reject(err);
+  }
+  exited.then(
+    () => markExited(),
+    (err) => {
+      markExited();
+      settle.reject(liveError(ErrorCodes.WASM_EXITED, `live.wasm failed to run: ${messageOf(err)}`, err));
+    },
+  );
+  function markExited() {
+    state = "exited";
+    clearTimeout(timer);
+    delete globalThis[key];
+    settle.reject(liveError(ErrorCodes.WASM_EXITED, "live.wasm exited before it initialized"));
+    for (const fn of [...exitListeners]) {
+      try {
+        fn();
+      } catch {
+        // an exit listener must not stop the others
+      }
+    }
+    exitListeners.clear();
+  }
+
+  let api;
+  try {
+    api = await registered;
+  } finally {
+    clearTimeout(timer);
+    removeGlobals(lent);
+  }
+  if (api === null || typeof api !== "object" || api.version !== expectedVersion) {
+    const got = api?.version;
+    throw liveError(
+      ErrorCodes.VERSION_MISMATCH,
+      `live.wasm is version ${JSON.stringify(got)} but this package is ${expectedVersion}: a stale cached live.wasm?`,
+    );
+  }
+  return {
+    api,
+    state: () => state,
+    onExit(fn) {
+      if (state === "exited") {
+        queueMicrotask(fn);
+        return () => {};
+      }
+      exitListeners.add(fn);
+      return () => exitListeners.delete(fn);
+    },
+  };
+}
+
+// The module import runs wasm_exec.js once per page; keep what it defined
+// so that a retry after a failed .wasm fetch still has it.
+let execCache = null;
+async function importGoClass() {
+  if (execCache === null) {
+    const absent = ["Go", ...GO_GLOBALS].filter((name) => !(name in globalThis));
+    // Another Go program on the page may own globalThis.Go: give it back.
+    const pagesGo = globalThis.Go;
+    await import("./wasm_exec.js");
+    const Go = globalThis.Go;
+    if (typeof Go !== "function") throw new Error("wasm_exec.js did not define Go");
+    const globals = {};
+    for (const name of GO_GLOBALS) if (absent.includes(name)) globals[name] = globalThis[name];
+    removeGlobals(absent);
+    if (!absent.includes("Go")) globalThis.Go = pagesGo;
+    execCache = { Go, globals };
+  }
+  return execCache;
+}
+
+// wasm_exec.js looks up the global `fs` each time Go's runtime prints (panic
+// messages, println). Keep the fs object it saw and lend it back only for
+// the duration of each write, so the page's global object stays clean.
+function keepRuntimeOutputWorking(go, fs) {
+  if (fs === undefined) return;
+  for (const module of Object.values(go.importObject ?? {})) {
+    const write = module?.["runtime.wasmWrite"];
+    if (typeof write !== "function") continue;
+    module["runtime.wasmWrite"] = (sp) => {
+      const had = "fs" in globalThis;
+      const previous = globalThis.fs;
+      globalThis.fs = fs;
+      try {
+        write(sp);
+      } finally {
+        if (had) globalThis.fs = previous;
+        else delete globalThis.fs;
+      }
+    };
+  }
+}
+
+/** Streaming compile when served as application/wasm, else a buffer. */
+async function instantiateWasm(url, imports, cache) {
+  const response = await fetch(url, { cache, credentials: "same-origin" });
+  if (!response.ok) {
+    throw liveError(ErrorCodes.WASM_LOAD, `failed to fetch ${String(url)}: HTTP ${response.status}`);
+  }
+  const type = response.headers.get("content-type") ?? "";
+  if (typeof WebAssembly.instantiateStreaming === "function" && type.startsWith("application/wasm")) {
+    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  }
+  // Wrong MIME type (a common static-server default): compile from bytes.
+  const bytes = await response.arrayBuffer();
+  return (await WebAssembly.instantiate(bytes, imports)).instance;
+}
+
+function removeGlobals(names) {
+  for (const name of names) delete globalThis[name];
+}
+
+function randomSuffix() {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function messageOf(err) {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { watchBrowserSignals } from "../../signals.js";
+import { fakeTarget } from "./fake-runtime.js";
+
+test("online, pageshow and visible probe at most once a second; listeners go on stop", () => {
+  const win = fakeTarget();
+  const doc = fakeTarget({ visibilityState: "hidden" });
+  let now = 10_000;
+  let probes = 0;
+  const stop = watchBrowserSignals(() => probes++, { window: win, document: doc, now: () => now });
+  assert.equal(win.count() + doc.count(), 3);
+  win.fire("online");
+  win.fire("pageshow");
+  assert.equal(probes, 1);
+  now += 1000;
+  doc.fire("visibilitychange");
+  assert.equal(probes, 1, "hidden is not a signal");
+  doc.visibilityState = "visible";
+  doc.fire("visibilitychange");
+  assert.equal(probes, 2);
+  now += 1000;
+  win.fire("pageshow");
+  assert.equal(probes, 3);
+  stop();
+  assert.equal(win.count() + doc.count(), 0);
+});
+
+test("outside a page it does nothing", () => {
+  const stop = watchBrowserSignals(() => {});
+  stop();
+});

@@ -1,0 +1,122 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { openSocket } from "../../socket.js";
+import { tick, until } from "./fake-runtime.js";
+
+class FakeWebSocket {
+  static last = null;
+  constructor(url) {
+    if (!url.startsWith("ws")) throw new SyntaxError("invalid URL");
+    this.url = url;
+    this.sent = [];
+    this.closedWith = null;
+    this.bufferedAmount = 0;
+    FakeWebSocket.last = this;
+  }
+  send(text) {
+    this.sent.push(text);
+  }
+  close(code, reason) {
+    if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) throw new DOMException("bad code", "InvalidAccessError");
+    this.closedWith = [code, reason];
+  }
+  // helpers driving the socket as a browser would
+  open() {
+    this.onopen?.({});
+  }
+  message(data) {
+    this.onmessage?.({ data });
+  }
+  fail() {
+    this.onerror?.({});
+    this.onclose?.({ code: 1006, reason: "" });
+  }
+}
+
+function recordingSink() {
+  const log = [];
+  return {
+    log,
+    onOpen: () => log.push(["open"]),
+    onMessages: (joined) => log.push(["messages", joined]),
+    onClose: (code, reason) => log.push(["close", code, reason]),
+  };
+}
+
+test("frames arriving in one task reach Go in one call, joined by \\x1e", async () => {
+  const sink = recordingSink();
+  const socket = openSocket("ws://h/live", sink, FakeWebSocket);
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.message('{"a":1}');
+  ws.message('{"b":2}');
+  ws.message(new ArrayBuffer(4));
+  ws.message('{"c":3}');
+  assert.deepEqual(sink.log, [["open"]]);
+  await until(() => sink.log.length === 2);
+  assert.deepEqual(sink.log, [["open"], ["messages", '{"a":1}\x1e{"b":2}\x1e{"c":3}']]);
+  assert.equal(socket.binaryFrames, 1);
+  ws.message('{"d":4}');
+  await until(() => sink.log.length === 3);
+  assert.deepEqual(sink.log.at(-1), ["messages", '{"d":4}']);
+});
+
+test("send works only while open", () => {
+  const socket = openSocket("ws://h/live", recordingSink(), FakeWebSocket);
+  const ws = FakeWebSocket.last;
+  assert.equal(socket.send("early"), false);
+  ws.open();
+  assert.equal(socket.send("x"), true);
+  assert.deepEqual(ws.sent, ["x"]);
+});
+
+test("pending frames are flushed before onClose", () => {
+  const sink = recordingSink();
+  openSocket("ws://h/live", sink, FakeWebSocket);
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.message("1");
+  ws.onclose({ code: 4001, reason: "bye" });
+  assert.deepEqual(sink.log, [["open"], ["messages", "1"], ["close", 4001, "bye"]]);
+});
+
+test("an error before open reports 1006 once", async () => {
+  const sink = recordingSink();
+  openSocket("ws://h/live", sink, FakeWebSocket);
+  FakeWebSocket.last.fail();
+  await tick();
+  await tick();
+  assert.deepEqual(sink.log, [["close", 1006, ""]]);
+});
+
+test("after close() the sink hears nothing more", async () => {
+  const sink = recordingSink();
+  const socket = openSocket("ws://h/live", sink, FakeWebSocket);
+  const ws = FakeWebSocket.last;
+  ws.open();
+  ws.message("lost");
+  socket.close(1000, "done");
+  assert.deepEqual(ws.closedWith, [1000, "done"]);
+  ws.message("late");
+  ws.onclose?.({ code: 1000, reason: "" });
+  await tick();
+  assert.deepEqual(sink.log, [["open"]]);
+  assert.equal(socket.send("x"), false);
+});
+
+test("a close code the browser refuses falls back to a plain close", () => {
+  const socket = openSocket("ws://h/live", recordingSink(), FakeWebSocket);
+  const ws = FakeWebSocket.last;
+  ws.open();
+  socket.close(1006, "");
+  assert.deepEqual(ws.closedWith, [undefined, undefined]);
+});
+
+test("a constructor that throws is reported as onClose(1006) in a later task", async () => {
+  const sink = recordingSink();
+  const socket = openSocket("nope", sink, FakeWebSocket);
+  assert.deepEqual(sink.log, []);
+  await until(() => sink.log.length === 1);
+  assert.deepEqual(sink.log, [["close", 1006, ""]]);
+  assert.equal(socket.send("x"), false);
+});
