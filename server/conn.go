@@ -64,12 +64,17 @@ func (c *conn) requestClose(code protocol.CloseCode, reason string, flush bool, 
 	})
 }
 
+// closeWith closes after what is already queued, so that the errors that
+// led to the close reach the client first.
 func (c *conn) closeWith(code protocol.CloseCode, msg, metricReason string) {
-	c.requestClose(code, protocol.CloseReason{Message: msg}.Encode(), false, metricReason)
+	c.requestClose(code, protocol.CloseReason{Message: msg}.Encode(), true, metricReason)
 }
 
+// closeSlow closes without flushing: the queue is what the client could not
+// keep up with.
 func (c *conn) closeSlow() {
-	c.closeWith(protocol.CloseSlowConsumer, "send queue overflowed", "slow_consumer")
+	reason := protocol.CloseReason{Message: "send queue overflowed"}.Encode()
+	c.requestClose(protocol.CloseSlowConsumer, reason, false, "slow_consumer")
 }
 
 // trySend queues b without blocking; a full queue makes c a slow consumer.

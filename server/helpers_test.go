@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/goleak"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -205,6 +207,18 @@ func (c *client) closed() (protocol.CloseCode, protocol.CloseReason) {
 		return protocol.CloseAbnormal, protocol.CloseReason{}
 	}
 	return protocol.CloseCode(ce.Code), protocol.ParseCloseReason(ce.Reason)
+}
+
+func counterValue(t testing.TB, c prometheus.Metric) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m.Counter != nil {
+		return m.Counter.GetValue()
+	}
+	return m.Gauge.GetValue()
 }
 
 func post(t testing.TB, url, token, body string) (*http.Response, string) {
