@@ -1,0 +1,251 @@
+package provider
+
+import (
+	"encoding/json"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// Event is what a subscriber receives.
+type Event struct {
+	Channel string
+	Type    string
+	// Payload is always a JSON object ("{}" if the server sent none). It is
+	// shared between subscribers: do not modify it.
+	Payload json.RawMessage
+	// Meta is the event's meta, nil if none.
+	Meta  json.RawMessage
+	ID    string
+	Seq   uint64
+	Epoch string
+	// Date is when the server accepted the event (Unix milliseconds), or
+	// when it was received if the server did not say.
+	Date int64
+	// Resync is empty for ordinary events. On a resync event (Type "*") it
+	// is the reason: "reconnect", "gap", "unrecovered" or "epoch".
+	Resync string
+}
+
+// SubscribeOptions describe one subscription.
+type SubscribeOptions struct {
+	Channel string
+	// Types filters by event type; nil, empty or containing "*" means all.
+	Types []string
+	// IDs is the lenient id filter; nil or empty means none. It applies only
+	// to events whose type is not "created" and whose payload has an "ids"
+	// array; such an event passes if any id matches, compared as strings
+	// (1 and "1" are equal).
+	IDs []string
+	// Disabled returns an inert handle (Refine's liveMode "off"): nothing is
+	// sent and nothing is delivered.
+	Disabled bool
+	// Coalesce is this subscription's coalescing window: events within it
+	// become one callback. Zero means Config.Coalesce; negative means off.
+	Coalesce time.Duration
+	// Callback receives events on the client's delivery goroutine: never
+	// concurrently for one client, never while engine locks are held. It
+	// may call Subscribe, Unsubscribe and Publish.
+	Callback func(Event)
+}
+
+// PublishEvent is an event to publish.
+type PublishEvent struct {
+	Channel string
+	Type    string
+	// Payload must be empty or a JSON object.
+	Payload json.RawMessage
+	// Meta must be empty, null or a JSON object; basic servers never see it.
+	Meta json.RawMessage
+}
+
+// Client is a live connection shared by many subscriptions. Its methods are
+// safe for concurrent use.
+type Client struct {
+	cfg  Config
+	cmds chan func()
+	done chan struct{} // closed when the loop exits
+
+	closing atomic.Bool
+	io      sync.WaitGroup // dial, read, write and close goroutines
+	out     *deliverer
+	st      stats
+	status  atomic.Value // Status
+	// maxMessage is the largest frame the server accepts, read by Publish
+	// on the caller's goroutine.
+	maxMessage atomic.Int64
+	statusL    listeners[func(from, to Status)]
+
+	loopState
+}
+
+// New validates cfg and returns a client. It does not dial until the first
+// Subscribe or Publish.
+func New(cfg Config) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, cmds: make(chan func(), 64), done: make(chan struct{})}
+	c.status.Store(StatusIdle)
+	c.maxMessage.Store(protocol.DefaultMaxMessage)
+	c.initLoopState()
+	c.out = newDeliverer(&c.st, c.onPanic)
+	go c.loop()
+	return c, nil
+}
+
+// post hands f to the loop; false means the loop has exited.
+func (c *Client) post(f func()) bool {
+	select {
+	case c.cmds <- f:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// Subscribe adds a subscription. It fails only on bad options or a closed
+// client, and never panics.
+func (c *Client) Subscribe(o SubscribeOptions) (*Subscription, error) {
+	if c == nil {
+		return nil, wrap("subscribe", ErrClosed)
+	}
+	if o.Channel == "" || len(o.Channel) > protocol.MaxChannelLen {
+		return nil, wrapDetail("subscribe", "channel must be 1 to 256 bytes", ErrInvalidOptions)
+	}
+	if o.Callback == nil {
+		return nil, wrapDetail("subscribe", "no callback", ErrInvalidOptions)
+	}
+	if c.closing.Load() {
+		return nil, wrap("subscribe", ErrClosed)
+	}
+	s := newSubscription(c, &o)
+	if o.Disabled {
+		return s, nil
+	}
+	if !c.post(func() { c.addSub(s) }) {
+		s.closed.Store(true)
+		s.state.Store(SubUnsubscribed)
+		return nil, wrap("subscribe", ErrClosed)
+	}
+	return s, nil
+}
+
+// Unsubscribe removes a subscription. No callback for it starts after it
+// returns. It is idempotent and accepts nil.
+func (c *Client) Unsubscribe(s *Subscription) {
+	if c == nil || s == nil || s.c != c || !s.closed.CompareAndSwap(false, true) {
+		return
+	}
+	if s.disabled || !c.post(func() { c.removeSub(s) }) {
+		s.state.Store(SubUnsubscribed)
+	}
+}
+
+// Publish sends an event, or queues it while the connection is not open.
+// It returns an error only for invalid or oversize events and a closed
+// client; queue overflow is reported to OnError.
+func (c *Client) Publish(e PublishEvent) error {
+	if c == nil {
+		return wrap("publish", ErrClosed)
+	}
+	size, err := checkPublish(&e)
+	if err != nil {
+		return err
+	}
+	if limit := c.maxMessage.Load(); int64(size) > limit {
+		return wrapDetail("publish", "event of "+itoa(size)+" bytes, server limit "+itoa(int(limit)), ErrTooLarge)
+	}
+	if c.closing.Load() || !c.post(func() { c.publish(e, size) }) {
+		return wrap("publish", ErrClosed)
+	}
+	return nil
+}
+
+// Status returns the connection's state.
+func (c *Client) Status() Status { return c.status.Load().(Status) }
+
+// OnStatus registers a listener for status changes; it runs on the delivery
+// goroutine. The returned function removes it.
+func (c *Client) OnStatus(fn func(from, to Status)) (remove func()) {
+	if fn == nil {
+		return func() {}
+	}
+	return c.statusL.add(fn)
+}
+
+// Reconnect reacts to a browser signal (online, visible, pageshow): it
+// probes an open extended connection with a ping, or dials at once when the
+// client is waiting to reconnect. An open basic connection is left alone: it
+// cannot be probed, and reconnecting would make every subscriber refetch. At
+// most one call per second has an effect.
+func (c *Client) Reconnect() {
+	if c != nil && !c.closing.Load() {
+		c.post(c.reconnectNow)
+	}
+}
+
+// Close stops the client: it closes the connection, stops every timer and
+// goroutine, and sets the status to closed. Later calls do nothing.
+func (c *Client) Close() error {
+	if c == nil || !c.closing.CompareAndSwap(false, true) {
+		return nil
+	}
+	c.post(c.shutdown)
+	<-c.done
+	c.io.Wait()
+	c.out.stop()
+	return nil
+}
+
+// Stats returns the client's counters.
+func (c *Client) Stats() Stats { return c.st.snapshot() }
+
+// setStatus is called by the loop only.
+func (c *Client) setStatus(to Status) {
+	from := c.loopStatus
+	if from == to {
+		return
+	}
+	c.loopStatus = to
+	c.status.Store(to)
+	c.out.call(func() {
+		for _, fn := range c.statusL.snapshot() {
+			fn(from, to)
+		}
+	})
+}
+
+// report logs err and hands it to OnError.
+func (c *Client) report(level LogLevel, msg string, err error) {
+	c.cfg.Logger.Log(level, msg, err)
+	if fn := c.cfg.OnError; fn != nil && err != nil {
+		c.out.callQuiet(func() { fn(err) })
+	}
+}
+
+func (c *Client) onPanic(v any, quiet bool) {
+	err := wrap("run callback", &panicError{v})
+	if quiet {
+		c.cfg.Logger.Log(LogError, "error callback panicked", err)
+		return
+	}
+	c.report(LogError, "callback panicked", err)
+}
+
+type panicError struct{ v any }
+
+func (e *panicError) Error() string {
+	switch v := e.v.(type) {
+	case string:
+		return ErrCallbackPanic.Error() + ": " + v
+	case error:
+		return ErrCallbackPanic.Error() + ": " + v.Error()
+	}
+	return ErrCallbackPanic.Error()
+}
+
+func (e *panicError) Unwrap() error { return ErrCallbackPanic }

@@ -1,0 +1,284 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// dialState is a dial in progress.
+type dialState struct {
+	cancel context.CancelFunc
+	timer  Timer
+}
+
+// connState is one connection, from dial to loss.
+type connState struct {
+	conn   Conn
+	url    string
+	cancel context.CancelFunc
+	out    *outbox
+	// level is empty until auto mode has decided.
+	level protocol.Level
+	open  bool // level known, status open
+	heard bool // any frame received
+
+	heartbeat   time.Duration
+	lastInbound time.Time
+	lastTick    time.Time // jump detector
+
+	hello, live, stable, jump, probe Timer
+	acks                             map[string]struct{} // refs awaiting ack
+}
+
+func (c *Client) connect() {
+	if c.everOpened {
+		c.setStatus(StatusReconnecting)
+	} else {
+		c.setStatus(StatusConnecting)
+	}
+	url := c.cfg.URLs[c.urlIndex]
+	ctx, cancel := context.WithCancel(context.Background())
+	d := &dialState{cancel: cancel}
+	d.timer = c.cfg.Clock.AfterFunc(c.cfg.DialTimeout, cancel)
+	c.dial = d
+	tokenFn, transport := c.cfg.Token, c.cfg.Transport
+	c.io.Add(1)
+	go func() {
+		defer c.io.Done()
+		var (
+			tok  string
+			conn Conn
+			err  error
+		)
+		if tokenFn != nil {
+			if tok, err = tokenFn(ctx); err != nil {
+				err = &kindError{op: "get token", kind: ErrConnect, err: err}
+			}
+		}
+		if err == nil {
+			if conn, err = transport.Dial(ctx, url); err != nil {
+				err = &kindError{op: "dial " + url, kind: ErrConnect, err: err}
+			}
+		}
+		if !c.post(func() { c.dialed(d, url, conn, tok, err) }) && conn != nil {
+			conn.Close(protocol.CloseNormal, "client closed")
+		}
+	}()
+}
+
+func (c *Client) dialed(d *dialState, url string, conn Conn, tok string, err error) {
+	if c.dial != d {
+		if conn != nil {
+			c.closeAsync(conn, protocol.CloseNormal, "client closed")
+		}
+		return
+	}
+	c.dial = nil
+	d.timer.Stop()
+	d.cancel()
+	if err != nil {
+		c.st.dialFailures.Add(1)
+		c.report(LogWarn, "dial failed", err)
+		c.urlIndex = (c.urlIndex + 1) % len(c.cfg.URLs)
+		c.scheduleRetry(0)
+		return
+	}
+	c.startConn(url, conn, tok)
+}
+
+func (c *Client) closeAsync(conn Conn, code protocol.CloseCode, reason string) {
+	c.io.Add(1)
+	go func() {
+		defer c.io.Done()
+		conn.Close(code, reason)
+	}()
+}
+
+// startConn sends the opening batch: hello (unless basic), auth, and every
+// subscribe, without waiting for the server's hello: a basic server ignores
+// both the hello and the extra "since" keys.
+func (c *Client) startConn(url string, conn Conn, tok string) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cs := &connState{conn: conn, url: url, cancel: cancel, out: newOutbox(), acks: make(map[string]struct{})}
+	cs.lastInbound = c.cfg.Clock.Now()
+	c.conn = cs
+	c.io.Add(2)
+	go c.readLoop(ctx, cs)
+	go c.writeLoop(ctx, cs)
+
+	level := c.cfg.Protocol
+	if level == protocol.LevelAuto && c.basicURLs[url] {
+		level = protocol.LevelBasic
+	}
+	if level == protocol.LevelBasic {
+		cs.level = protocol.LevelBasic
+		c.subscribeAll(cs)
+		c.markOpen(cs, protocol.LevelBasic)
+		return
+	}
+	cs.send(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
+	if tok != "" {
+		cs.send(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: tok})
+	}
+	c.subscribeAll(cs)
+	cs.hello = c.after(c.cfg.HelloTimeout, func() {
+		if c.conn != cs || cs.level != "" {
+			return
+		}
+		if c.cfg.Protocol == protocol.LevelExtended {
+			c.lost(cs, wrapDetail("open connection", "no hello from server", ErrHandshake), protocol.CloseNormal)
+			return
+		}
+		c.cfg.Logger.Log(LogInfo, "no hello from server: speaking basic", nil)
+		c.markOpen(cs, protocol.LevelBasic)
+	})
+}
+
+// markOpen completes the handshake once the level is known.
+func (c *Client) markOpen(cs *connState, level protocol.Level) {
+	stopTimer(&cs.hello)
+	cs.level, cs.open = level, true
+	if level == protocol.LevelBasic {
+		c.maxMessage.Store(protocol.DefaultMaxMessage)
+		for _, ch := range c.channels {
+			if ch.state == chSubscribing {
+				c.confirmed(ch, c.resyncReason(ch, false))
+			}
+		}
+	}
+	if c.everOpened {
+		c.st.reconnects.Add(1)
+	}
+	c.everOpened = true
+	c.setStatus(StatusOpen)
+	cs.stable = c.after(c.cfg.StableAfter, func() {
+		if c.conn == cs {
+			// The flap guard: only a connection that stayed up resets the
+			// backoff, so accept-then-drop servers are not hammered.
+			c.attempt, c.tokenRetried = 0, false
+		}
+	})
+	if level == protocol.LevelExtended && cs.heartbeat > 0 {
+		c.armLiveness(cs)
+	}
+	cs.lastTick = c.cfg.Clock.Now()
+	cs.jump = c.after(jumpTick, func() { c.jumpCheck(cs) })
+	c.flushQueue(cs)
+}
+
+// lost handles the end of the current connection, for whatever reason.
+func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
+	if c.conn != cs {
+		return
+	}
+	var ce *CloseError
+	errors.As(err, &ce)
+	if c.cfg.Protocol == protocol.LevelAuto && cs.level == "" && !cs.heard && chokedOnHello(ce) {
+		// A server that drops us right after our hello, without a word,
+		// probably does not know it: speak basic to this URL from now on.
+		c.basicURLs[cs.url] = true
+		c.cfg.Logger.Log(LogInfo, "server closed after hello: speaking basic to "+cs.url, err)
+		c.dropConn(code, "")
+		c.scheduleRetry(0)
+		return
+	}
+	c.dropConn(code, "")
+	if ce != nil && !ce.Code.Retryable() {
+		if ce.Code == protocol.CloseTokenExpired && c.cfg.Token != nil && !c.tokenRetried {
+			c.tokenRetried = true
+			c.report(LogInfo, "token expired", wrap("stay connected", err))
+			c.scheduleRetry(0)
+			return
+		}
+		c.terminate(&terminalError{close: ce})
+		return
+	}
+	var hint time.Duration
+	if ce != nil {
+		hint = protocol.ParseCloseReason(ce.Reason).RetryAfter
+	}
+	if !errors.Is(err, ErrHeartbeatTimeout) && !errors.Is(err, ErrHandshake) {
+		err = &kindError{op: "stay connected", kind: ErrConnect, err: err}
+	}
+	c.report(LogWarn, "connection lost", err)
+	c.scheduleRetry(hint)
+}
+
+// chokedOnHello tells a server that rejects the unknown hello from one that
+// closes for its own reasons (restart, drain, auth), which we must respect.
+func chokedOnHello(ce *CloseError) bool {
+	if ce == nil {
+		return true
+	}
+	switch {
+	case ce.Code >= 4000, ce.Code == protocol.CloseGoingAway,
+		ce.Code == protocol.CloseRestart, ce.Code == protocol.CloseTryLater:
+		return false
+	}
+	return true
+}
+
+// dropConn tears the current connection down and marks every channel as
+// needing a subscribe on the next one.
+func (c *Client) dropConn(code protocol.CloseCode, reason string) {
+	cs := c.conn
+	c.conn = nil
+	cs.cancel()
+	for _, t := range []*Timer{&cs.hello, &cs.live, &cs.stable, &cs.jump, &cs.probe} {
+		stopTimer(t)
+	}
+	c.closeAsync(cs.conn, code, reason)
+	for name, ch := range c.channels {
+		if len(ch.subs) == 0 {
+			// Lingering: with the connection gone there is nothing left to
+			// keep subscribed.
+			stopTimer(&ch.linger)
+			delete(c.channels, name)
+			continue
+		}
+		ch.state, ch.sinceSent = chIdle, false
+		for _, s := range ch.subs {
+			c.setSubState(s, SubSubscribing)
+		}
+	}
+}
+
+func (c *Client) terminate(err error) {
+	c.stopped = true
+	stopTimer(&c.retry)
+	c.report(LogError, "server refused the client", err)
+	for _, ch := range c.channels {
+		for _, s := range ch.subs {
+			c.setSubState(s, SubUnsubscribed)
+		}
+	}
+	c.dropQueue(wrap("publish", err))
+	c.setStatus(StatusClosed)
+}
+
+func (c *Client) scheduleRetry(hint time.Duration) {
+	if c.stopped {
+		return
+	}
+	delay := hint
+	if delay <= 0 {
+		delay = backoff(c.cfg.MinDelay, c.cfg.MaxDelay, c.attempt, c.cfg.Rand())
+	}
+	c.attempt++
+	if c.everOpened {
+		c.setStatus(StatusReconnecting)
+	} else {
+		c.setStatus(StatusConnecting)
+	}
+	c.retryGen++
+	g := c.retryGen
+	c.retry = c.after(delay, func() {
+		if c.retryGen == g && c.retry != nil && !c.stopped {
+			c.retry = nil
+			c.connect()
+		}
+	})
+}

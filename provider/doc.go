@@ -1,0 +1,42 @@
+// Package provider is the client engine of refine-live: a pure-Go live
+// provider that keeps one WebSocket connection to a refine-live server (or to
+// any server speaking the basic protocol of Refine's documented WebSocket
+// provider) and fans events out to subscribers.
+//
+// It knows nothing of JavaScript: the browser bridge (jsbridge) and native Go
+// programs drive the same Client, each with its own Transport. Everything
+// that touches time, randomness, logging or the network is injected through
+// Config, so the engine is tested with a virtual clock and a scripted
+// transport.
+//
+// # Design
+//
+// One event-loop goroutine owns all state; public methods and I/O goroutines
+// hand it closures through a channel. Callbacks (events, status and
+// subscription-state changes, errors) run on a separate delivery goroutine,
+// one at a time and in order, so user code can neither block the loop nor
+// deadlock it by calling back into the Client.
+//
+// # Guarantee
+//
+// After any disconnection a subscriber either receives every event it missed,
+// in order and exactly once (extended protocol, history permitting), or
+// receives one resync event: an Event with Type "*", Payload
+// {"resync":true,"reason":R} and Resync set to R, where R is "reconnect",
+// "gap", "unrecovered" or "epoch". Against a basic server every reconnect
+// (never the first connect) produces a resync event.
+//
+// # Reconnect delay
+//
+// Attempt n (0 for the first retry after a loss) waits
+//
+//	MinDelay + U[0, min(MaxDelay-MinDelay, MinDelay·2^n))
+//
+// so the delay never drops below MinDelay, never exceeds MaxDelay, and keeps
+// its full spread [MinDelay, MaxDelay) once the cap is reached (clients that
+// reach the cap together do not reconnect together). A server retry hint
+// (close reason or error retryAfter) replaces the computed delay. The attempt
+// counter resets only after a connection completed its handshake and stayed
+// up for StableAfter, so a server that accepts and immediately drops cannot
+// make clients reconnect fast.
+package provider

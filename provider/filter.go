@@ -1,0 +1,127 @@
+package provider
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+)
+
+var idsKey = []byte(`"ids"`)
+
+// idCache parses an event's payload.ids at most once, however many
+// subscriptions filter on it, and only when one does.
+type idCache struct {
+	done bool
+	ids  []string
+}
+
+func (k *idCache) get(payload json.RawMessage) []string {
+	if !k.done {
+		k.done = true
+		for _, raw := range payloadIDs(payload) {
+			k.ids = append(k.ids, normID(raw))
+		}
+	}
+	return k.ids
+}
+
+// payloadIDs returns the raw elements of payload.ids, or nil when the
+// payload has no ids array. The byte search skips the JSON parse for the
+// common payloads without ids.
+func payloadIDs(payload json.RawMessage) []json.RawMessage {
+	if !bytes.Contains(payload, idsKey) {
+		return nil
+	}
+	var w struct {
+		IDs []json.RawMessage `json:"ids"`
+	}
+	if json.Unmarshal(payload, &w) != nil {
+		return nil
+	}
+	return w.IDs
+}
+
+// normID turns one JSON id into the string it is compared as: strings
+// unquoted, integers as written (a float64 round trip would corrupt ids
+// above 2^53), other numbers in shortest form (1.0 is 1), anything else as
+// its JSON text.
+func normID(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	switch c := raw[0]; {
+	case c == '"':
+		if bytes.IndexByte(raw, '\\') < 0 && len(raw) >= 2 {
+			return string(raw[1 : len(raw)-1])
+		}
+		var s string
+		if json.Unmarshal(raw, &s) == nil {
+			return s
+		}
+	case c == '-' || c >= '0' && c <= '9':
+		if isInteger(raw) {
+			return string(raw)
+		}
+		if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			return strconv.FormatFloat(f, 'f', -1, 64)
+		}
+	}
+	return string(raw)
+}
+
+func isInteger(raw []byte) bool {
+	if raw[0] == '-' {
+		raw = raw[1:]
+	}
+	if len(raw) == 0 {
+		return false
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// mergeEvents turns a coalescing window into one event: the last event's
+// fields, the common type (or "*" when types differ), and a payload
+// {"ids":[...]} holding every distinct id of the window in order of
+// arrival. A resync in the window wins: the refetch it causes covers the
+// other events.
+func mergeEvents(pend []Event) Event {
+	if len(pend) == 1 {
+		return pend[0]
+	}
+	for i := len(pend) - 1; i >= 0; i-- {
+		if pend[i].Resync != "" {
+			return pend[i]
+		}
+	}
+	out := pend[len(pend)-1]
+	for _, e := range pend {
+		if e.Type != out.Type {
+			out.Type = "*"
+			break
+		}
+	}
+	seen := make(map[string]bool)
+	buf := append(make([]byte, 0, 64), `{"ids":[`...)
+	n := 0
+	for _, e := range pend {
+		for _, raw := range payloadIDs(e.Payload) {
+			key := normID(raw)
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if n > 0 {
+				buf = append(buf, ',')
+			}
+			buf = append(buf, raw...)
+			n++
+		}
+	}
+	out.Payload = append(buf, "]}"...)
+	return out
+}

@@ -1,0 +1,145 @@
+package provider
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// maxInbound is the largest frame the client decodes. It is above the
+// default publish limit because a server adds id, seq, epoch and date to
+// what was published.
+const maxInbound = 1 << 20
+
+var emptyObject = json.RawMessage("{}")
+
+// onFrame handles one frame of the current connection. This is the hot
+// path: decode into a reused message, filter, queue for delivery.
+func (c *Client) onFrame(cs *connState, data []byte) {
+	if c.conn != cs {
+		return
+	}
+	cs.lastInbound = c.cfg.Clock.Now()
+	cs.heard = true
+	stopTimer(&cs.probe)
+	m := &c.msg
+	if err := protocol.DecodeServer(data, maxInbound, m); err != nil {
+		c.cfg.Logger.Log(LogDebug, "ignoring frame", err)
+		return
+	}
+	if m.IsEvent() {
+		if cs.level == "" && c.cfg.Protocol == protocol.LevelAuto {
+			// An event before any hello: the server speaks basic.
+			c.markOpen(cs, protocol.LevelBasic)
+		}
+		c.onEvent(cs, m)
+		return
+	}
+	switch m.Action {
+	case protocol.ActionHello:
+		if cs.level == "" {
+			cs.heartbeat = time.Duration(m.Heartbeat) * time.Millisecond
+			if m.MaxMessage > 0 {
+				c.maxMessage.Store(m.MaxMessage)
+			} else {
+				c.maxMessage.Store(protocol.DefaultMaxMessage)
+			}
+			c.markOpen(cs, protocol.LevelExtended)
+		}
+	case protocol.ActionPing:
+		cs.send(&protocol.ClientMessage{Action: protocol.ActionPong})
+	case protocol.ActionSubscribed:
+		c.onSubscribed(m)
+	case protocol.ActionAck:
+		c.onAck(cs, m)
+	case protocol.ActionError:
+		c.onServerError(cs, m)
+	}
+}
+
+func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage) {
+	ch := c.channels[m.Channel]
+	if ch == nil {
+		return
+	}
+	c.st.eventsReceived.Add(1)
+	if cs.level == protocol.LevelExtended && m.Seq > 0 {
+		if ch.hasPos {
+			switch {
+			case m.Epoch == ch.pos.Epoch && m.Seq <= ch.pos.Seq:
+				c.st.duplicates.Add(1)
+				return
+			case m.Epoch == ch.pos.Epoch && m.Seq > ch.pos.Seq+1 && ch.state == chSubscribed:
+				c.resync(ch, "gap")
+			case m.Epoch != ch.pos.Epoch && ch.state == chSubscribed:
+				c.resync(ch, "epoch")
+			}
+		}
+		ch.pos, ch.hasPos = m.Position(), true
+		if ch.state == chSubscribing && ch.sinceSent {
+			c.st.eventsReplayed.Add(1)
+		}
+	}
+	if m.ID != "" && c.echo.has(m.ID) {
+		// Our own publish: the caller already knows; its position is
+		// recorded above so a replay will not bring it back either.
+		c.st.echoes.Add(1)
+		return
+	}
+	ev := Event{Channel: ch.name, Type: m.Type, Payload: m.Payload, Meta: m.Meta,
+		ID: m.ID, Seq: m.Seq, Epoch: m.Epoch, Date: m.Date}
+	if len(ev.Payload) == 0 || ev.Payload[0] != '{' {
+		ev.Payload = emptyObject
+	}
+	if len(ev.Meta) > 0 && ev.Meta[0] != '{' {
+		ev.Meta = nil
+	}
+	if ev.Date == 0 {
+		ev.Date = c.cfg.Clock.Now().UnixMilli()
+	}
+	c.dispatch(ch, &ev)
+}
+
+func (c *Client) dispatch(ch *channel, ev *Event) {
+	var ids idCache
+	for _, s := range ch.subs {
+		if !s.match(ev, &ids) {
+			continue
+		}
+		if s.coalesce > 0 {
+			c.coalesce(s, ev)
+		} else {
+			c.out.event(s, ev)
+		}
+	}
+}
+
+// resync tells every subscriber of ch, once, that it may have missed events.
+func (c *Client) resync(ch *channel, reason string) {
+	c.st.resyncs.Add(1)
+	c.cfg.Logger.Log(LogInfo, "resync "+ch.name+": "+reason, nil)
+	ev := Event{Channel: ch.name, Type: "*", Resync: reason, Date: c.cfg.Clock.Now().UnixMilli(),
+		Payload: json.RawMessage(`{"resync":true,"reason":"` + reason + `"}`)}
+	c.dispatch(ch, &ev)
+}
+
+// coalesce holds ev in s's window; the first event of a window starts it.
+func (c *Client) coalesce(s *Subscription, ev *Event) {
+	s.pend = append(s.pend, *ev)
+	if s.pendTimer != nil {
+		return
+	}
+	s.pendGen++
+	g := s.pendGen
+	s.pendTimer = c.after(s.coalesce, func() {
+		if s.pendGen != g || s.ch == nil || len(s.pend) == 0 {
+			return
+		}
+		s.pendTimer = nil
+		merged := mergeEvents(s.pend)
+		clear(s.pend)
+		s.pend = s.pend[:0]
+		c.out.event(s, &merged)
+	})
+}

@@ -1,0 +1,127 @@
+package provider
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// loopState is every field owned by the event loop. Only code running on
+// the loop goroutine (inside a closure handed to post) touches it, which is
+// why it needs no locks.
+type loopState struct {
+	loopStatus Status
+	started    bool // the first Subscribe or Publish asked for a connection
+	stopped    bool // Close or a terminal close: never dial again
+	exit       bool // the loop returns after the current closure
+	everOpened bool // a handshake completed once: later ones are reconnects
+
+	attempt      int             // backoff attempt, reset by the flap guard
+	urlIndex     int             // URL of the next dial
+	basicURLs    map[string]bool // auto mode: URLs whose server choked on our hello
+	tokenRetried bool            // close 4501 already retried with a fresh token
+
+	gen      uint64 // numbers dials and connections; stale callbacks compare it
+	dial     *dialState
+	conn     *connState
+	retry    Timer
+	retryGen uint64
+
+	lastReconnect time.Time // rate limit of Reconnect
+	hasReconnect  bool
+
+	channels map[string]*channel
+	queue    pubQueue
+	echo     refRing
+	refs     refSource
+
+	msg protocol.ServerMessage // reused by every decode
+}
+
+func (c *Client) initLoopState() {
+	c.loopStatus = StatusIdle
+	c.basicURLs = make(map[string]bool)
+	c.channels = make(map[string]*channel)
+	c.echo.init(echoWindow)
+	c.refs.init(c.cfg.Rand)
+}
+
+func (c *Client) loop() {
+	defer close(c.done)
+	for f := range c.cmds {
+		f()
+		if c.exit {
+			return
+		}
+	}
+}
+
+// after runs f on the loop after d. f must check that what it acts on is
+// still current: a timer stopped too late still fires.
+func (c *Client) after(d time.Duration, f func()) Timer {
+	return c.cfg.Clock.AfterFunc(d, func() { c.post(f) })
+}
+
+func stopTimer(t *Timer) {
+	if *t != nil {
+		(*t).Stop()
+		*t = nil
+	}
+}
+
+// want starts connecting on the first Subscribe or Publish.
+func (c *Client) want() {
+	if c.started || c.stopped {
+		return
+	}
+	c.started = true
+	c.connect()
+}
+
+// shutdown is Close's work on the loop.
+func (c *Client) shutdown() {
+	c.stopped = true
+	c.exit = true
+	stopTimer(&c.retry)
+	if c.dial != nil {
+		c.dial.cancel()
+		c.dial = nil
+	}
+	if c.conn != nil {
+		c.dropConn(protocol.CloseNormal, "client closed")
+	}
+	for _, ch := range c.channels {
+		stopTimer(&ch.linger)
+		for _, s := range ch.subs {
+			stopTimer(&s.pendTimer)
+			s.closed.Store(true)
+			c.setSubState(s, SubUnsubscribed)
+		}
+	}
+	c.channels = nil
+	c.setStatus(StatusClosed)
+}
+
+// reconnectNow is Reconnect's work on the loop.
+func (c *Client) reconnectNow() {
+	if c.stopped || !c.started {
+		return
+	}
+	now := c.cfg.Clock.Now()
+	if c.hasReconnect && now.Sub(c.lastReconnect) < time.Second {
+		return
+	}
+	c.hasReconnect, c.lastReconnect = true, now
+	switch {
+	case c.conn != nil && c.conn.open:
+		if c.conn.level == protocol.LevelExtended {
+			c.probe(c.conn)
+		}
+	case c.retry != nil:
+		stopTimer(&c.retry)
+		c.connect()
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,202 @@
+package provider
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// echoWindow is how many of our own refs are remembered for echo
+// suppression: far more than can be in flight, few enough to stay small.
+const echoWindow = 1024
+
+// checkPublish validates e and returns an upper bound of its frame size.
+func checkPublish(e *PublishEvent) (int, error) {
+	switch {
+	case e.Channel == "" || len(e.Channel) > protocol.MaxChannelLen:
+		return 0, wrapDetail("publish", "channel must be 1 to 256 bytes", ErrInvalidOptions)
+	case e.Type == "" || len(e.Type) > protocol.MaxTypeLen:
+		return 0, wrapDetail("publish", "type must be 1 to 64 bytes", ErrInvalidOptions)
+	case !isObject(e.Payload, false):
+		return 0, wrapDetail("publish", "payload must be a JSON object", ErrInvalidOptions)
+	case !isObject(e.Meta, true):
+		return 0, wrapDetail("publish", "meta must be a JSON object", ErrInvalidOptions)
+	}
+	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type,
+		Payload: e.Payload, Meta: e.Meta, Ref: maxRef}
+	return len(protocol.AppendClient(nil, &m)), nil
+}
+
+var maxRef = strings.Repeat("x", protocol.MaxRefLen)
+
+// isObject accepts empty, a JSON object, and null when nullOK.
+func isObject(raw json.RawMessage, nullOK bool) bool {
+	if len(raw) == 0 || nullOK && string(raw) == "null" {
+		return true
+	}
+	return raw[0] == '{' && json.Valid(raw)
+}
+
+// publish is Publish's work on the loop.
+func (c *Client) publish(e PublishEvent, size int) {
+	if c.stopped {
+		c.report(LogWarn, "publish after close", wrap("publish", ErrClosed))
+		return
+	}
+	if c.conn != nil && c.conn.open {
+		c.sendPublish(c.conn, &e)
+		return
+	}
+	c.enqueue(e, size)
+	c.want()
+}
+
+// sendPublish writes e in the connection's level: exactly the basic bytes
+// on a basic server; with meta and a ref (used as the event id, hence echo
+// suppression and acks) on an extended one.
+func (c *Client) sendPublish(cs *connState, e *PublishEvent) {
+	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type, Payload: e.Payload}
+	if cs.level == protocol.LevelExtended {
+		if len(e.Meta) > 0 && e.Meta[0] == '{' {
+			m.Meta = e.Meta
+		}
+		m.Ref = c.refs.next()
+	}
+	frame := protocol.AppendClient(make([]byte, 0, 96+len(m.Payload)+len(m.Meta)), &m)
+	if limit := c.maxMessage.Load(); int64(len(frame)) > limit {
+		c.st.pubDropped.Add(1)
+		c.report(LogWarn, "publish too large", wrapDetail("publish", "event of "+itoa(len(frame))+" bytes, server limit "+itoa(int(limit)), ErrTooLarge))
+		return
+	}
+	if m.Ref != "" {
+		c.echo.add(m.Ref)
+		cs.acks[m.Ref] = struct{}{}
+	}
+	c.st.pubSent.Add(1)
+	cs.out.push(frame)
+}
+
+// enqueue keeps e until the connection opens. The queue is bounded by
+// count and bytes; the oldest publish is dropped first, because the newest
+// reflects the latest state and the oldest is the most likely stale.
+func (c *Client) enqueue(e PublishEvent, size int) {
+	q := &c.queue
+	for len(q.items) > 0 && (len(q.items)+1 > c.cfg.QueueMaxCount || q.bytes+size > c.cfg.QueueMaxBytes) {
+		old := q.items[0]
+		q.items[0] = queued{}
+		q.items = q.items[1:]
+		q.bytes -= old.size
+		c.st.pubDropped.Add(1)
+		c.report(LogWarn, "publish queue full", wrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
+	}
+	if size > c.cfg.QueueMaxBytes {
+		c.st.pubDropped.Add(1)
+		c.report(LogWarn, "publish queue full", wrapDetail("publish", "event larger than the queue", ErrQueueFull))
+		return
+	}
+	q.items = append(q.items, queued{ev: e, size: size})
+	q.bytes += size
+	c.st.pubQueued.Add(1)
+}
+
+// flushQueue sends the queued publishes in order on a newly open connection.
+func (c *Client) flushQueue(cs *connState) {
+	items := c.queue.items
+	c.queue = pubQueue{}
+	for i := range items {
+		c.sendPublish(cs, &items[i].ev)
+	}
+}
+
+func (c *Client) dropQueue(err error) {
+	if n := len(c.queue.items); n > 0 {
+		c.st.pubDropped.Add(uint64(n))
+		c.report(LogWarn, "dropping queued publishes", err)
+	}
+	c.queue = pubQueue{}
+}
+
+func (c *Client) onAck(cs *connState, m *protocol.ServerMessage) {
+	if _, ok := cs.acks[m.Ref]; ok {
+		delete(cs.acks, m.Ref)
+		c.st.pubAcked.Add(1)
+	}
+}
+
+func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
+	se := &ServerError{Code: m.Code, Message: m.Message, Channel: m.Channel, Ref: m.Ref}
+	se.RetryAfter = msDuration(m.RetryAfter)
+	if m.Ref != "" {
+		if _, ok := cs.acks[m.Ref]; ok {
+			delete(cs.acks, m.Ref)
+			c.st.pubFailed.Add(1)
+		}
+		c.report(LogWarn, "publish refused", wrap("publish", se))
+		return
+	}
+	if ch := c.channels[m.Channel]; m.Channel != "" && ch != nil {
+		c.onChannelError(ch, se)
+		return
+	}
+	c.report(LogWarn, "server error", se)
+}
+
+type queued struct {
+	ev   PublishEvent
+	size int
+}
+
+type pubQueue struct {
+	items []queued
+	bytes int
+}
+
+// refSource makes publish refs: a random prefix per client plus a counter,
+// unique without coordination and within protocol.ValidRef's alphabet.
+type refSource struct {
+	prefix string
+	n      uint64
+}
+
+const refAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+func (r *refSource) init(rnd func() float64) {
+	b := make([]byte, 10, 11)
+	for i := range b {
+		b[i] = refAlphabet[int(rnd()*float64(len(refAlphabet)))%len(refAlphabet)]
+	}
+	r.prefix = string(append(b, '-'))
+}
+
+func (r *refSource) next() string {
+	r.n++
+	return r.prefix + strconv.FormatUint(r.n, 36)
+}
+
+// refRing remembers the last echoWindow refs.
+type refRing struct {
+	set  map[string]struct{}
+	ring []string
+	next int
+}
+
+func (r *refRing) init(n int) {
+	r.set = make(map[string]struct{}, n)
+	r.ring = make([]string, n)
+}
+
+func (r *refRing) add(ref string) {
+	if old := r.ring[r.next]; old != "" {
+		delete(r.set, old)
+	}
+	r.ring[r.next] = ref
+	r.set[ref] = struct{}{}
+	r.next = (r.next + 1) % len(r.ring)
+}
+
+func (r *refRing) has(ref string) bool {
+	_, ok := r.set[ref]
+	return ok
+}

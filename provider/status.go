@@ -1,0 +1,129 @@
+package provider
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Status is the connection's state.
+type Status string
+
+// Connection states. Connecting covers every attempt before the first
+// successful handshake; reconnecting every attempt (and backoff wait) after
+// a connection was lost. Closed is final: Close was called or the server
+// refused the client for good.
+const (
+	StatusIdle         Status = "idle"
+	StatusConnecting   Status = "connecting"
+	StatusOpen         Status = "open"
+	StatusReconnecting Status = "reconnecting"
+	StatusClosed       Status = "closed"
+)
+
+// SubState is a subscription's state.
+type SubState string
+
+// Subscription states. A subscription is subscribing until the server
+// confirmed it (extended) or it was sent on an open connection (basic); it
+// is unsubscribed once Unsubscribe was called, when it was created disabled,
+// or when the server refused it.
+const (
+	SubUnsubscribed SubState = "unsubscribed"
+	SubSubscribing  SubState = "subscribing"
+	SubSubscribed   SubState = "subscribed"
+)
+
+// Stats are the client's counters since New.
+type Stats struct {
+	EventsReceived    uint64 // events for a channel we subscribe to
+	EventsDelivered   uint64 // callback invocations with an event (resyncs included)
+	EventsReplayed    uint64 // events replayed by an extended server on resubscribe
+	DuplicatesDropped uint64 // events dropped because their seq was already seen
+	EchoesSuppressed  uint64 // own publishes not delivered back
+	Resyncs           uint64 // resync incidents (one per channel and cause)
+	PublishesSent     uint64
+	PublishesAcked    uint64
+	PublishesQueued   uint64 // publishes that waited for the connection
+	PublishesDropped  uint64 // queued publishes dropped (queue full or too large)
+	PublishesFailed   uint64 // publishes refused by the server
+	Reconnects        uint64 // successful handshakes after the first
+	DialFailures      uint64
+}
+
+// stats are updated by the loop and the delivery goroutine and read by any
+// goroutine, hence atomics.
+type stats struct {
+	eventsReceived, eventsDelivered, eventsReplayed, duplicates, echoes, resyncs  atomic.Uint64
+	pubSent, pubAcked, pubQueued, pubDropped, pubFailed, reconnects, dialFailures atomic.Uint64
+}
+
+func (s *stats) snapshot() Stats {
+	return Stats{
+		EventsReceived:    s.eventsReceived.Load(),
+		EventsDelivered:   s.eventsDelivered.Load(),
+		EventsReplayed:    s.eventsReplayed.Load(),
+		DuplicatesDropped: s.duplicates.Load(),
+		EchoesSuppressed:  s.echoes.Load(),
+		Resyncs:           s.resyncs.Load(),
+		PublishesSent:     s.pubSent.Load(),
+		PublishesAcked:    s.pubAcked.Load(),
+		PublishesQueued:   s.pubQueued.Load(),
+		PublishesDropped:  s.pubDropped.Load(),
+		PublishesFailed:   s.pubFailed.Load(),
+		Reconnects:        s.reconnects.Load(),
+		DialFailures:      s.dialFailures.Load(),
+	}
+}
+
+// listeners is a small registry of callbacks. It is shared between the
+// caller's goroutine (add/remove) and the delivery goroutine (snapshot), so
+// it has its own lock; it holds no engine state.
+type listeners[F any] struct {
+	mu   sync.Mutex
+	next int
+	fns  []listener[F]
+}
+
+type listener[F any] struct {
+	id int
+	fn F
+}
+
+func (l *listeners[F]) add(fn F) (remove func()) {
+	l.mu.Lock()
+	id := l.next
+	l.next++
+	l.fns = append(l.fns, listener[F]{id, fn})
+	l.mu.Unlock()
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		for i := range l.fns {
+			if l.fns[i].id == id {
+				l.fns = append(l.fns[:i:i], l.fns[i+1:]...)
+				return
+			}
+		}
+	}
+}
+
+func (l *listeners[F]) empty() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.fns) == 0
+}
+
+// snapshot returns the current listeners in registration order, so they run
+// without the lock held (a listener may remove itself).
+func (l *listeners[F]) snapshot() []F {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.fns) == 0 {
+		return nil
+	}
+	out := make([]F, len(l.fns))
+	for i := range l.fns {
+		out[i] = l.fns[i].fn
+	}
+	return out
+}
