@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/refine-live-wasm/refine-live-wasm/server"
+)
+
+// startApp serves the whole backend, with a real hub, over dist.
+func startApp(t *testing.T, dist string) *httptest.Server {
+	t.Helper()
+	tables, err := generatedSeed(3).tables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := server.New(server.Config{Logger: quietLogger()})
+	srv := httptest.NewServer(newMux(live, &api{tables: tables, live: live, log: quietLogger()}, dist))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := live.Shutdown(ctx); err != nil {
+			t.Errorf("failed to shut down the hub: %v", err)
+		}
+		srv.Close()
+	})
+	return srv
+}
+
+// TestCurlChangesAreLive subscribes like Refine's basic provider and checks
+// that a plain REST call reaches it.
+func TestCurlChangesAreLive(t *testing.T) {
+	srv := startApp(t, t.TempDir())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/live", nil)
+	if err != nil {
+		t.Fatalf("failed to dial: %v", err)
+	}
+	defer ws.CloseNow()
+	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"resources/posts"}`)); err != nil {
+		t.Fatal(err)
+	}
+	metric := "refine_live_subscriptions 1"
+	for !strings.Contains(get(t, srv.URL+"/metrics"), metric) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("metrics never showed %q", metric)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+
+	if resp, body := do(t, http.MethodPatch, srv.URL+"/api/posts/2", `{"title":"from curl"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("patch: status %d: %s", resp.StatusCode, body)
+	}
+	_, msg, err := ws.Read(ctx)
+	if err != nil {
+		t.Fatalf("failed to read the event: %v", err)
+	}
+	var ev map[string]any
+	if err := json.Unmarshal(msg, &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev["channel"] != "resources/posts" || ev["type"] != "updated" {
+		t.Fatalf("event %s", msg)
+	}
+	if got, _ := json.Marshal(ev["payload"]); string(got) != `{"ids":[2]}` {
+		t.Fatalf("payload %s, want {\"ids\":[2]}", got)
+	}
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	_, body := do(t, http.MethodGet, url, "")
+	return string(body)
+}
+
+func TestServesTheApp(t *testing.T) {
+	dist := t.TempDir()
+	write := func(name, content string) {
+		path := filepath.Join(dist, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("index.html", "<!doctype html>app")
+	write("assets/live-abc.wasm", "\x00asm")
+	srv := startApp(t, dist)
+
+	cases := []struct {
+		path, body, contentType, cache string
+		status                         int
+	}{
+		{"/", "<!doctype html>app", "text/html", "no-cache", 200},
+		{"/posts/edit/3", "<!doctype html>app", "text/html", "no-cache", 200},
+		{"/assets/live-abc.wasm", "\x00asm", "application/wasm", "immutable", 200},
+		{"/api/posts/3", `"id":3`, "application/json", "", 200},
+		{"/healthz", "ok", "application/json", "", 200},
+	}
+	for _, c := range cases {
+		resp, body := do(t, http.MethodGet, srv.URL+c.path, "")
+		if resp.StatusCode != c.status || !strings.Contains(string(body), c.body) {
+			t.Errorf("%s: status %d body %q", c.path, resp.StatusCode, body)
+		}
+		if got := resp.Header.Get("Content-Type"); !strings.HasPrefix(got, c.contentType) {
+			t.Errorf("%s: Content-Type %q, want %q", c.path, got, c.contentType)
+		}
+		if got := resp.Header.Get("Cache-Control"); !strings.Contains(got, c.cache) {
+			t.Errorf("%s: Cache-Control %q, want %q", c.path, got, c.cache)
+		}
+	}
+	if resp, _ := do(t, http.MethodPost, srv.URL+"/posts", "{}"); resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST /posts: status %d, want 405", resp.StatusCode)
+	}
+}
+
+func TestUnbuiltAppExplainsItself(t *testing.T) {
+	srv := startApp(t, filepath.Join(t.TempDir(), "missing"))
+	resp, body := do(t, http.MethodGet, srv.URL+"/", "")
+	if resp.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "npm run build") {
+		t.Fatalf("status %d body %q", resp.StatusCode, body)
+	}
+}
+
+func TestSeedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seed.json")
+	seed := `{"posts":[{"id":7,"title":"seven"},{"title":"next"}],"categories":[{"id":1,"title":"one"}]}`
+	if err := os.WriteFile(path, []byte(seed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := loadSeed(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables, err := s.tables()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, total := tables["posts"].list(listQuery{end: -1})
+	if total != 2 || rows[0]["id"] != 7 || rows[1]["id"] != 8 {
+		t.Fatalf("posts %v", rows)
+	}
+	if created := tables["posts"].create(record{"title": "x"}); created["id"] != 9 {
+		t.Fatalf("next id %v, want 9", created["id"])
+	}
+
+	if err := os.WriteFile(path, []byte(`{"posts":[{"id":1},{"id":1}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = loadSeed(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.tables(); err == nil || !strings.Contains(err.Error(), "duplicate id") {
+		t.Fatalf("duplicate ids: err %v", err)
+	}
+	if _, err := loadSeed(filepath.Join(t.TempDir(), "none.json")); err == nil {
+		t.Fatal("missing seed file: no error")
+	}
+}
+
+// lineWriter hands each written chunk to a channel.
+type lineWriter chan string
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w <- string(p)
+	return len(p), nil
+}
+
+func TestRunServesAndShutsDown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(lineWriter, 4)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, options{addr: "127.0.0.1:0", dist: t.TempDir(), seedPosts: 2, quiet: true}, out)
+	}()
+	var line string
+	select {
+	case line = <-out:
+	case err := <-done:
+		t.Fatalf("run ended early: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run never printed its address")
+	}
+	url := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	resp, _ := do(t, http.MethodGet, url+"/api/posts", "")
+	if got := resp.Header.Get("X-Total-Count"); got != "2" {
+		t.Errorf("X-Total-Count %q, want 2", got)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop")
+	}
+}
