@@ -47,6 +47,7 @@ export function createLiveClient(options) {
   let queuedPublishes = [];
   let queuedBytes = 0;
   let goClient = null;
+  let runtimeApi = null;
   let runtimeGone = null; // resolves when the Go runtime exits
   let stopWatchingExit = () => {};
   let stopWatchingSignals = () => {};
@@ -137,7 +138,14 @@ export function createLiveClient(options) {
       onLoadFailed(liveError(ErrorCodes.WASM_LOAD, "live.wasm did not create a client"));
       return;
     }
+    if (created instanceof Error) {
+      // Go refused the config: retrying cannot help.
+      report(created.code ? created : liveError(ErrorCodes.INTERNAL, created.message, created));
+      shutDown(created);
+      return;
+    }
     goClient = created;
+    runtimeApi = runtime.api;
     phase = "running";
     loadFailures = 0;
     const gone = deferred();
@@ -315,7 +323,9 @@ export function createLiveClient(options) {
     stats() {
       if (phase !== "running") return null;
       const goStats = callGo("stats", () => goClient.stats());
-      const funcCount = callGo("funcCount", () => goClient.funcCount());
+      const funcCount = callGo("funcCount", () =>
+        typeof goClient.funcCount === "function" ? goClient.funcCount() : runtimeApi.funcCount(),
+      );
       return { ...(goStats !== null && typeof goStats === "object" ? goStats : {}), funcCount };
     },
     close() {

@@ -1,0 +1,163 @@
+// The real live.wasm in headless Chromium, without a live server: loading,
+// the handshake, globals, retries, bad arguments and release of functions.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { closedPortURL, failWithoutWasmInCI, liveServerURL, needsWasm, startBrowser } from "./harness.js";
+
+failWithoutWasmInCI(test);
+
+// Nothing listens there: the client keeps retrying, which is what these tests need.
+let NOWHERE;
+
+describe("live.wasm in Chromium", { skip: needsWasm }, () => {
+  let browser;
+  before(async () => {
+    NOWHERE = await closedPortURL();
+    browser = await startBrowser();
+  });
+  after(async () => {
+    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
+    await browser?.close();
+  });
+
+  test("ready resolves and the page keeps no Go globals", async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(async (url) => {
+      const client = live.createLiveClient({ url, reconnect: { minDelay: 50, maxDelay: 200 } });
+      const before = client.status;
+      const started = performance.now();
+      await client.ready;
+      const readyMs = performance.now() - started;
+      const leftovers = ["Go", "fs", "process", "path"].filter((name) => name in globalThis);
+      const initKeys = Object.getOwnPropertyNames(globalThis).filter((k) => k.startsWith("__refineLive"));
+      const stats = client.stats();
+      await client.close();
+      return { before, readyMs, leftovers, initKeys, funcCount: stats?.funcCount, after: client.status };
+    }, NOWHERE);
+    assert.equal(result.before, "connecting");
+    assert.deepEqual(result.leftovers, []);
+    assert.deepEqual(result.initKeys, []);
+    assert.equal(typeof result.funcCount, "number");
+    assert.equal(result.after, "closed");
+    console.log(`time to ready: ${result.readyMs.toFixed(0)} ms`);
+    await page.close();
+  });
+
+  test("a .wasm served with the wrong MIME type still loads", async () => {
+    const page = await browser.newPage();
+    const status = await page.evaluate(async (url) => {
+      const client = live.createLiveClient({ url, wasmURL: "/octet/live.wasm" });
+      await client.ready;
+      await client.close();
+      return client.status;
+    }, NOWHERE);
+    assert.equal(status, "closed");
+    assert.ok(browser.server.requests.includes("/octet/live.wasm"));
+    await page.close();
+  });
+
+  test("a failed load is reported and can be retried", async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(async (url) => {
+      const sink = helpers.errorSink();
+      const broken = live.createLiveClient({ url, wasmURL: "/missing.wasm", onError: sink.onError, reconnect: { minDelay: 60000, maxDelay: 60000 } });
+      const first = await broken.ready.then(() => "resolved", (err) => err.code);
+      const statusAfterFailure = broken.status;
+      await broken.close();
+      const good = live.createLiveClient({ url });
+      await good.ready;
+      await good.close();
+      return { first, statusAfterFailure, codes: sink.errors.map((e) => e.code) };
+    }, NOWHERE);
+    assert.deepEqual(result, { first: "ERR_WASM_LOAD", statusAfterFailure: "reconnecting", codes: ["ERR_WASM_LOAD"] });
+    await page.close();
+  });
+
+  test("bad arguments never throw, before and after ready", async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(async (url) => {
+      const sink = helpers.errorSink();
+      const provider = live.liveProvider({ url, onError: sink.onError });
+      const cyclic = {};
+      cyclic.self = cyclic;
+      const calls = [
+        () => provider.subscribe(undefined),
+        () => provider.subscribe({ channel: "c" }),
+        () => provider.subscribe({ channel: 42, callback() {} }),
+        () => provider.subscribe({ channel: "c", types: "*", callback() {} }),
+        () => provider.unsubscribe({}),
+        () => provider.unsubscribe(1),
+        () => provider.publish(null),
+        () => provider.publish({ channel: "c", type: "t", payload: cyclic }),
+        () => provider.publish({ channel: "c", type: "t", payload: { big: "x".repeat(2 * 1048576) } }),
+      ];
+      const thrown = [];
+      const run = () => {
+        for (const call of calls) {
+          try {
+            const handle = call();
+            if (String(call).includes("provider.subscribe") && !handle) thrown.push(`falsy handle from ${call}`);
+          } catch (err) {
+            thrown.push(`${call}: ${err}`);
+          }
+        }
+      };
+      run();
+      await provider.client.ready;
+      run();
+      const handle = provider.subscribe({ channel: "c", callback() {} });
+      provider.unsubscribe(handle);
+      provider.unsubscribe(handle);
+      await provider.client.close();
+      run();
+      return { thrown, codes: sink.errors.map((e) => e.code) };
+    }, NOWHERE);
+    assert.deepEqual(result.thrown, []);
+    const expected = [
+      "ERR_INVALID_ARGUMENT",
+      "ERR_INVALID_ARGUMENT",
+      "ERR_INVALID_ARGUMENT",
+      "ERR_INVALID_ARGUMENT",
+      "ERR_INVALID_ARGUMENT",
+      "ERR_INVALID_ARGUMENT",
+      "ERR_INVALID_ARGUMENT",
+      "ERR_NOT_SERIALIZABLE",
+      "ERR_PAYLOAD_TOO_LARGE",
+    ];
+    assert.deepEqual(result.codes.slice(0, 18), [...expected, ...expected]);
+    // After close every call reports something and none throws.
+    assert.ok(result.codes.slice(18).length >= 5);
+    await page.close();
+  });
+
+  test("close() gives back every function Go created", async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(
+      async ({ url, live: hasServer }) => {
+        const witness = live.createLiveClient({ url });
+        await witness.ready;
+        const start = witness.stats().funcCount;
+        const peaks = [];
+        for (let round = 0; round < 3; round++) {
+          const client = live.createLiveClient({ url, reconnect: { minDelay: 50, maxDelay: 100 } });
+          const handles = ["a", "b", "c"].map((ch) => client.subscribe({ channel: `leak/${ch}`, callback() {} }));
+          client.publish({ channel: "leak/a", type: "created", payload: { ids: [1] } });
+          await client.ready;
+          if (hasServer) await helpers.until(() => client.status === "open", 10000, "open");
+          else await helpers.sleep(300);
+          peaks.push(witness.stats().funcCount);
+          client.unsubscribe(handles[0]);
+          await client.close();
+        }
+        await helpers.sleep(200);
+        const end = witness.stats().funcCount;
+        await witness.close();
+        return { start, end, peaks };
+      },
+      { url: liveServerURL || NOWHERE, live: Boolean(liveServerURL) },
+    );
+    console.log(`funcCount start ${result.start}, while a second client ran ${result.peaks.join("/")}, end ${result.end}`);
+    assert.equal(result.end, result.start);
+    await page.close();
+  });
+});
