@@ -28,7 +28,7 @@ type conn struct {
 
 	// extended is decided before the first subscription and never changes
 	// afterwards; the hub reads it under its channel lock.
-	extended   bool
+	extended   atomic.Bool
 	levelKnown bool
 	helloSent  bool
 
@@ -137,7 +137,7 @@ func (c *conn) writeLoop(ctx context.Context) {
 				c.closeWith(protocol.CloseHeartbeatTimeout, "no frame within twice the heartbeat", "heartbeat")
 				continue
 			}
-			if c.extended {
+			if c.extended.Load() {
 				if err := c.write(ctx, []byte(`{"action":"ping"}`)); err != nil {
 					c.requestClose(protocol.CloseAbnormal, "", false, "")
 					_ = c.ws.CloseNow()

@@ -58,14 +58,15 @@ func (c *conn) readLoop(ctx context.Context) {
 }
 
 func (c *conn) setLevel(extended bool) {
-	c.levelKnown, c.extended = true, extended
+	c.levelKnown = true
+	c.extended.Store(extended)
 	level := "basic"
 	if extended {
 		level = "extended"
 	}
 	c.srv.metrics.connections.WithLabelValues("pending").Dec()
 	c.srv.metrics.connections.WithLabelValues(level).Inc()
-	c.log = c.log.With("level", level)
+	c.log.Debug("level chosen", "level", level)
 }
 
 func (c *conn) sendHello(ctx context.Context) error {
@@ -90,7 +91,7 @@ func (c *conn) binaryFrame() {
 	if !c.levelKnown {
 		c.setLevel(false)
 	}
-	if c.extended {
+	if c.extended.Load() {
 		c.closeWith(protocol.CloseUnsupported, "binary frames are not supported", "binary")
 		return
 	}
@@ -110,7 +111,7 @@ func (c *conn) allow(ctx context.Context, m *protocol.ClientMessage) bool {
 		c.closeWith(protocol.CloseRateLimited, "message rate exceeded", "rate_limited")
 		return false
 	}
-	if c.extended && c.violations == 1 {
+	if c.extended.Load() && c.violations == 1 {
 		r := c.limiter.Reserve()
 		wait := r.Delay()
 		r.Cancel()
@@ -129,7 +130,7 @@ func (c *conn) badFrame(ctx context.Context, err error, m *protocol.ClientMessag
 	}
 	c.srv.metrics.drops.WithLabelValues(code).Inc()
 	c.log.Debug("bad frame", "err", err)
-	if !c.extended {
+	if !c.extended.Load() {
 		return
 	}
 	c.badMessages++
@@ -143,7 +144,7 @@ func (c *conn) badFrame(ctx context.Context, err error, m *protocol.ClientMessag
 // sendError sends an error message to an extended client, naming the
 // channel and ref of the frame it answers when known.
 func (c *conn) sendError(ctx context.Context, code, msg string, m *protocol.ClientMessage, retryAfter time.Duration) {
-	if !c.extended {
+	if !c.extended.Load() {
 		return
 	}
 	c.srv.metrics.badMessages.WithLabelValues(code).Inc()
@@ -167,7 +168,7 @@ func (c *conn) handle(ctx context.Context, m *protocol.ClientMessage) error {
 	case protocol.ActionAuth:
 		c.authenticate(ctx, m.Token)
 	case protocol.ActionPing:
-		if c.extended {
+		if c.extended.Load() {
 			return c.sendWait(ctx, []byte(`{"action":"pong"}`))
 		}
 	case protocol.ActionPong:
@@ -182,7 +183,7 @@ func (c *conn) handle(ctx context.Context, m *protocol.ClientMessage) error {
 // publish. It answers the client itself and reports whether to go on.
 func (c *conn) mayUse(ctx context.Context, m *protocol.ClientMessage) bool {
 	if c.srv.cfg.Authenticator != nil && !c.authed.Load() {
-		if !c.extended {
+		if !c.extended.Load() {
 			// A basic client cannot be told; refusing silently would
 			// leave it stale forever.
 			c.closeWith(protocol.CloseUnauthorized, "authentication required", "auth")

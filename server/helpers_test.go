@@ -239,3 +239,5 @@ func post(t testing.TB, url, token, body string) (*http.Response, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp, string(b)
 }
+
+func io_copy(dst io.Writer, resp *http.Response) (int64, error) { return io.Copy(dst, resp.Body) }

@@ -138,7 +138,7 @@ func (ch *hubChannel) deliverer(h *hub) func(Event) {
 				continue
 			}
 			st.advance(&f.ev)
-			if c.trySend(f.forLevel(c.extended)) {
+			if c.trySend(f.forLevel(c.extended.Load())) {
 				sent++
 			}
 		}
@@ -168,7 +168,7 @@ func (h *hub) goLive(ctx context.Context, c *conn, ch *hubChannel, st *subState)
 				continue
 			}
 			st.advance(&f.ev)
-			if err := c.sendWait(ctx, f.forLevel(c.extended)); err != nil {
+			if err := c.sendWait(ctx, f.forLevel(c.extended.Load())); err != nil {
 				return err
 			}
 			h.metrics.eventsOut.Inc()

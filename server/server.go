@@ -162,7 +162,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.writerWG.Wait()
 	level := "pending"
 	if c.levelKnown {
-		level = map[bool]string{true: "extended", false: "basic"}[c.extended]
+		level = map[bool]string{true: "extended", false: "basic"}[c.extended.Load()]
 	}
 	s.metrics.connections.WithLabelValues(level).Dec()
 }

@@ -42,7 +42,7 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 	c.srv.metrics.subscriptions.Inc()
 
 	var since *protocol.Position
-	if c.extended {
+	if c.extended.Load() {
 		since = m.Since
 	}
 	hist, err := c.srv.broker.History(ctx, m.Channel, since)
@@ -70,7 +70,7 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 		c.srv.metrics.replayed.Add(float64(len(hist.Events)))
 		c.srv.metrics.eventsOut.Add(float64(len(hist.Events)))
 	}
-	if c.extended {
+	if c.extended.Load() {
 		err := c.send(ctx, &protocol.ServerMessage{
 			Action:    protocol.ActionSubscribed,
 			Channel:   m.Channel,
@@ -90,7 +90,7 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 // delivery. Every event after that position is on its way already, so a
 // since in the same epoch is recovered.
 func (c *conn) resubscribe(ctx context.Context, m *protocol.ClientMessage, sub *subscription) error {
-	if !c.extended {
+	if !c.extended.Load() {
 		return nil
 	}
 	sub.ch.mu.Lock()
@@ -128,7 +128,7 @@ func (c *conn) publish(ctx context.Context, m *protocol.ClientMessage) error {
 		c.sendError(ctx, protocol.CodeInternal, "publish failed", m, 0)
 		return nil
 	}
-	if !c.extended || m.Ref == "" {
+	if !c.extended.Load() || m.Ref == "" {
 		return nil
 	}
 	return c.send(ctx, &protocol.ServerMessage{
