@@ -3,7 +3,6 @@ import routerProvider, { NavigateToResource } from "@refinedev/react-router";
 import dataProvider from "@refinedev/simple-rest";
 import { BrowserRouter, Route, Routes } from "react-router";
 import { config } from "./config.js";
-import { recordLiveEvent } from "./eventLog.js";
 import { provider } from "./live.js";
 import { Layout } from "./Layout.jsx";
 import { PostList } from "./pages/PostList.jsx";
@@ -24,7 +23,6 @@ export function App() {
         dataProvider={dataProvider("/api")}
         routerProvider={routerProvider}
         liveProvider={provider}
-        onLiveEvent={recordLiveEvent}
         resources={resources}
         options={{
           liveMode: config.liveMode,

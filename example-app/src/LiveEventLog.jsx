@@ -1,7 +1,7 @@
 import { useLiveEvents } from "./eventLog.js";
 import { config } from "./config.js";
 
-/** The events Refine passed to onLiveEvent, newest first. */
+/** The events Refine passed to the page's onLiveEvent, newest first. */
 export function LiveEventLog() {
   const events = useLiveEvents();
   return (

@@ -1,5 +1,6 @@
-// A tiny store for the live events Refine hands to <Refine onLiveEvent>, so
-// that the page can show them (in manual mode they are all the app gets).
+// A tiny store for the live events Refine hands to a page's main hook
+// through its onLiveEvent, so that the page can show them (in manual mode
+// they are all the app gets).
 import { useSyncExternalStore } from "react";
 
 const LIMIT = 200;

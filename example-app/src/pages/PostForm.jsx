@@ -1,6 +1,7 @@
 import { useForm, useList } from "@refinedev/core";
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
+import { recordLiveEvent } from "../eventLog.js";
 
 const EMPTY = { title: "", content: "", status: "draft", categoryId: "" };
 const STATUSES = ["draft", "published", "rejected"];
@@ -23,6 +24,7 @@ function PostForm({ action, id }) {
     action,
     id,
     redirect: action === "create" ? "list" : false,
+    onLiveEvent: recordLiveEvent,
   });
   const record = query?.data?.data;
   const [values, setValues] = useState(EMPTY);

@@ -1,5 +1,6 @@
 import { useDelete, useList, useTable } from "@refinedev/core";
 import { Link } from "react-router";
+import { recordLiveEvent } from "../eventLog.js";
 
 export const PAGE_SIZE = 20;
 
@@ -15,6 +16,9 @@ export function PostList() {
     resource: "posts",
     pagination: { pageSize: PAGE_SIZE },
     sorters: { initial: [{ field: "id", order: "asc" }] },
+    // Logged once per event for this hook. (<Refine onLiveEvent> would be
+    // called once per mounted hook: twice here, with NewestPost.)
+    onLiveEvent: recordLiveEvent,
   });
   const { mutate: remove, mutation: removal } = useDelete();
   const posts = result?.data ?? [];
