@@ -1,0 +1,98 @@
+package server
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+func memPublish(t *testing.T, b *MemoryBroker, ch string, n int) []Event {
+	t.Helper()
+	var out []Event
+	for i := 0; i < n; i++ {
+		ev, dup, err := b.Publish(context.Background(), Event{Channel: ch, Type: "t", ID: "id" + strconv.Itoa(i) + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)})
+		if err != nil || dup {
+			t.Fatalf("publish: %v dup=%v", err, dup)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// The ring keeps exactly the newest History events across growth,
+// wrap-around and expiry.
+func TestMemoryRing(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := NewMemoryBroker(MemoryOptions{History: 5, TTL: time.Minute})
+	defer b.Close()
+	b.now = func() time.Time { return now }
+	ctx := context.Background()
+	evs := memPublish(t, b, "c", 3)
+	epoch := evs[0].Epoch
+
+	check := func(since uint64, complete bool, from, to uint64) {
+		t.Helper()
+		h, err := b.History(ctx, "c", &protocol.Position{Epoch: epoch, Seq: since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Complete != complete {
+			t.Fatalf("since %d: complete=%v, want %v", since, h.Complete, complete)
+		}
+		if !complete {
+			return
+		}
+		if len(h.Events) != int(to-from+1) && !(to < from && len(h.Events) == 0) {
+			t.Fatalf("since %d: %d events, want %d..%d", since, len(h.Events), from, to)
+		}
+		for i, ev := range h.Events {
+			if ev.Seq != from+uint64(i) {
+				t.Fatalf("since %d: event %d has seq %d", since, i, ev.Seq)
+			}
+		}
+	}
+	check(0, true, 1, 3)
+	memPublish(t, b, "c", 5) // seqs 4..8; keeps 4..8
+	check(2, false, 0, 0)
+	check(3, true, 4, 8)
+	check(8, true, 9, 8)
+
+	// Half of the history expires, then new events reuse the ring.
+	now = now.Add(2 * time.Minute)
+	memPublish(t, b, "c", 2) // 9, 10; 4..8 expired
+	check(7, false, 0, 0)
+	check(8, true, 9, 10)
+	memPublish(t, b, "c", 4) // 11..14; keeps 10..14
+	check(9, true, 10, 14)
+	check(8, false, 0, 0)
+
+	// An evicted id may be published again; one still kept may not.
+	kept, _ := b.History(ctx, "c", &protocol.Position{Epoch: epoch, Seq: 13})
+	ev, dup, err := b.Publish(ctx, Event{Channel: "c", Type: "t", ID: kept.Events[0].ID})
+	if err != nil || !dup || ev.Seq != 14 {
+		t.Fatalf("duplicate publish: %+v %v %v", ev, dup, err)
+	}
+}
+
+func TestMemoryNoHistory(t *testing.T) {
+	b := NewMemoryBroker(MemoryOptions{History: -1})
+	defer b.Close()
+	evs := memPublish(t, b, "c", 2)
+	h, err := b.History(context.Background(), "c", &protocol.Position{Epoch: evs[0].Epoch, Seq: 1})
+	if err != nil || h.Complete || h.Top.Seq != 2 {
+		t.Fatalf("%+v %v", h, err)
+	}
+	h, _ = b.History(context.Background(), "c", &protocol.Position{Epoch: evs[0].Epoch, Seq: 2})
+	if !h.Complete {
+		t.Fatal("up-to-date position should be complete")
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Publish(context.Background(), Event{Channel: "c", Type: "t", ID: "x"}); err != ErrBrokerClosed {
+		t.Fatalf("after close: %v", err)
+	}
+}
