@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/http"
@@ -36,9 +35,6 @@ type Server struct {
 	closing   bool
 	connsDone sync.WaitGroup
 }
-
-// ErrServerClosed is returned by Publish after Shutdown.
-var ErrServerClosed = errors.New("server closed")
 
 // New returns a Server with cfg's defaults filled in.
 func New(cfg Config) *Server {
