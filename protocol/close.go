@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"encoding/json"
 	"strconv"
 	"time"
 )
@@ -141,12 +140,23 @@ func ParseCloseReason(s string) CloseReason {
 	if len(s) == 0 || s[0] != '{' {
 		return CloseReason{Message: s}
 	}
-	var wire struct {
-		Message    string `json:"message"`
-		RetryAfter int64  `json:"retryAfter"`
-	}
-	if err := json.Unmarshal([]byte(s), &wire); err != nil || wire.RetryAfter < 0 {
+	var r CloseReason
+	var retry int64
+	err := parseObject([]byte(s), maxCloseReason, func(sc *scanner, key []byte) error {
+		var err error
+		switch string(key) {
+		case "message":
+			r.Message, err = sc.str("message")
+		case "retryAfter":
+			retry, err = sc.int("retryAfter")
+		default:
+			err = sc.skip(1)
+		}
+		return err
+	})
+	if err != nil || retry < 0 {
 		return CloseReason{Message: s}
 	}
-	return CloseReason{Message: wire.Message, RetryAfter: time.Duration(wire.RetryAfter) * time.Millisecond}
+	r.RetryAfter = time.Duration(retry) * time.Millisecond
+	return r
 }

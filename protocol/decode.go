@@ -1,8 +1,6 @@
 package protocol
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 )
@@ -62,34 +60,35 @@ func decodeErr(kind error, field, detail string) *DecodeError {
 	return &DecodeError{Kind: kind, Field: field, Detail: detail}
 }
 
-// unmarshalObject decodes a JSON object frame into v, translating
-// encoding/json's errors into DecodeErrors that do not quote the input.
-func unmarshalObject(data []byte, limit int, v any) error {
+// parseObject checks the size limit, scans one JSON object with member
+// called for each key, and rejects trailing data. A syntax error anywhere
+// wins over a wrong-typed field, as with encoding/json.
+func parseObject(data []byte, limit int, member func(s *scanner, key []byte) error) error {
 	if limit <= 0 {
 		limit = DefaultMaxMessage
 	}
 	if len(data) > limit {
 		return decodeErr(ErrTooLarge, "", strconv.Itoa(len(data))+" bytes, limit "+strconv.Itoa(limit))
 	}
-	trimmed := bytes.TrimLeft(data, " \t\r\n")
-	if len(trimmed) == 0 || trimmed[0] != '{' {
+	s := scanner{data: data}
+	if s.peek() != '{' {
 		return decodeErr(ErrMalformed, "", "not a JSON object")
 	}
-	if err := json.Unmarshal(data, v); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return decodeErr(ErrWrongType, typeErr.Field, "want "+typeErr.Type.String()+", got "+typeErr.Value)
-		}
-		return decodeErr(ErrMalformed, "", "invalid JSON")
+	typeErr, err := s.fields(func(key []byte) error { return member(&s, key) })
+	if err != nil {
+		return err
 	}
-	return nil
+	if s.ws(); s.pos != len(data) {
+		return decodeErr(ErrMalformed, "", "data after the object")
+	}
+	return typeErr
 }
 
 // DecodeClient decodes one frame sent by a client. limit is the largest frame
 // accepted, DefaultMaxMessage when zero or negative.
 func DecodeClient(data []byte, limit int) (ClientMessage, error) {
 	var m ClientMessage
-	if err := unmarshalObject(data, limit, &m); err != nil {
+	if err := parseObject(data, limit, m.member); err != nil {
 		return ClientMessage{}, err
 	}
 	if err := m.Validate(); err != nil {
@@ -141,7 +140,7 @@ func (m *ClientMessage) Validate() error {
 // largest frame accepted, DefaultMaxMessage when zero or negative.
 func DecodeServer(data []byte, limit int, m *ServerMessage) error {
 	*m = ServerMessage{}
-	if err := unmarshalObject(data, limit, m); err != nil {
+	if err := parseObject(data, limit, m.member); err != nil {
 		*m = ServerMessage{}
 		return err
 	}
@@ -240,10 +239,95 @@ func checkRef(r string) error {
 // ValidRef reports whether r may be used as a publish ref (and so event id).
 func ValidRef(r string) bool { return r != "" && checkRef(r) == nil }
 
-// checkObject accepts an absent value, null, or a JSON object.
-func checkObject(field string, raw json.RawMessage) error {
-	if len(raw) == 0 || raw[0] == '{' || string(raw) == "null" {
+// checkObject accepts an absent value or a JSON object (the decoders turn
+// null into absent).
+func checkObject(field string, raw []byte) error {
+	if len(raw) == 0 || raw[0] == '{' {
 		return nil
 	}
 	return decodeErr(ErrWrongType, field, "want object")
+}
+
+func (m *ClientMessage) member(s *scanner, key []byte) error {
+	var err error
+	switch string(key) {
+	case "action":
+		var b []byte
+		if b, err = s.strBytes("action"); err == nil {
+			m.Action = action(b)
+		}
+	case "channel":
+		m.Channel, err = s.str("channel")
+	case "type":
+		var b []byte
+		if b, err = s.strBytes("type"); err == nil {
+			m.Type = eventType(b)
+		}
+	case "payload":
+		m.Payload, err = s.raw()
+	case "meta":
+		m.Meta, err = s.raw()
+	case "ref":
+		m.Ref, err = s.str("ref")
+	case "since":
+		m.Since, err = s.position("since")
+	case "protocol":
+		m.Protocol, err = s.str("protocol")
+	case "token":
+		m.Token, err = s.str("token")
+	default:
+		err = s.skip(1)
+	}
+	return err
+}
+
+func (m *ServerMessage) member(s *scanner, key []byte) error {
+	var err error
+	switch string(key) {
+	case "action":
+		var b []byte
+		if b, err = s.strBytes("action"); err == nil {
+			m.Action = action(b)
+		}
+	case "channel":
+		m.Channel, err = s.str("channel")
+	case "type":
+		var b []byte
+		if b, err = s.strBytes("type"); err == nil {
+			m.Type = eventType(b)
+		}
+	case "payload":
+		m.Payload, err = s.raw()
+	case "meta":
+		m.Meta, err = s.raw()
+	case "id":
+		m.ID, err = s.str("id")
+	case "seq":
+		m.Seq, err = s.uint("seq")
+	case "epoch":
+		m.Epoch, err = s.str("epoch")
+	case "date":
+		m.Date, err = s.int("date")
+	case "protocol":
+		m.Protocol, err = s.str("protocol")
+	case "session":
+		m.Session, err = s.str("session")
+	case "heartbeat":
+		m.Heartbeat, err = s.int("heartbeat")
+	case "maxMessage":
+		m.MaxMessage, err = s.int("maxMessage")
+	case "recovered":
+		m.Recovered, err = s.boolean("recovered")
+	case "ref":
+		m.Ref, err = s.str("ref")
+	case "code":
+		m.Code, err = s.str("code")
+	case "message":
+		m.Message, err = s.str("message")
+	case "retryAfter":
+		m.RetryAfter, err = s.int("retryAfter")
+	default:
+		err = s.skip(1)
+	}
+	return err
 }
