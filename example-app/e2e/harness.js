@@ -246,10 +246,21 @@ export async function openApp(browser, baseUrl, path = "/posts", params = {}) {
       await context.close();
     },
   };
+  const tracked = new Map();
   page.on("request", (req) => {
     const url = new URL(req.url());
-    if (url.pathname.startsWith("/api/")) app.requests.push({ method: req.method(), path: url.pathname, search: url.search });
+    if (!url.pathname.startsWith("/api/")) return;
+    const entry = { method: req.method(), path: url.pathname, search: url.search, state: "pending" };
+    tracked.set(req, entry);
+    app.requests.push(entry);
   });
+  const done = (state) => (req) => {
+    const entry = tracked.get(req);
+    if (entry) entry.state = state;
+    tracked.delete(req);
+  };
+  page.on("requestfinished", done("finished"));
+  page.on("requestfailed", done("failed"));
   page.on("websocket", (ws) => {
     ws.on("framesent", (f) => {
       try {
@@ -312,6 +323,11 @@ export async function settle(app) {
     await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
     await fetch("/healthz", { cache: "no-store" });
   });
+}
+
+/** Waits until none of the page's API requests is in flight. */
+export async function waitForIdle(app) {
+  await waitFor("the page's requests to finish", () => app.requests.every((r) => r.state !== "pending"));
 }
 
 /** Requests of the page matching a predicate, counted. */

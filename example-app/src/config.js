@@ -1,6 +1,7 @@
 // The app's settings, read from the page URL so that a test (or a curious
 // user) can pick them: ?protocol=basic|extended|auto, ?liveMode=auto|manual|off,
-// ?strict=1 and ?live=<WebSocket URL>. They are remembered for the tab, so a
+// ?strict=1, ?live=<WebSocket URL>, ?minDelay=<ms> (the reconnect floor) and
+// ?debug=1 (the client logs to the console). They are remembered for the tab, so a
 // reload or an in-app redirect keeps them.
 
 const KEY = "refine-live-example:config";
@@ -14,7 +15,7 @@ function defaultLiveUrl() {
 
 function readConfig() {
   const params = new URLSearchParams(window.location.search);
-  const known = ["protocol", "liveMode", "strict", "live"].some((k) => params.has(k));
+  const known = ["protocol", "liveMode", "strict", "live", "minDelay", "debug"].some((k) => params.has(k));
   let stored = {};
   try {
     stored = JSON.parse(window.sessionStorage.getItem(KEY) ?? "{}") ?? {};
@@ -26,10 +27,12 @@ function readConfig() {
     protocol: PROTOCOLS.includes(source.protocol) ? source.protocol : "auto",
     liveMode: LIVE_MODES.includes(source.liveMode) ? source.liveMode : "auto",
     strict: source.strict === "1" || source.strict === "true",
+    debug: source.debug === "1" || source.debug === "true",
     live: typeof source.live === "string" && source.live !== "" ? source.live : undefined,
+    minDelay: /^\d+$/.test(source.minDelay ?? "") ? Number(source.minDelay) : undefined,
   };
   try {
-    window.sessionStorage.setItem(KEY, JSON.stringify({ ...config, strict: config.strict ? "1" : "0" }));
+    window.sessionStorage.setItem(KEY, JSON.stringify({ ...config, strict: config.strict ? "1" : "0", debug: config.debug ? "1" : "0", minDelay: config.minDelay?.toString() }));
   } catch {
     // Storage may be disabled; the settings then last until the next reload.
   }

@@ -3,7 +3,14 @@
 import { createLiveClient, liveProvider } from "refine-live-wasm";
 import { config } from "./config.js";
 
-export const client = createLiveClient({ url: config.liveUrl, protocol: config.protocol });
+export const client = createLiveClient({
+  url: config.liveUrl,
+  protocol: config.protocol,
+  debug: config.debug,
+  ...(config.minDelay === undefined
+    ? {}
+    : { reconnect: { minDelay: config.minDelay, maxDelay: Math.max(config.minDelay, 20000) } }),
+});
 
 // This app's backend publishes every REST change itself (so that changes
 // made with curl are live too). Refine's own publish after each mutation

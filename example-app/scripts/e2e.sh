@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs the end-to-end suite from scratch: packs the npm package, installs
+# the app's dependencies from it, builds the app and the Go backend, finds
+# (or, as root, installs) Debian's Chromium, and runs `node --test`.
+#
+# SKIP_PACK=1 reuses ../dist/refine-live-wasm-0.1.0.tgz instead of running
+# `make npm`. Extra arguments go to node --test (e.g. --test-name-pattern=offline).
+set -euo pipefail
+
+app="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+root="$(cd "$app/.." && pwd)"
+
+if [ "${SKIP_PACK:-0}" != 1 ]; then
+  make -C "$root" --no-print-directory npm
+fi
+"$app/scripts/install.sh"
+CHROME_PATH="$(bash "$root/scripts/ensure-chromium.sh")"
+export CHROME_PATH
+(cd "$app" && npm run --silent build -- --logLevel warn)
+
+bin="$(mktemp -d)"
+trap 'rm -rf "$bin"' EXIT
+(cd "$root" && go build -o "$bin/server" ./example-app/server)
+
+cd "$app"
+E2E_SERVER_BIN="$bin/server" node --test --test-concurrency=1 --test-timeout=180000 "$@" e2e/*.test.js
