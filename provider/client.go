@@ -189,7 +189,10 @@ func (c *Client) Reconnect() {
 }
 
 // Close stops the client: it closes the connection, stops every timer and
-// goroutine, and sets the status to closed. Later calls do nothing.
+// goroutine, and sets the status to closed. Later calls do nothing. It may
+// be called from a callback; then, and when it races with a callback running
+// on another goroutine, the callbacks already queued (the final status
+// change among them) finish just after it returns instead of before.
 func (c *Client) Close() error {
 	if c == nil || !c.closing.CompareAndSwap(false, true) {
 		return nil

@@ -14,6 +14,10 @@ type vclock struct {
 	wallOff time.Duration
 	seq     int
 	timers  []*vtimer
+	// settle, when set, runs after each fired timer: the harness uses it to
+	// let the loop handle what the timer posted before time moves on, as it
+	// would on a real clock.
+	settle func()
 }
 
 type vtimer struct {
@@ -77,8 +81,12 @@ func (c *vclock) Advance(d time.Duration) {
 		if next.at.After(c.now) {
 			c.now = next.at
 		}
+		settle := c.settle
 		c.mu.Unlock()
 		next.f()
+		if settle != nil {
+			settle()
+		}
 	}
 }
 

@@ -199,6 +199,12 @@ func newHarness(t *testing.T, mut func(*Config)) *harness {
 		t.Fatal(err)
 	}
 	h.c = c
+	h.clk.settle = func() {
+		done := make(chan struct{})
+		if c.post(func() { close(done) }) {
+			<-done
+		}
+	}
 	t.Cleanup(func() { c.Close() })
 	return h
 }

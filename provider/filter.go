@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
 var idsKey = []byte(`"ids"`)
@@ -32,13 +34,9 @@ func payloadIDs(payload json.RawMessage) []json.RawMessage {
 	if !bytes.Contains(payload, idsKey) {
 		return nil
 	}
-	var w struct {
-		IDs []json.RawMessage `json:"ids"`
-	}
-	if json.Unmarshal(payload, &w) != nil {
-		return nil
-	}
-	return w.IDs
+	var ids []json.RawMessage
+	protocol.ArrayElements(protocol.ObjectField(payload, "ids"), func(e []byte) { ids = append(ids, e) })
+	return ids
 }
 
 // normID turns one JSON id into the string it is compared as: strings
@@ -54,8 +52,7 @@ func normID(raw json.RawMessage) string {
 		if bytes.IndexByte(raw, '\\') < 0 && len(raw) >= 2 {
 			return string(raw[1 : len(raw)-1])
 		}
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
+		if s, ok := protocol.UnquoteString(raw); ok {
 			return s
 		}
 	case c == '-' || c >= '0' && c <= '9':

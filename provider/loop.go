@@ -88,10 +88,9 @@ func (c *Client) shutdown() {
 		c.dial.cancel()
 		c.dial = nil
 	}
-	if c.conn != nil {
-		c.dropConn(protocol.CloseNormal, "client closed")
-	}
-	for _, ch := range c.channels {
+	chans := c.channels
+	c.channels = nil
+	for _, ch := range chans {
 		stopTimer(&ch.linger)
 		for _, s := range ch.subs {
 			stopTimer(&s.pendTimer)
@@ -99,7 +98,9 @@ func (c *Client) shutdown() {
 			c.setSubState(s, SubUnsubscribed)
 		}
 	}
-	c.channels = nil
+	if c.conn != nil {
+		c.dropConn(protocol.CloseNormal, "client closed")
+	}
 	c.setStatus(StatusClosed)
 }
 

@@ -36,7 +36,7 @@ func isObject(raw json.RawMessage, nullOK bool) bool {
 	if len(raw) == 0 || nullOK && string(raw) == "null" {
 		return true
 	}
-	return raw[0] == '{' && json.Valid(raw)
+	return protocol.ValidObject(raw)
 }
 
 // publish is Publish's work on the loop.

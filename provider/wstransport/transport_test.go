@@ -71,7 +71,6 @@ func (s *basicServer) handle(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return
 		}
-		s.frames <- string(data)
 		var m struct {
 			Action  string          `json:"action"`
 			Channel string          `json:"channel"`
@@ -93,6 +92,9 @@ func (s *basicServer) handle(w http.ResponseWriter, r *http.Request) {
 		case "publish":
 			s.broadcast(m.Channel, m.Type, string(m.Payload))
 		}
+		// Recorded once handled, so a test that saw a subscribe can
+		// broadcast to it.
+		s.frames <- string(data)
 	}
 }
 
