@@ -48,7 +48,7 @@ func (ft *fakeTransport) Dial(ctx context.Context, url string) (Conn, error) {
 	}
 }
 
-func (ft *fakeTransport) expectDial(t *testing.T) *dialReq {
+func (ft *fakeTransport) expectDial(t testing.TB) *dialReq {
 	t.Helper()
 	select {
 	case r := <-ft.dials:
@@ -136,7 +136,7 @@ func (fc *fakeConn) drop(code protocol.CloseCode, reason string) {
 	fc.in <- inFrame{err: &CloseError{Code: code, Reason: reason}}
 }
 
-func (fc *fakeConn) expectWrite(t *testing.T) string {
+func (fc *fakeConn) expectWrite(t testing.TB) string {
 	t.Helper()
 	select {
 	case w := <-fc.writes:
@@ -147,7 +147,7 @@ func (fc *fakeConn) expectWrite(t *testing.T) string {
 	}
 }
 
-func (fc *fakeConn) expectWriteEq(t *testing.T, want string) {
+func (fc *fakeConn) expectWriteEq(t testing.TB, want string) {
 	t.Helper()
 	if got := fc.expectWrite(t); got != want {
 		t.Fatalf("wrote  %s\nwant   %s", got, want)
@@ -168,7 +168,7 @@ func (fc *fakeConn) expectClosed(t *testing.T) protocol.CloseCode {
 // harness is a Client on a virtual clock and a fake transport, with its
 // events and errors collected in channels.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	c      *Client
 	clk    *vclock
 	tr     *fakeTransport
@@ -176,7 +176,7 @@ type harness struct {
 	errs   chan error
 }
 
-func newHarness(t *testing.T, mut func(*Config)) *harness {
+func newHarness(t testing.TB, mut func(*Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, clk: newVClock(), tr: newFakeTransport(), events: make(chan Event, 1024), errs: make(chan error, 1024)}
 	cfg := Config{
