@@ -2,9 +2,12 @@
 GO ?= go
 FUZZTIME ?= 30s
 
-.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo
+VERSION := $(shell sed -n 's/^export const VERSION = "\(.*\)";*$$/\1/p' npm/version.js)
+WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 
-test: lint gotest
+.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm bin/liveserver
+
+test: lint gotest test-npm
 
 lint: fmt-check vet vet-js
 
@@ -15,7 +18,7 @@ vet:
 	$(GO) vet ./...
 
 vet-js:
-	GOOS=js GOARCH=wasm $(GO) vet ./protocol/... ./provider/...
+	GOOS=js GOARCH=wasm $(GO) vet ./protocol/... ./provider ./jsbridge/... ./wasm/...
 
 gotest:
 	$(GO) test -race -count=1 ./...
@@ -25,6 +28,25 @@ cover:
 
 fuzz:
 	@for t in $$($(GO) test -list '^Fuzz' ./protocol/ | grep ^Fuzz); do $(GO) test ./protocol/ -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) || exit 1; done
+
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="$(WASM_LDFLAGS)" -o npm/live.wasm ./wasm
+	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" npm/wasm_exec.js
+
+bin/liveserver:
+	$(GO) build -o bin/liveserver ./cmd/liveserver
+
+npm-deps:
+	cd npm && npm ci --no-audit --no-fund --loglevel=error
+
+# The shim's unit, browser (headless Chromium) and packaging tests, against a
+# live reference server.
+test-npm: wasm bin/liveserver npm-deps
+	bash scripts/ensure-chromium.sh >/dev/null
+	node scripts/live-harness.mjs bin/liveserver -- npm --prefix npm test
+
+npm: wasm
+	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist
 
 demo:
 	@echo "The example app is not built yet: make demo will build and serve it at http://127.0.0.1:8080." ; exit 1

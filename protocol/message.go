@@ -1,7 +1,5 @@
 package protocol
 
-import "encoding/json"
-
 // Version is the name of the extended protocol, sent in both hellos and
 // accepted as a WebSocket subprotocol.
 const Version = "refine-live.v1"
@@ -66,13 +64,13 @@ type Position struct {
 // ClientMessage is any message a client sends. Which fields are meaningful
 // depends on Action; see docs/protocol.md.
 type ClientMessage struct {
-	Action  Action          `json:"action"`
-	Channel string          `json:"channel,omitempty"`
-	Type    string          `json:"type,omitempty"`
-	Payload json.RawMessage `json:"payload,omitempty"`
+	Action  Action `json:"action"`
+	Channel string `json:"channel,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Payload []byte `json:"payload,omitempty"`
 	// Meta is the event's meta on publish (extended only; a basic server
 	// ignores it).
-	Meta json.RawMessage `json:"meta,omitempty"`
+	Meta []byte `json:"meta,omitempty"`
 	// Ref is a client-chosen id for a publish, unique per client. The server
 	// acknowledges with it and uses it as the event's id, which is how a
 	// client recognises its own events.
@@ -91,13 +89,13 @@ type ServerMessage struct {
 	Action Action `json:"action,omitempty"`
 
 	// Event fields. Channel is also set on subscribed, ack and some errors.
-	Channel string          `json:"channel,omitempty"`
-	Type    string          `json:"type,omitempty"`
-	Payload json.RawMessage `json:"payload,omitempty"`
-	Meta    json.RawMessage `json:"meta,omitempty"`
-	ID      string          `json:"id,omitempty"`
-	Seq     uint64          `json:"seq,omitempty"`
-	Epoch   string          `json:"epoch,omitempty"`
+	Channel string `json:"channel,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Payload []byte `json:"payload,omitempty"`
+	Meta    []byte `json:"meta,omitempty"`
+	ID      string `json:"id,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+	Epoch   string `json:"epoch,omitempty"`
 	// Date is when the server accepted the event, in Unix milliseconds.
 	Date int64 `json:"date,omitempty"`
 

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"encoding/json"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,9 +14,9 @@ type Event struct {
 	Type    string
 	// Payload is always a JSON object ("{}" if the server sent none). It is
 	// shared between subscribers: do not modify it.
-	Payload json.RawMessage
+	Payload []byte
 	// Meta is the event's meta, nil if none.
-	Meta  json.RawMessage
+	Meta  []byte
 	ID    string
 	Seq   uint64
 	Epoch string
@@ -56,9 +55,9 @@ type PublishEvent struct {
 	Channel string
 	Type    string
 	// Payload must be empty or a JSON object.
-	Payload json.RawMessage
+	Payload []byte
 	// Meta must be empty, null or a JSON object; basic servers never see it.
-	Meta json.RawMessage
+	Meta []byte
 }
 
 // Client is a live connection shared by many subscriptions. Its methods are

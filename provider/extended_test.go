@@ -156,9 +156,9 @@ func TestEchoSuppressionAndAcks(t *testing.T) {
 	if err := h.c.Publish(PublishEvent{Channel: "c", Type: "created", Payload: json.RawMessage(`{"ids":[1]}`), Meta: json.RawMessage(`{"m":1}`)}); err != nil {
 		t.Fatal(err)
 	}
-	var m protocol.ClientMessage
 	w := fc.expectWrite(t)
-	if err := json.Unmarshal([]byte(w), &m); err != nil || m.Ref == "" || !protocol.ValidRef(m.Ref) || string(m.Meta) != `{"m":1}` {
+	m, err := protocol.DecodeClient([]byte(w), 0)
+	if err != nil || m.Ref == "" || !protocol.ValidRef(m.Ref) || string(m.Meta) != `{"m":1}` {
 		t.Fatalf("publish %s", w)
 	}
 	fc.send(`{"action":"ack","ref":"` + m.Ref + `","channel":"c","seq":1,"epoch":"e1"}`)
@@ -169,7 +169,7 @@ func TestEchoSuppressionAndAcks(t *testing.T) {
 	}
 	// A refused publish is reported.
 	h.c.Publish(PublishEvent{Channel: "c", Type: "updated"})
-	json.Unmarshal([]byte(fc.expectWrite(t)), &m)
+	m, _ = protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
 	fc.send(`{"action":"error","ref":"` + m.Ref + `","code":"forbidden","message":"no"}`)
 	var se *ServerError
 	if err := h.expectErr(ErrServer); !errors.As(err, &se) || se.Ref != m.Ref || se.Code != "forbidden" {
@@ -189,7 +189,7 @@ func TestEchoSuppressedInReplay(t *testing.T) {
 	fc := openSubscribed(h, 0, "e1")
 	h.c.Publish(PublishEvent{Channel: "c", Type: "created"})
 	var m protocol.ClientMessage
-	json.Unmarshal([]byte(fc.expectWrite(t)), &m)
+	m, _ = protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
 	fc2, _ := reconnect(h, fc)
 	fc2.send(`{"channel":"c","type":"created","payload":{},"id":"` + m.Ref + `","seq":1,"epoch":"e1"}`)
 	fc2.send(ev("c", 2, "e1"))

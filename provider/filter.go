@@ -2,7 +2,6 @@ package provider
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -17,7 +16,7 @@ type idCache struct {
 	ids  []string
 }
 
-func (k *idCache) get(payload json.RawMessage) []string {
+func (k *idCache) get(payload []byte) []string {
 	if !k.done {
 		k.done = true
 		for _, raw := range payloadIDs(payload) {
@@ -30,11 +29,11 @@ func (k *idCache) get(payload json.RawMessage) []string {
 // payloadIDs returns the raw elements of payload.ids, or nil when the
 // payload has no ids array. The byte search skips the JSON parse for the
 // common payloads without ids.
-func payloadIDs(payload json.RawMessage) []json.RawMessage {
+func payloadIDs(payload []byte) [][]byte {
 	if !bytes.Contains(payload, idsKey) {
 		return nil
 	}
-	var ids []json.RawMessage
+	var ids [][]byte
 	protocol.ArrayElements(protocol.ObjectField(payload, "ids"), func(e []byte) { ids = append(ids, e) })
 	return ids
 }
@@ -43,7 +42,7 @@ func payloadIDs(payload json.RawMessage) []json.RawMessage {
 // unquoted, integers as written (a float64 round trip would corrupt ids
 // above 2^53), other numbers in shortest form (1.0 is 1), anything else as
 // its JSON text.
-func normID(raw json.RawMessage) string {
+func normID(raw []byte) string {
 	if len(raw) == 0 {
 		return ""
 	}

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -12,7 +11,7 @@ import (
 // what was published.
 const maxInbound = 1 << 20
 
-var emptyObject = json.RawMessage("{}")
+var emptyObject = []byte("{}")
 
 // onFrame handles one frame of the current connection. This is the hot
 // path: decode into a reused message, filter, queue for delivery.
@@ -120,7 +119,7 @@ func (c *Client) resync(ch *channel, reason string) {
 	c.st.resyncs.Add(1)
 	c.cfg.Logger.Log(LogInfo, "resync "+ch.name+": "+reason, nil)
 	ev := Event{Channel: ch.name, Type: "*", Resync: reason, Date: c.cfg.Clock.Now().UnixMilli(),
-		Payload: json.RawMessage(`{"resync":true,"reason":"` + reason + `"}`)}
+		Payload: []byte(`{"resync":true,"reason":"` + reason + `"}`)}
 	c.dispatch(ch, &ev)
 }
 

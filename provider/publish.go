@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -32,7 +31,7 @@ func checkPublish(e *PublishEvent) (int, error) {
 var maxRef = strings.Repeat("x", protocol.MaxRefLen)
 
 // isObject accepts empty, a JSON object, and null when nullOK.
-func isObject(raw json.RawMessage, nullOK bool) bool {
+func isObject(raw []byte, nullOK bool) bool {
 	if len(raw) == 0 || nullOK && string(raw) == "null" {
 		return true
 	}

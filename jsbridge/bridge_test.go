@@ -1,0 +1,301 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+)
+
+// The tests below run under Node with --experimental-websocket, started by
+// wasm_test.go at the repository root with a live reference server.
+
+func serverURL(t *testing.T) string {
+	u := os.Getenv("REFINE_LIVE_TEST_WS")
+	if u == "" {
+		t.Skip("REFINE_LIVE_TEST_WS is not set: run through wasm_test.go at the repository root")
+	}
+	return u
+}
+
+// importSocketHelper loads the shim's own npm/socket.js, so that the Go side
+// is tested against the exact JavaScript that ships.
+func importSocketHelper(t *testing.T) safejs.Value {
+	t.Helper()
+	abs, err := filepath.Abs("../npm/socket.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eval, _ := safejs.Global().Get("eval")
+	p, err := eval.Invoke("import(" + strconv.Quote("file://"+abs) + ")")
+	if err != nil {
+		t.Fatalf("failed to import socket.js: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	mod, err := await(ctx, p, func(error) {})
+	if err != nil {
+		t.Fatalf("failed to import socket.js: %v", err)
+	}
+	fn, err := mod.Get("openSocket")
+	if err != nil || fn.Type() != safejs.TypeFunction {
+		t.Fatal("socket.js exports no openSocket function")
+	}
+	return fn
+}
+
+// recorder collects what the client reports through its hooks.
+type recorder struct {
+	mu       sync.Mutex
+	batches  []string
+	statuses []string
+	errors   []string
+	changed  chan struct{}
+	funcs    *funcSet
+}
+
+func newRecorder(t *testing.T) (*recorder, safejs.Value) {
+	r := &recorder{changed: make(chan struct{}, 1)}
+	r.funcs = newFuncSet(func(err error) { t.Errorf("hook failed: %v", err) })
+	t.Cleanup(r.funcs.release)
+	note := func(dst *[]string, s string) {
+		r.mu.Lock()
+		*dst = append(*dst, s)
+		r.mu.Unlock()
+		select {
+		case r.changed <- struct{}{}:
+		default:
+		}
+	}
+	hooks, err := r.funcs.object(map[string]jsFunc{
+		"onEvents": func(_ safejs.Value, a []safejs.Value) (any, error) {
+			s, _ := a[0].String()
+			note(&r.batches, s)
+			return nil, nil
+		},
+		"onStatus": func(_ safejs.Value, a []safejs.Value) (any, error) {
+			to, _ := a[1].String()
+			note(&r.statuses, to)
+			return nil, nil
+		},
+		"onError": func(_ safejs.Value, a []safejs.Value) (any, error) {
+			code, _ := a[0].String()
+			note(&r.errors, code)
+			return nil, nil
+		},
+	}, map[string]any{"openSocket": importSocketHelper(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, hooks
+}
+
+// waitFor polls cond whenever a hook fires, until the deadline.
+func (r *recorder) waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		r.mu.Lock()
+		ok := cond()
+		r.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-r.changed:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s (statuses %v, errors %v, batches %v)", what, r.statuses, r.errors, r.batches)
+		}
+	}
+}
+
+var (
+	apiOnce sync.Once
+	api     safejs.Value
+	apiErr  error
+)
+
+// testAPI is created once: its functions live as long as the program, as
+// they do in the browser.
+func testAPI(t *testing.T) safejs.Value {
+	apiOnce.Do(func() { api, apiErr = newAPI("test", func(error) {}) })
+	if apiErr != nil {
+		t.Fatal(apiErr)
+	}
+	return api
+}
+
+func newTestClient(t *testing.T, hooks safejs.Value, protocolLevel string) safejs.Value {
+	t.Helper()
+	api := testAPI(t)
+	cfg, _ := safejs.ValueOf(map[string]any{"urls": []any{serverURL(t)}, "protocol": protocolLevel})
+	c, err := api.Call("newClient", cfg, hooks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if isErr, _ := c.Get("code"); isErr.Type() == safejs.TypeString {
+		msg, _ := c.Get("message")
+		s, _ := msg.String()
+		t.Fatalf("newClient returned an error: %s", s)
+	}
+	return c
+}
+
+func closeClient(t *testing.T, c safejs.Value) {
+	t.Helper()
+	p, err := c.Call("close")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := await(ctx, p, func(error) {}); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+}
+
+func TestSubscribePublishAcrossClients(t *testing.T) {
+	for _, level := range []string{"extended", "basic", "auto"} {
+		t.Run(level, func(t *testing.T) {
+			testAPI(t)
+			before := LiveFuncs()
+			recvRec, recvHooks := newRecorder(t)
+			sendRec, sendHooks := newRecorder(t)
+			receiver := newTestClient(t, recvHooks, level)
+			sender := newTestClient(t, sendHooks, level)
+			channel := "resources/posts-" + level
+
+			ids, _ := safejs.ValueOf([]any{})
+			types, _ := safejs.ValueOf([]any{"*"})
+			if _, err := receiver.Call("subscribe", 7, channel, types, ids, false, 0); err != nil {
+				t.Fatal(err)
+			}
+			recvRec.waitFor(t, "receiver open", func() bool { return contains(recvRec.statuses, "open") })
+			// Publishing before the receiver's subscription reached the server
+			// would lose the event; the engine's subscription state says when.
+			// A basic server confirms no subscription, so the sender publishes
+			// again until the receiver has one: only the condition decides.
+			deadline := time.Now().Add(10 * time.Second)
+			for received := false; !received && time.Now().Before(deadline); {
+				if _, err := sender.Call("publish", channel, "updated", `{"ids":[1]}`, safejs.Null()); err != nil {
+					t.Fatal(err)
+				}
+				select {
+				case <-recvRec.changed:
+				case <-time.After(200 * time.Millisecond):
+				}
+				recvRec.mu.Lock()
+				received = len(recvRec.batches) > 0
+				recvRec.mu.Unlock()
+			}
+			recvRec.waitFor(t, "an event batch", func() bool { return len(recvRec.batches) > 0 })
+			recvRec.mu.Lock()
+			first := recvRec.batches[0]
+			recvRec.mu.Unlock()
+			if !strings.HasPrefix(first, "[[7],{") || !strings.Contains(first, `"type":"updated"`) || !strings.Contains(first, `"payload":{"ids":[1]}`) {
+				t.Fatalf("unexpected batch %s", first)
+			}
+			_ = sendRec
+			closeClient(t, receiver)
+			closeClient(t, sender)
+			recvRec.funcs.release()
+			sendRec.funcs.release()
+			if after := LiveFuncs(); after != before {
+				t.Fatalf("live functions: %d before, %d after closing both clients", before, after)
+			}
+		})
+	}
+}
+
+func TestBadArgumentsAreReportedNotThrown(t *testing.T) {
+	rec, hooks := newRecorder(t)
+	c := newTestClient(t, hooks, "basic")
+	defer closeClient(t, c)
+	calls := [][]any{
+		{"subscribe"},
+		{"subscribe", "x", "c", safejs.Null(), safejs.Null(), false, 0},
+		{"subscribe", 1, 5, safejs.Null(), safejs.Null(), false, 0},
+		{"unsubscribe"},
+		{"publish", 1, 2},
+	}
+	for _, call := range calls {
+		if _, err := c.Call(call[0].(string), call[1:]...); err != nil {
+			t.Fatalf("%v threw: %v", call, err)
+		}
+	}
+	rec.waitFor(t, "five reported errors", func() bool { return len(rec.errors) >= len(calls) })
+	for _, code := range rec.errors {
+		if code != "ERR_INVALID_ARGUMENT" {
+			t.Errorf("error code %q, want ERR_INVALID_ARGUMENT", code)
+		}
+	}
+}
+
+func TestPanicBecomesReport(t *testing.T) {
+	var reported error
+	s := newFuncSet(func(err error) { reported = err })
+	defer s.release()
+	f, err := s.add(func(safejs.Value, []safejs.Value) (any, error) { panic("boom") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.Value().Invoke()
+	if err != nil {
+		t.Fatalf("panic crossed into JavaScript: %v", err)
+	}
+	if !v.IsUndefined() || reported == nil || !strings.Contains(reported.Error(), "boom") {
+		t.Fatalf("got %v, reported %v", v, reported)
+	}
+}
+
+func TestFuncSetReleasesEverything(t *testing.T) {
+	before := LiveFuncs()
+	s := newFuncSet(func(error) {})
+	for i := 0; i < 5; i++ {
+		if _, err := s.add(func(safejs.Value, []safejs.Value) (any, error) { return nil, nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if LiveFuncs() != before+5 {
+		t.Fatalf("live functions %d, want %d", LiveFuncs(), before+5)
+	}
+	s.release()
+	s.release()
+	if LiveFuncs() != before {
+		t.Fatalf("live functions %d after release, want %d", LiveFuncs(), before)
+	}
+}
+
+func TestAppendBatch(t *testing.T) {
+	payload := []byte(`{"ids":[1]}`)
+	items := []delivery{
+		{subs: []int{1, 2}, event: provider.Event{Channel: "c", Type: "updated", Payload: payload, Date: 5, ID: "x"}},
+		{subs: []int{3}, event: provider.Event{Channel: "c\"q", Type: "*", Payload: []byte(`{"resync":true,"reason":"reconnect"}`), Date: 6, Meta: []byte(`{"a":1}`)}},
+	}
+	got := string(appendBatch(nil, items))
+	want := `[[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":5,"id":"x"},[3],{"channel":"c\"q","type":"*","payload":{"resync":true,"reason":"reconnect"},"date":6,"meta":{"a":1}}]`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	_ = protocol.Version
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

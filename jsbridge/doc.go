@@ -1,0 +1,36 @@
+//go:build js && wasm
+
+// Package jsbridge is the only Go code that touches JavaScript. It hands the
+// provider engine to the npm shim as a small API object and gives the engine
+// a Transport over the page's own WebSocket. Everything goes through
+// github.com/hack-pad/safejs, so a failed JavaScript operation is an error,
+// never a panic.
+//
+// The contract with the shim (npm/loader.js, npm/index.js):
+//
+//   - api.version is the build's version string; api.newClient(config, hooks)
+//     returns a client object.
+//   - config: {urls, protocol, minDelay, maxDelay, heartbeatGrace,
+//     queueMaxCount, queueMaxBytes, filterIds, coalesceMs, debug, hasToken},
+//     durations in milliseconds.
+//   - hooks, JavaScript functions that Go calls: onEvents(batch),
+//     onStatus(from, to), onError(code, message), getToken() → Promise of a
+//     string, openSocket(url, sink) → {send(text), close(code, reason)}.
+//     openSocket batches inbound frames on the JavaScript side and hands them
+//     to sink.onMessages as one string joined with U+001E, which cannot occur
+//     in valid JSON text: one boundary crossing per batch, not per frame.
+//   - client methods: subscribe(subId, channel, types, ids, disabled,
+//     coalesceMs), unsubscribe(subId), publish(channel, type, payloadJSON,
+//     metaJSON), reconnect(), close() → Promise, status(), stats(),
+//     funcCount().
+//   - onEvents receives one JSON string per batch: a flat array alternating
+//     the subscriber ids and the event they get, for example
+//     [[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":1764190800000}].
+//     JavaScript's JSON.parse builds every object in one call.
+//
+// No function called from JavaScript blocks: each one copies its arguments
+// and queues the work for the client's own goroutine, so JavaScript may call
+// back into the client from inside any hook. Every exported function
+// recovers panics and reports them through hooks.onError. Every function Go
+// creates for JavaScript belongs to a funcSet and is released with it.
+package jsbridge

@@ -1,0 +1,218 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+)
+
+// frameSeparator joins the frames of one inbound batch. U+001E cannot occur
+// in valid JSON text, so it cannot split a valid frame.
+const frameSeparator = '\x1e'
+
+// Transport dials through the shim's openSocket, which wraps the page's own
+// WebSocket and batches inbound frames.
+type Transport struct {
+	openSocket safejs.Value
+	report     func(error)
+}
+
+// NewTransport returns a Transport over openSocket(url, sink).
+func NewTransport(openSocket safejs.Value, report func(error)) *Transport {
+	return &Transport{openSocket: openSocket, report: report}
+}
+
+// Dial opens a socket and waits until it is open, closed, or ctx is done.
+func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error) {
+	c := &socketConn{
+		notify: make(chan struct{}, 1),
+		opened: make(chan struct{}),
+		done:   make(chan struct{}),
+	}
+	c.funcs = newFuncSet(t.report)
+	sink, err := c.funcs.object(map[string]jsFunc{
+		"onOpen":     c.onOpen,
+		"onMessages": c.onMessages,
+		"onClose":    c.onClose,
+	}, nil)
+	if err != nil {
+		c.funcs.release()
+		return nil, wrapErr("failed to create socket sink", err)
+	}
+	sock, err := t.openSocket.Invoke(url, sink)
+	if err != nil {
+		c.funcs.release()
+		return nil, wrapErr("failed to open socket to "+url, err)
+	}
+	c.sock = sock
+	select {
+	case <-c.opened:
+		return c, nil
+	case <-c.done:
+		c.funcs.release()
+		return nil, wrapErr("failed to connect to "+url, c.closeErr)
+	case <-ctx.Done():
+		_ = c.Close(protocol.CloseNormal, "")
+		return nil, wrapErr("failed to connect to "+url, ctx.Err())
+	}
+}
+
+// socketConn is one open socket. The sink functions only record what
+// happened and return: the engine's goroutine reads it through Read.
+type socketConn struct {
+	sock  safejs.Value
+	funcs *funcSet
+
+	mu       sync.Mutex
+	frames   [][]byte
+	closeErr error
+	state    string // "connecting", "open", "closed"
+
+	notify chan struct{} // a frame or the close arrived
+	opened chan struct{}
+	done   chan struct{}
+}
+
+func (c *socketConn) onOpen(safejs.Value, []safejs.Value) (any, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state == "" {
+		c.state = "open"
+		close(c.opened)
+	}
+	return nil, nil
+}
+
+func (c *socketConn) onMessages(_ safejs.Value, args []safejs.Value) (any, error) {
+	if len(args) < 1 {
+		return nil, errors.New("failed to read frames: no argument")
+	}
+	joined, err := args[0].String()
+	if err != nil {
+		return nil, wrapErr("failed to read frames", err)
+	}
+	// One copy per batch; the frames are sub-slices of it and are never
+	// reused, so the engine may keep them.
+	buf := []byte(joined)
+	c.mu.Lock()
+	if c.state != "closed" {
+		for len(buf) > 0 {
+			i := bytes.IndexByte(buf, frameSeparator)
+			if i < 0 {
+				c.frames = append(c.frames, buf)
+				break
+			}
+			c.frames = append(c.frames, buf[:i:i])
+			buf = buf[i+1:]
+		}
+	}
+	c.mu.Unlock()
+	c.wake()
+	return nil, nil
+}
+
+func (c *socketConn) onClose(_ safejs.Value, args []safejs.Value) (any, error) {
+	code, reason := int(protocol.CloseAbnormal), ""
+	if len(args) > 0 {
+		if n, err := args[0].Int(); err == nil && n > 0 {
+			code = n
+		}
+	}
+	if len(args) > 1 {
+		if s, err := args[1].String(); err == nil {
+			reason = s
+		}
+	}
+	c.markClosed(&provider.CloseError{Code: protocol.CloseCode(code), Reason: reason})
+	return nil, nil
+}
+
+func (c *socketConn) markClosed(err error) bool {
+	c.mu.Lock()
+	if c.state == "closed" {
+		c.mu.Unlock()
+		return false
+	}
+	c.state = "closed"
+	c.closeErr = err
+	c.mu.Unlock()
+	close(c.done)
+	c.wake()
+	// Releasing while one of the functions runs is allowed; the shim makes
+	// no sink call after the close.
+	c.funcs.release()
+	return true
+}
+
+func (c *socketConn) wake() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// Read returns the next frame; after the close it returns the close error
+// once every received frame was read.
+func (c *socketConn) Read(ctx context.Context) ([]byte, error) {
+	for {
+		c.mu.Lock()
+		if len(c.frames) > 0 {
+			f := c.frames[0]
+			c.frames[0] = nil
+			c.frames = c.frames[1:]
+			c.mu.Unlock()
+			return f, nil
+		}
+		if c.state == "closed" {
+			err := c.closeErr
+			c.mu.Unlock()
+			return nil, err
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.notify:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// Write sends one text frame.
+func (c *socketConn) Write(_ context.Context, data []byte) error {
+	c.mu.Lock()
+	closed := c.state == "closed"
+	c.mu.Unlock()
+	if closed {
+		return wrapErr("failed to write", errSocketClosed)
+	}
+	if _, err := c.sock.Call("send", string(data)); err != nil {
+		return wrapErr("failed to write", err)
+	}
+	return nil
+}
+
+// Close closes the socket. The browser's close handshake completes later;
+// nothing waits for it.
+func (c *socketConn) Close(code protocol.CloseCode, reason string) error {
+	if !c.markClosed(&provider.CloseError{Code: code, Reason: reason}) {
+		return nil
+	}
+	// Browsers accept only 1000 and 3000-4999 from scripts.
+	if code != protocol.CloseNormal && (code < 3000 || code > 4999) {
+		code = protocol.CloseNormal
+	}
+	if _, err := c.sock.Call("close", int(code), reason); err != nil {
+		return wrapErr("failed to close socket", err)
+	}
+	return nil
+}
+
+var errSocketClosed = errors.New("socket closed")

@@ -1,0 +1,98 @@
+// Runs a command against a live reference server on loopback.
+//
+//   node scripts/live-harness.mjs <liveserver binary> -- <command> [args...]
+//
+// The command gets REFINE_LIVE_TEST_WS (the WebSocket URL) and
+// REFINE_LIVE_TEST_RESTART_URL: a POST there stops the server and starts a
+// new process on the same port (its in-memory history is lost, as in a real
+// restart) and answers once the new one is healthy.
+import { spawn } from "node:child_process";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+
+const sep = process.argv.indexOf("--");
+const binary = process.argv[2];
+if (!binary || sep < 0 || sep === process.argv.length - 1) {
+  console.error("usage: node scripts/live-harness.mjs <liveserver> -- <command> [args...]");
+  process.exit(2);
+}
+const command = process.argv.slice(sep + 1);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const port = await freePort();
+const base = `http://127.0.0.1:${port}`;
+let child = null;
+
+async function waitHealthy(deadlineMs = 15000) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`liveserver did not become healthy on ${base}`);
+}
+
+async function start() {
+  child = spawn(binary, ["--addr", `127.0.0.1:${port}`, "--any-origin", "--heartbeat", "5s", "--log-level", "warn"], {
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  child.exited = exited;
+  await waitHealthy();
+}
+
+async function stop() {
+  if (!child) return;
+  const c = child;
+  child = null;
+  c.kill("SIGTERM");
+  const timer = setTimeout(() => c.kill("SIGKILL"), 10000);
+  await c.exited;
+  clearTimeout(timer);
+}
+
+await start();
+
+const control = createServer(async (req, res) => {
+  if (req.method !== "POST" || req.url !== "/restart") {
+    res.writeHead(404).end();
+    return;
+  }
+  try {
+    await stop();
+    await start();
+    res.writeHead(204).end();
+  } catch (err) {
+    res.writeHead(500).end(String(err));
+  }
+});
+const controlPort = await freePort();
+await new Promise((r) => control.listen(controlPort, "127.0.0.1", r));
+
+const run = spawn(command[0], command.slice(1), {
+  stdio: "inherit",
+  env: {
+    ...process.env,
+    REFINE_LIVE_TEST_WS: `ws://127.0.0.1:${port}/live`,
+    REFINE_LIVE_TEST_RESTART_URL: `http://127.0.0.1:${controlPort}/restart`,
+  },
+});
+const code = await new Promise((resolve) => run.once("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0))));
+control.close();
+await stop();
+process.exit(code);
