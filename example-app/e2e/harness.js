@@ -42,6 +42,12 @@ export async function waitFor(what, fn, { timeout = DEADLINE, interval = 50 } = 
 // ---------------------------------------------------------------- backend
 
 let builtServer = null;
+// Backends still running, killed if the test process exits without
+// stopping them.
+const running = new Set();
+process.on("exit", () => {
+  for (const proc of running) proc.kill("SIGKILL");
+});
 
 /** Builds the backend once per test process (E2E_SERVER_BIN skips it). */
 export function serverBinary() {
@@ -73,6 +79,8 @@ export async function startBackend({ port = 0, seedPosts = 8, args = [] } = {}) 
     ["--addr", `127.0.0.1:${port}`, "--dist", distDir, "--seed-posts", String(seedPosts), "--quiet", ...args],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
+  running.add(proc);
+  proc.on("exit", () => running.delete(proc));
   let stderr = "";
   proc.stderr.on("data", (d) => {
     stderr = (stderr + d).slice(-4000);
@@ -368,4 +376,57 @@ export async function sendNotification(app, text) {
   await app.page.getByTestId("notification-input").fill(text);
   await app.page.getByTestId("notification-send").click();
   await app.page.locator(`[data-testid="notification-sent"][data-text="${text}"]`).waitFor();
+}
+
+/**
+ * Sets up a test file: one browser for the file, and per test a list of
+ * cleanups (pages, proxies, backends) run after it, all of them even when
+ * one fails. Pass node:test's before, after and afterEach.
+ */
+export function useSuite({ before, after, afterEach }) {
+  const s = { browser: null };
+  const cleanups = [];
+  before(async () => {
+    s.browser = await launchBrowser();
+  });
+  after(async () => {
+    await s.browser?.close();
+  });
+  afterEach(async () => {
+    const errors = [];
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length) throw errors[0];
+  });
+  /** Runs fn after the current test. */
+  s.defer = (fn) => cleanups.push(fn);
+  /** A fresh backend, stopped after the test. */
+  s.backend = async (opts) => {
+    const b = await startBackend(opts);
+    s.defer(() => b.stop());
+    return b;
+  };
+  /** A proxy in front of a backend, closed after the test. */
+  s.proxyTo = async (be) => {
+    const p = await startProxy(be.port);
+    s.defer(() => p.close());
+    return p;
+  };
+  /** Opens the app and waits until it is live; after the test, checks it threw nothing. */
+  s.open = async (url, path, params) => {
+    const app = await openApp(s.browser, url, path, params);
+    s.defer(async () => {
+      const errors = [...app.errors];
+      await app.close();
+      if (errors.length) throw new Error(`page ${path} threw: ${errors.join("; ")}`);
+    });
+    await waitForStatus(app, "open");
+    return app;
+  };
+  return s;
 }

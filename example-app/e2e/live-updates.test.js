@@ -5,46 +5,16 @@ import { after, afterEach, before, test } from "node:test";
 import {
   countRequests,
   isTableFetch,
-  launchBrowser,
   liveEvents,
-  openApp,
   rest,
   serverPosts,
   settle,
-  startBackend,
+  useSuite,
   waitFor,
   waitForList,
-  waitForStatus,
 } from "./harness.js";
 
-let browser;
-const cleanups = [];
-
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()();
-});
-
-async function backend(opts) {
-  const b = await startBackend(opts);
-  cleanups.push(() => b.stop());
-  return b;
-}
-
-async function open(url, path, params) {
-  const app = await openApp(browser, url, path, params);
-  cleanups.push(async () => {
-    assert.deepEqual(app.errors, [], "page errors");
-    await app.close();
-  });
-  await waitForStatus(app, "open");
-  return app;
-}
+const { backend, open } = useSuite({ before, after, afterEach });
 
 // Waits until an edit page shows its record and the form holds its title.
 async function waitForForm(app, id) {

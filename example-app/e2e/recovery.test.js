@@ -8,55 +8,20 @@ import { fileURLToPath } from "node:url";
 import { after, afterEach, before, test } from "node:test";
 import {
   isTableFetch,
-  launchBrowser,
   liveEvents,
   metric,
-  openApp,
   rest,
   serverPosts,
   settle,
   startBackend,
-  waitForIdle,
-  startProxy,
+  useSuite,
   waitFor,
+  waitForIdle,
   waitForList,
   waitForStatus,
 } from "./harness.js";
 
-let browser;
-const cleanups = [];
-
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  while (cleanups.length) await cleanups.pop()();
-});
-
-async function backend(opts) {
-  const b = await startBackend(opts);
-  cleanups.push(() => b.stop());
-  return b;
-}
-
-async function proxyTo(be) {
-  const p = await startProxy(be.port);
-  cleanups.push(() => p.close());
-  return p;
-}
-
-async function open(url, path, params) {
-  const app = await openApp(browser, url, path, params);
-  cleanups.push(async () => {
-    assert.deepEqual(app.errors, [], "page errors");
-    await app.close();
-  });
-  await waitForStatus(app, "open");
-  return app;
-}
+const { backend, proxyTo, open, defer } = useSuite({ before, after, afterEach });
 
 const SUBSCRIPTIONS = "refine_live_subscriptions";
 // Live hooks on resources/posts on the list page: the table and "Newest".
@@ -115,7 +80,7 @@ for (const protocol of ["extended", "basic"]) {
 test("backend restart: both protocol levels resync once and every page ends equal to the server", async () => {
   let be = await startBackend();
   const port = be.port;
-  cleanups.push(() => be.stop());
+  defer(() => be.stop());
   const pages = {
     extended: await open(be.url, "/posts", { protocol: "extended" }),
     basic: await open(be.url, "/posts", { protocol: "basic" }),
@@ -134,7 +99,7 @@ test("backend restart: both protocol levels resync once and every page ends equa
     stdio: ["ignore", "pipe", "inherit"],
   });
   const publisherExit = once(publisher, "exit");
-  cleanups.push(async () => {
+  defer(async () => {
     if (publisher.exitCode === null) publisher.kill("SIGTERM");
     await publisherExit;
   });
