@@ -27,7 +27,7 @@ cover:
 	$(GO) test -count=1 -cover ./protocol/... ./provider/...
 
 fuzz:
-	@for t in $$($(GO) test -list '^Fuzz' ./protocol/ | grep ^Fuzz); do $(GO) test ./protocol/ -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) || exit 1; done
+	@for pkg in ./protocol ./provider ./server; do for t in $$($(GO) test -list '^Fuzz' $$pkg | grep ^Fuzz); do echo "$$pkg $$t"; $(GO) test $$pkg -run='^$$' -fuzz="^$$t\$$" -fuzztime=$(FUZZTIME) || exit 1; done; done
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags="$(WASM_LDFLAGS)" -o npm/live.wasm ./wasm
