@@ -1,0 +1,222 @@
+// The browser side of the end-to-end suite: headless Chromium from
+// Debian's package, the app's pages and what they show and send, and the
+// per-file set-up of browser, backends and cleanups.
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { DEADLINE, repoDir, startBackend, startProxy, waitFor } from "./backend.js";
+
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Finds Debian's Chromium (installing it when root), via the repository's script. */
+function chromiumPath() {
+  try {
+    return execFileSync("bash", [join(repoDir, "scripts", "ensure-chromium.sh")], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    }).trim();
+  } catch {
+    throw new Error("no Chromium: install Debian's package (apt-get install chromium) or set CHROME_PATH");
+  }
+}
+
+/**
+ * Launches headless Chromium. Playwright gives every launched browser a
+ * fresh temporary profile (user-data-dir) and deletes it on close.
+ */
+export async function launchBrowser() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+}
+
+/**
+ * Opens the app in a new browser context (its own cookies, storage and
+ * network state) and records what the page does: requests to the API,
+ * WebSocket frames sent, page errors.
+ */
+export async function openApp(browser, baseUrl, path = "/posts", params = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const app = {
+    context,
+    page,
+    requests: [],
+    sentFrames: [],
+    errors: [],
+    async close() {
+      await context.close();
+    },
+  };
+  const tracked = new Map();
+  page.on("request", (req) => {
+    const url = new URL(req.url());
+    if (!url.pathname.startsWith("/api/")) return;
+    const entry = { method: req.method(), path: url.pathname, search: url.search, state: "pending" };
+    tracked.set(req, entry);
+    app.requests.push(entry);
+  });
+  const done = (state) => (req) => {
+    const entry = tracked.get(req);
+    if (entry) entry.state = state;
+    tracked.delete(req);
+  };
+  page.on("requestfinished", done("finished"));
+  page.on("requestfailed", done("failed"));
+  page.on("websocket", (ws) => {
+    ws.on("framesent", (f) => {
+      try {
+        const msg = JSON.parse(typeof f.payload === "string" ? f.payload : f.payload.toString());
+        app.sentFrames.push(...(Array.isArray(msg) ? msg : [msg]));
+      } catch {
+        // not JSON
+      }
+    });
+  });
+  page.on("pageerror", (err) => app.errors.push(err.message));
+  const query = new URLSearchParams(params).toString();
+  await page.goto(`${baseUrl}${path}${query ? `?${query}` : ""}`);
+  return app;
+}
+
+/** Waits until the page's connection badge shows the given status. */
+export async function waitForStatus(app, status, timeout = DEADLINE) {
+  await app.page.locator(`[data-testid="connection-badge"][data-status="${status}"]`).waitFor({ timeout });
+}
+
+/** The rows of the posts list, as {id, title}. */
+export function listedPosts(app) {
+  return app.page.$$eval('[data-testid="post-row"]', (rows) =>
+    rows.map((r) => ({ id: r.dataset.id, title: r.querySelector('[data-testid="post-title"]').textContent })),
+  );
+}
+
+/** Waits until the page's list shows exactly rows. */
+export async function waitForList(app, rows, what = "the list to match", timeout = DEADLINE) {
+  const want = JSON.stringify(rows);
+  let got;
+  await waitFor(
+    `${what}: ${want}`,
+    async () => {
+      got = JSON.stringify(await listedPosts(app));
+      return got === want;
+    },
+    { timeout },
+  ).catch((err) => {
+    throw new Error(`${err.message}; page shows ${got}`);
+  });
+}
+
+/** The live events the page's <Refine onLiveEvent> received, oldest first. */
+export async function liveEvents(app) {
+  const events = await app.page.$$eval('[data-testid="live-event"]', (items) =>
+    items.map((li) => ({ channel: li.dataset.channel, type: li.dataset.type, ids: li.dataset.ids })),
+  );
+  return events.reverse();
+}
+
+/**
+ * Makes sure everything the page had started is visible to the test: a
+ * request the page sends now is recorded after every request it sent
+ * before.
+ */
+export async function settle(app) {
+  await app.page.evaluate(async () => {
+    await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+    await fetch("/healthz", { cache: "no-store" });
+  });
+}
+
+/** Waits until none of the page's API requests is in flight. */
+export async function waitForIdle(app) {
+  await waitFor("the page's requests to finish", () => app.requests.every((r) => r.state !== "pending"));
+}
+
+/** Requests of the page matching a predicate, counted. */
+export function countRequests(app, pred) {
+  return app.requests.filter(pred).length;
+}
+
+/** GET requests of the posts table (the useTable query). */
+export const isTableFetch = (r) => r.method === "GET" && r.path === "/api/posts" && r.search.includes("_end=20");
+
+/** How many frames with the given action the page sent, per channel. */
+export function framesByChannel(app, action) {
+  const counts = {};
+  for (const f of app.sentFrames) {
+    if (f?.action === action && typeof f.channel === "string") counts[f.channel] = (counts[f.channel] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Waits until the page's notifications panel received a message with text. */
+export async function waitForNotification(app, text, timeout = DEADLINE) {
+  await app.page.locator(`[data-testid="notification-received"][data-text="${text}"]`).waitFor({ timeout });
+}
+
+/** Sends a message from the page's notifications panel (usePublish). */
+export async function sendNotification(app, text) {
+  await app.page.getByTestId("notification-input").fill(text);
+  await app.page.getByTestId("notification-send").click();
+  await app.page.locator(`[data-testid="notification-sent"][data-text="${text}"]`).waitFor();
+}
+
+/**
+ * Sets up a test file: one browser for the file, and per test a list of
+ * cleanups (pages, proxies, backends) run after it, all of them even when
+ * one fails. Pass node:test's before, after and afterEach.
+ */
+export function useSuite({ before, after, afterEach }) {
+  const s = { browser: null };
+  const cleanups = [];
+  before(async () => {
+    s.browser = await launchBrowser();
+  });
+  after(async () => {
+    await s.browser?.close();
+  });
+  afterEach(async () => {
+    const errors = [];
+    while (cleanups.length) {
+      try {
+        await cleanups.pop()();
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length) throw errors[0];
+  });
+  /** Runs fn after the current test. */
+  s.defer = (fn) => cleanups.push(fn);
+  /** A fresh backend, stopped after the test. */
+  s.backend = async (opts) => {
+    const b = await startBackend(opts);
+    s.defer(() => b.stop());
+    return b;
+  };
+  /** A proxy in front of a backend, closed after the test. */
+  s.proxyTo = async (be) => {
+    const p = await startProxy(be.port);
+    s.defer(() => p.close());
+    return p;
+  };
+  /** Opens the app and waits until it is live; after the test, checks it threw nothing. */
+  s.open = async (url, path, params) => {
+    const app = await openApp(s.browser, url, path, params);
+    s.defer(async () => {
+      const errors = [...app.errors];
+      await app.close();
+      if (errors.length) throw new Error(`page ${path} threw: ${errors.join("; ")}`);
+    });
+    await waitForStatus(app, "open");
+    return app;
+  };
+  return s;
+}
