@@ -142,7 +142,7 @@ func ParseCloseReason(s string) CloseReason {
 	}
 	var r CloseReason
 	var retry int64
-	err := parseObject([]byte(s), maxCloseReason, func(sc *scanner, key []byte) error {
+	err := parseObject([]byte(s), maxCloseReason, memberFunc(func(sc *scanner, key []byte) error {
 		var err error
 		switch string(key) {
 		case "message":
@@ -153,7 +153,7 @@ func ParseCloseReason(s string) CloseReason {
 			err = sc.skip(1)
 		}
 		return err
-	})
+	}), nil)
 	if err != nil || retry < 0 {
 		return CloseReason{Message: s}
 	}

@@ -60,23 +60,54 @@ func decodeErr(kind error, field, detail string) *DecodeError {
 	return &DecodeError{Kind: kind, Field: field, Detail: detail}
 }
 
-// parseObject checks the size limit, scans one JSON object with member
-// called for each key, and rejects trailing data. A syntax error anywhere
-// wins over a wrong-typed field, as with encoding/json.
-func parseObject(data []byte, limit int, member func(s *scanner, key []byte) error) error {
+// memberDecoder is a message that reads one member from the scanner.
+type memberDecoder interface {
+	member(s *scanner, key []byte) error
+}
+
+// memberFunc adapts a function to memberDecoder.
+type memberFunc func(s *scanner, key []byte) error
+
+func (f memberFunc) member(s *scanner, key []byte) error { return f(s, key) }
+
+// parseObject checks the size limit, scans one JSON object into m, and
+// rejects trailing data. A syntax error anywhere wins over a wrong-typed
+// field, as with encoding/json.
+func parseObject(data []byte, limit int, m memberDecoder, interned map[string]string) error {
+	return parseWith(&scanner{}, data, limit, m, interned)
+}
+
+// parseWith is parseObject on a caller's scanner: the interface call below
+// makes the scanner escape, so a Decoder keeps one to reuse.
+func parseWith(s *scanner, data []byte, limit int, m memberDecoder, interned map[string]string) error {
 	if limit <= 0 {
 		limit = DefaultMaxMessage
 	}
 	if len(data) > limit {
 		return decodeErr(ErrTooLarge, "", strconv.Itoa(len(data))+" bytes, limit "+strconv.Itoa(limit))
 	}
-	s := scanner{data: data}
+	*s = scanner{data: data, interned: interned}
 	if s.peek() != '{' {
 		return decodeErr(ErrMalformed, "", "not a JSON object")
 	}
-	typeErr, err := s.fields(func(key []byte) error { return member(&s, key) })
-	if err != nil {
-		return err
+	s.pos++
+	var typeErr error
+	for first := true; ; {
+		key, ok, err := s.next(&first)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
+		if err := m.member(s, key); err != nil {
+			if de, isDE := err.(*DecodeError); !isDE || de.Kind != ErrWrongType {
+				return err
+			}
+			if typeErr == nil {
+				typeErr = err
+			}
+		}
 	}
 	if s.ws(); s.pos != len(data) {
 		return decodeErr(ErrMalformed, "", "data after the object")
@@ -88,7 +119,7 @@ func parseObject(data []byte, limit int, member func(s *scanner, key []byte) err
 // accepted, DefaultMaxMessage when zero or negative.
 func DecodeClient(data []byte, limit int) (ClientMessage, error) {
 	var m ClientMessage
-	if err := parseObject(data, limit, m.member); err != nil {
+	if err := parseObject(data, limit, &m, nil); err != nil {
 		return ClientMessage{}, err
 	}
 	if err := m.Validate(); err != nil {
@@ -140,7 +171,7 @@ func (m *ClientMessage) Validate() error {
 // largest frame accepted, DefaultMaxMessage when zero or negative.
 func DecodeServer(data []byte, limit int, m *ServerMessage) error {
 	*m = ServerMessage{}
-	if err := parseObject(data, limit, m.member); err != nil {
+	if err := parseObject(data, limit, m, nil); err != nil {
 		*m = ServerMessage{}
 		return err
 	}
@@ -290,7 +321,7 @@ func (m *ServerMessage) member(s *scanner, key []byte) error {
 			m.Action = action(b)
 		}
 	case "channel":
-		m.Channel, err = s.str("channel")
+		m.Channel, err = s.internedStr("channel")
 	case "type":
 		var b []byte
 		if b, err = s.strBytes("type"); err == nil {
@@ -305,7 +336,7 @@ func (m *ServerMessage) member(s *scanner, key []byte) error {
 	case "seq":
 		m.Seq, err = s.uint("seq")
 	case "epoch":
-		m.Epoch, err = s.str("epoch")
+		m.Epoch, err = s.internedStr("epoch")
 	case "date":
 		m.Date, err = s.int("date")
 	case "protocol":
@@ -330,4 +361,37 @@ func (m *ServerMessage) member(s *scanner, key []byte) error {
 		err = s.skip(1)
 	}
 	return err
+}
+
+// Decoder decodes server frames, remembering the strings that repeat from
+// frame to frame (channels, epochs) so that decoding an event allocates at
+// most its id. A Decoder is not safe for concurrent use.
+type Decoder struct {
+	// Limit is the largest frame accepted; DefaultMaxMessage when zero.
+	Limit    int
+	interned map[string]string
+	scan     scanner
+}
+
+// maxInterned bounds the Decoder's memory when a server sends ever new
+// channel names.
+const maxInterned = 4096
+
+// Decode is DecodeServer with interning.
+func (d *Decoder) Decode(data []byte, m *ServerMessage) error {
+	if d.interned == nil {
+		d.interned = make(map[string]string)
+	}
+	*m = ServerMessage{}
+	err := parseWith(&d.scan, data, d.Limit, m, d.interned)
+	d.scan = scanner{} // do not keep the frame alive
+	if err != nil {
+		*m = ServerMessage{}
+		return err
+	}
+	if err := m.Validate(); err != nil {
+		*m = ServerMessage{}
+		return err
+	}
+	return nil
 }

@@ -27,6 +27,26 @@ func (s *scanner) str(field string) (string, error) {
 	return string(b), nil
 }
 
+// internedStr is str that reuses a string seen before, when the scanner
+// has an intern table.
+func (s *scanner) internedStr(field string) (string, error) {
+	b, err := s.strBytes(field)
+	if err != nil || b == nil {
+		return "", err
+	}
+	if s.interned == nil {
+		return string(b), nil
+	}
+	if v, ok := s.interned[string(b)]; ok {
+		return v, nil
+	}
+	v := string(b)
+	if len(s.interned) < maxInterned {
+		s.interned[v] = v
+	}
+	return v, nil
+}
+
 // strBytes returns the string's bytes; they alias the input unless the
 // string had escapes or invalid UTF-8. nil means null.
 func (s *scanner) strBytes(field string) ([]byte, error) {

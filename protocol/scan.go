@@ -16,6 +16,8 @@ const maxDepth = 512
 type scanner struct {
 	data []byte
 	pos  int
+	// interned, when set, lets internedStr reuse strings across frames.
+	interned map[string]string
 }
 
 // errSyntax is returned for any grammar violation; callers turn it into a
@@ -42,49 +44,75 @@ func (s *scanner) peek() byte {
 	return s.data[s.pos]
 }
 
-// object calls member for each key of the object at the cursor; member must
-// consume the value. Duplicate keys are passed on in order, so the last one
-// wins, as with encoding/json.
-func (s *scanner) object(member func(key []byte) error) error {
+// begin consumes the opening brace of an object.
+func (s *scanner) begin() error {
 	if s.peek() != '{' {
 		return errSyntax
 	}
 	s.pos++
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		if s.peek() != '"' {
-			return errSyntax
+	return nil
+}
+
+// next advances to the next member of the object begun with begin and
+// returns its key, positioned before the value, which the caller must
+// consume. ok is false after the closing brace. first must start true.
+// Iterating instead of taking a callback keeps decoding free of closures,
+// which would otherwise be allocated on every frame.
+func (s *scanner) next(first *bool) (key []byte, ok bool, err error) {
+	c := s.peek()
+	if *first {
+		*first = false
+		if c == '}' {
+			s.pos++
+			return nil, false, nil
 		}
-		raw, escaped, err := s.stringToken()
-		if err != nil {
-			return err
-		}
-		key := raw[1 : len(raw)-1]
-		if escaped {
-			k, err := unquote(raw)
-			if err != nil {
-				return err
-			}
-			key = []byte(k)
-		}
-		if s.peek() != ':' {
-			return errSyntax
-		}
-		s.pos++
-		if err := member(key); err != nil {
-			return err
-		}
-		switch s.peek() {
+	} else {
+		switch c {
 		case ',':
 			s.pos++
 		case '}':
 			s.pos++
-			return nil
+			return nil, false, nil
 		default:
-			return errSyntax
+			return nil, false, errSyntax
+		}
+	}
+	if s.peek() != '"' {
+		return nil, false, errSyntax
+	}
+	raw, escaped, err := s.stringToken()
+	if err != nil {
+		return nil, false, err
+	}
+	key = raw[1 : len(raw)-1]
+	if escaped {
+		k, err := unquote(raw)
+		if err != nil {
+			return nil, false, err
+		}
+		key = []byte(k)
+	}
+	if s.peek() != ':' {
+		return nil, false, errSyntax
+	}
+	s.pos++
+	return key, true, nil
+}
+
+// object calls member for each key of the object at the cursor; member must
+// consume the value. Duplicate keys are passed on in order, so the last one
+// wins, as with encoding/json.
+func (s *scanner) object(member func(key []byte) error) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	for first := true; ; {
+		key, ok, err := s.next(&first)
+		if err != nil || !ok {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
 		}
 	}
 }
@@ -122,7 +150,16 @@ func (s *scanner) skip(depth int) error {
 	}
 	switch c := s.peek(); {
 	case c == '{':
-		return s.object(func([]byte) error { return s.skip(depth + 1) })
+		s.pos++
+		for first := true; ; {
+			_, ok, err := s.next(&first)
+			if err != nil || !ok {
+				return err
+			}
+			if err := s.skip(depth + 1); err != nil {
+				return err
+			}
+		}
 	case c == '[':
 		s.pos++
 		if s.peek() == ']' {

@@ -91,3 +91,39 @@ func BenchmarkDecodeServerEvent(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkDecoderEvent(b *testing.B) {
+	basic := []byte(`{"channel":"resources/posts","type":"updated","payload":{"ids":[42],"title":"hello world","n":{"a":[1,2]}}}`)
+	extended := []byte(`{"channel":"resources/posts","type":"updated","payload":{"ids":[42],"title":"hello world"},"id":"c7x2m:17","seq":42,"epoch":"k3f9q","date":1764190800000}`)
+	for _, tc := range []struct {
+		name  string
+		frame []byte
+	}{{"basic", basic}, {"extended", extended}} {
+		b.Run(tc.name, func(b *testing.B) {
+			var d Decoder
+			var m ServerMessage
+			b.ReportAllocs()
+			b.SetBytes(int64(len(tc.frame)))
+			for b.Loop() {
+				if err := d.Decode(tc.frame, &m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestDecoderAllocations(t *testing.T) {
+	var d Decoder
+	var m ServerMessage
+	basic := []byte(`{"channel":"resources/posts","type":"updated","payload":{"ids":[42],"nested":{"a":[{}]}}}`)
+	_ = d.Decode(basic, &m)
+	if n := testing.AllocsPerRun(100, func() { _ = d.Decode(basic, &m) }); n != 0 {
+		t.Errorf("decoding a basic event allocates %.0f times, want 0", n)
+	}
+	ext := []byte(`{"channel":"resources/posts","type":"updated","payload":{},"id":"x1","seq":4,"epoch":"e"}`)
+	_ = d.Decode(ext, &m)
+	if n := testing.AllocsPerRun(100, func() { _ = d.Decode(ext, &m) }); n > 1 {
+		t.Errorf("decoding an extended event allocates %.0f times, want at most 1 (its id)", n)
+	}
+}

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"sync/atomic"
 	"testing"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -37,4 +38,27 @@ func BenchmarkOnFrame(b *testing.B) {
 		}
 	})
 	<-done
+}
+
+// A basic event forwarded to a list subscription (no filter) must cost no
+// allocation in the engine: decode interns the channel, the payload stays a
+// slice of the frame, and the delivery queue reuses its buffers.
+func TestForwardedEventAllocatesNothing(t *testing.T) {
+	h := newHarness(t, basic)
+	var delivered atomic.Int64
+	h.c.Subscribe(SubscribeOptions{Channel: "resources/posts", Callback: func(Event) { delivered.Add(1) }})
+	h.open(protocol.LevelBasic, 0)
+	frame := []byte(`{"channel":"resources/posts","type":"updated","payload":{"ids":[7],"title":"x"}}`)
+	var allocs float64
+	h.query(func() {
+		cs := h.c.conn
+		for i := 0; i < 64; i++ { // warm the buffers
+			h.c.onFrame(cs, frame)
+		}
+		allocs = testing.AllocsPerRun(200, func() { h.c.onFrame(cs, frame) })
+	})
+	if allocs != 0 {
+		t.Fatalf("onFrame allocates %.1f times per forwarded event, want 0", allocs)
+	}
+	h.waitLoop("deliveries", func() bool { return delivered.Load() > 64 })
 }

@@ -10,20 +10,39 @@ import (
 var idsKey = []byte(`"ids"`)
 
 // idCache parses an event's payload.ids at most once, however many
-// subscriptions filter on it, and only when one does.
+// subscriptions filter on it, and only when one does. The client keeps one
+// and reuses its buffers, so that filtering allocates nothing for the
+// common ids (integers and strings without escapes).
 type idCache struct {
 	done bool
-	ids  []string
+	ids  [][]byte
 }
 
-func (k *idCache) get(payload []byte) []string {
+func (k *idCache) reset() {
+	k.done = false
+	k.ids = k.ids[:0]
+}
+
+func (k *idCache) get(payload []byte) [][]byte {
 	if !k.done {
 		k.done = true
-		for _, raw := range payloadIDs(payload) {
-			k.ids = append(k.ids, normID(raw))
+		if bytes.Contains(payload, idsKey) {
+			protocol.ArrayElements(protocol.ObjectField(payload, "ids"), func(e []byte) { k.ids = append(k.ids, normIDBytes(e)) })
 		}
 	}
 	return k.ids
+}
+
+// normIDBytes is normID without allocating in the common cases: the
+// unquoted body of a plain string, or an integer as written.
+func normIDBytes(raw []byte) []byte {
+	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
+		return raw[1 : len(raw)-1]
+	}
+	if len(raw) > 0 && (raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') && isInteger(raw) {
+		return raw
+	}
+	return []byte(normID(raw))
 }
 
 // payloadIDs returns the raw elements of payload.ids, or nil when the

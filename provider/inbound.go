@@ -23,7 +23,8 @@ func (c *Client) onFrame(cs *connState, data []byte) {
 	cs.heard = true
 	stopTimer(&cs.probe)
 	m := &c.msg
-	if err := protocol.DecodeServer(data, maxInbound, m); err != nil {
+	c.dec.Limit = maxInbound
+	if err := c.dec.Decode(data, m); err != nil {
 		c.cfg.Logger.Log(LogDebug, "ignoring frame", err)
 		return
 	}
@@ -101,9 +102,10 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage) {
 }
 
 func (c *Client) dispatch(ch *channel, ev *Event) {
-	var ids idCache
+	ids := &c.ids
+	ids.reset()
 	for _, s := range ch.subs {
-		if !s.match(ev, &ids) {
+		if !s.match(ev, ids) {
 			continue
 		}
 		if s.coalesce > 0 {

@@ -37,6 +37,8 @@ type loopState struct {
 	refs     refSource
 
 	msg protocol.ServerMessage // reused by every decode
+	dec protocol.Decoder       // interns channel names and epochs across frames
+	ids idCache                // reused by every dispatch
 }
 
 func (c *Client) initLoopState() {

@@ -126,7 +126,7 @@ func (s *Subscription) match(ev *Event, ids *idCache) bool {
 	}
 	for _, g := range got {
 		for _, w := range s.ids {
-			if g == w {
+			if string(g) == w {
 				return true
 			}
 		}
