@@ -5,9 +5,9 @@ FUZZTIME ?= 30s
 VERSION := $(shell sed -n 's/^export const VERSION = "\(.*\)";*$$/\1/p' npm/version.js)
 WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 
-.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm bin/liveserver
+.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e bin/liveserver
 
-test: lint gotest test-npm
+test: lint gotest test-npm test-e2e
 
 lint: fmt-check vet vet-js
 
@@ -48,5 +48,11 @@ test-npm: wasm bin/liveserver npm-deps
 npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist
 
+# The example app's end-to-end suite in headless Chromium, on the packed
+# tarball, as a user would install it.
+test-e2e: npm
+	SKIP_PACK=1 bash example-app/scripts/e2e.sh
+
+# Serves the example app at http://127.0.0.1:$${PORT:-8080}.
 demo:
-	@echo "The example app is not built yet: make demo will build and serve it at http://127.0.0.1:8080." ; exit 1
+	bash example-app/scripts/demo.sh

@@ -1,28 +1,22 @@
 // Browser signals that mean "the network may be back": each one asks Go to
-// probe at once instead of waiting out its backoff.
-
-const MIN_INTERVAL_MS = 1000;
+// probe at once instead of waiting out its backoff. Every signal is passed
+// on: the engine rate-limits probes to one a second and defers, rather than
+// drops, a signal that comes sooner, so that an "online" arriving just after
+// a "pageshow" still cuts the backoff short.
 
 /**
  * Listens for online, pageshow and visibilitychange-to-visible, calling
- * `probe` at most once per second. Returns a function removing the listeners.
- * Outside a page it does nothing.
+ * `probe` for each. Returns a function removing the listeners. Outside a
+ * page it does nothing.
  * @param {() => void} probe
- * @param {{ window?: any, document?: any, now?: () => number }} [env]
+ * @param {{ window?: any, document?: any }} [env]
  */
 export function watchBrowserSignals(probe, env = {}) {
   const win = env.window ?? (typeof window === "undefined" ? undefined : window);
   const doc = env.document ?? (typeof document === "undefined" ? undefined : document);
-  const now = env.now ?? Date.now;
   if (win === undefined || typeof win.addEventListener !== "function") return () => {};
 
-  let lastProbe = -Infinity;
-  const onSignal = () => {
-    const t = now();
-    if (t - lastProbe < MIN_INTERVAL_MS) return;
-    lastProbe = t;
-    probe();
-  };
+  const onSignal = () => probe();
   const onVisibility = () => {
     if (doc?.visibilityState === "visible") onSignal();
   };

@@ -271,9 +271,17 @@ func TestReconnectSignal(t *testing.T) {
 	h.c.Reconnect()
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	fc.send(`{"action":"pong"}`)
-	h.c.Reconnect() // within a second: ignored
+	h.waitLoop("pong handled", func() bool { return h.c.conn.probe == nil })
+	h.c.Reconnect() // within a second: deferred to the end of it, not lost
+	h.c.Reconnect() // and not repeated
 	if got := h.flush(fc); len(got) != 0 {
 		t.Fatalf("wrote %q", got)
+	}
+	h.clk.Advance(time.Second)
+	fc.expectWriteEq(t, `{"action":"ping"}`)
+	fc.send(`{"action":"pong"}`)
+	if got := h.flush(fc); len(got) != 0 {
+		t.Fatalf("a deferred signal probed twice: %q", got)
 	}
 	// While waiting to reconnect, it dials at once.
 	fc.drop(0, "")

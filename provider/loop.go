@@ -30,6 +30,10 @@ type loopState struct {
 
 	lastReconnect time.Time // rate limit of Reconnect
 	hasReconnect  bool
+	// deferredSignal holds a Reconnect that came within the rate limit:
+	// it runs when the second is over instead of being lost (an "online"
+	// just after a "pageshow" must still cut the backoff short).
+	deferredSignal Timer
 
 	channels map[string]*channel
 	queue    pubQueue
@@ -86,6 +90,7 @@ func (c *Client) shutdown() {
 	c.stopped = true
 	c.exit = true
 	stopTimer(&c.retry)
+	stopTimer(&c.deferredSignal)
 	if c.dial != nil {
 		c.dial.cancel()
 		c.dial = nil
@@ -112,9 +117,16 @@ func (c *Client) reconnectNow() {
 		return
 	}
 	now := c.cfg.Clock.Now()
-	if c.hasReconnect && now.Sub(c.lastReconnect) < time.Second {
+	if since := now.Sub(c.lastReconnect); c.hasReconnect && since < time.Second {
+		if c.deferredSignal == nil {
+			c.deferredSignal = c.after(time.Second-since, func() {
+				c.deferredSignal = nil
+				c.reconnectNow()
+			})
+		}
 		return
 	}
+	stopTimer(&c.deferredSignal)
 	c.hasReconnect, c.lastReconnect = true, now
 	switch {
 	case c.conn != nil && c.conn.open:
