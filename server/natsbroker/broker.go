@@ -112,7 +112,9 @@ var _ server.Broker = (*Broker)(nil)
 // New creates or updates the stream and starts this node's consumer. The
 // connection stays the caller's: close it after Close. Give it unlimited
 // reconnects (nats.MaxReconnects(-1)) so that the node outlives a NATS
-// restart.
+// restart, and no reconnect buffer (nats.ReconnectBufSize(-1)) so that a
+// publish attempted while NATS is away fails at once instead of reaching a
+// server that may have come back with another stream.
 func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
@@ -132,7 +134,7 @@ func New(ctx context.Context, nc *nats.Conn, opts Options) (*Broker, error) {
 	if _, err := b.ensureStream(ctx); err != nil {
 		return nil, err
 	}
-	if err := b.startConsumer(ctx); err != nil {
+	if err := b.startConsumer(ctx, jetstream.DeliverNewPolicy); err != nil {
 		return nil, err
 	}
 	b.status = nc.StatusChanged(nats.CONNECTED, nats.CLOSED)
@@ -191,11 +193,12 @@ func (b *Broker) getStream() jetstream.Stream {
 }
 
 // startConsumer starts the node's ordered consumer: every event stored
-// from now on, on every channel, in stream order.
-func (b *Broker) startConsumer(ctx context.Context) error {
+// from now on (or, on a recreated stream, every event), on every channel,
+// in stream order.
+func (b *Broker) startConsumer(ctx context.Context, from jetstream.DeliverPolicy) error {
 	cons, err := b.getStream().OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
 		FilterSubjects: []string{b.opts.SubjectPrefix + ".*"},
-		DeliverPolicy:  jetstream.DeliverNewPolicy,
+		DeliverPolicy:  from,
 	})
 	if err != nil {
 		return fmt.Errorf("failed to create consumer: %w", err)
@@ -250,7 +253,9 @@ func (b *Broker) restartConsumer(ctx context.Context) error {
 		cc.Stop()
 		<-cc.Closed()
 	}
-	return b.startConsumer(ctx)
+	// The stream is new: everything in it is new to this node's
+	// subscribers (redelivery is harmless, loss is not).
+	return b.startConsumer(ctx, jetstream.DeliverAllPolicy)
 }
 
 // onMsg dispatches one stored event to this node's registrations for its

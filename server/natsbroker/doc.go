@@ -29,7 +29,9 @@
 // comes from the stored history itself and is the same on every node. A
 // node caches each channel's tip after its own publishes and serialises
 // its own publishes per channel, so a channel written from one node costs
-// one round trip per event.
+// one round trip per event. A cached tip is dropped after a reconnect,
+// since NATS may have come back with a new stream whose sequences
+// restarted.
 //
 // # Epochs
 //

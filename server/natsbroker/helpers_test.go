@@ -83,7 +83,7 @@ func itoa(n int) string { return strconv.Itoa(n) }
 func connect(t testing.TB, url string) *nats.Conn {
 	t.Helper()
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond),
-		nats.ReconnectJitter(0, 0), nats.Timeout(2*time.Second))
+		nats.ReconnectJitter(0, 0), nats.Timeout(2*time.Second), nats.ReconnectBufSize(-1))
 	if err != nil {
 		t.Fatalf("failed to connect to NATS: %v", err)
 	}

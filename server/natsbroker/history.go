@@ -18,9 +18,10 @@ const walkBack = 16
 
 // readTip returns the channel's newest stored event, or a zero tip.
 func (b *Broker) readTip(ctx context.Context, subj string) (tip, error) {
+	gen := b.gen()
 	m, err := b.getStream().GetLastMsgForSubject(ctx, subj)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return tip{}, nil
+		return tip{gen: gen}, nil
 	}
 	if err != nil {
 		return tip{}, fmt.Errorf("failed to read the channel's last event: %w", err)
@@ -29,7 +30,7 @@ func (b *Broker) readTip(ctx context.Context, subj string) (tip, error) {
 	if err != nil {
 		return tip{}, err
 	}
-	return tip{stream: m.Sequence, seq: r.Seq, epoch: r.Epoch}, nil
+	return tip{stream: m.Sequence, seq: r.Seq, epoch: r.Epoch, gen: gen}, nil
 }
 
 // readAt returns the record stored at a stream sequence.

@@ -17,11 +17,13 @@ import (
 const maxAttempts = 64
 
 // tip is a channel's newest stored event: its stream sequence (0 when the
-// subject holds nothing), seq and epoch.
+// subject holds nothing), seq and epoch, and the connection generation it
+// was read in.
 type tip struct {
 	stream uint64
 	seq    uint64
 	epoch  string
+	gen    uint64
 }
 
 // pubLocks serialises this node's publishes per channel and caches each
@@ -82,7 +84,7 @@ func (b *Broker) Publish(ctx context.Context, ev server.Event) (server.Event, bo
 
 func (b *Broker) publishLocked(ctx context.Context, pc *pubChannel, subj string, ev server.Event) (server.Event, bool, uint64, error) {
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		if !pc.valid {
+		if !pc.valid || pc.tip.gen != b.gen() {
 			t, err := b.readTip(ctx, subj)
 			if err != nil {
 				return server.Event{}, false, 0, err
@@ -102,6 +104,13 @@ func (b *Broker) publishLocked(ctx context.Context, pc *pubChannel, subj string,
 		data, err := jsonRecord(&ev, t.stream)
 		if err != nil {
 			return server.Event{}, false, 0, err
+		}
+		if t.gen != b.gen() {
+			// Reconnected since the tip was read: NATS may have come back
+			// with a new stream whose sequences restarted, where the old
+			// tip's stream sequence could match by chance.
+			pc.valid = false
+			continue
 		}
 		msg := &nats.Msg{Subject: subj, Data: data, Header: nats.Header{}}
 		ack, err := b.js.PublishMsg(ctx, msg,
@@ -124,7 +133,7 @@ func (b *Broker) publishLocked(ctx context.Context, pc *pubChannel, subj string,
 			}
 			return orig.event(), true, 0, nil
 		}
-		pc.tip = tip{stream: ack.Sequence, seq: ev.Seq, epoch: ev.Epoch}
+		pc.tip = tip{stream: ack.Sequence, seq: ev.Seq, epoch: ev.Epoch, gen: t.gen}
 		return ev, false, ack.Sequence, nil
 	}
 	return server.Event{}, false, 0, errors.New("failed to publish: too many concurrent publishes on the channel")
@@ -136,6 +145,10 @@ func isWrongLastSeq(err error) bool {
 		(apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
 			apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
+
+// gen counts the connection's reconnects: a tip read in an older generation
+// is not trusted.
+func (b *Broker) gen() uint64 { return b.nc.Stats().Reconnects }
 
 func (b *Broker) isClosed() bool {
 	b.mu.Lock()
