@@ -5,7 +5,7 @@
 // a "pageshow" still cuts the backoff short.
 
 /**
- * Listens for online, pageshow and visibilitychange-to-visible, calling
+ * Listens for online, offline, pageshow and visibilitychange-to-visible, calling
  * `probe` for each. Returns a function removing the listeners. Outside a
  * page it does nothing.
  * @param {() => void} probe
@@ -21,10 +21,15 @@ export function watchBrowserSignals(probe, env = {}) {
     if (doc?.visibilityState === "visible") onSignal();
   };
   win.addEventListener("online", onSignal);
+  // Going offline may have killed an open socket silently: the engine's
+  // probe (a ping on an extended connection) finds out in seconds instead
+  // of waiting for the heartbeat to lapse.
+  win.addEventListener("offline", onSignal);
   win.addEventListener("pageshow", onSignal);
   doc?.addEventListener?.("visibilitychange", onVisibility);
   return () => {
     win.removeEventListener("online", onSignal);
+    win.removeEventListener("offline", onSignal);
     win.removeEventListener("pageshow", onSignal);
     doc?.removeEventListener?.("visibilitychange", onVisibility);
   };

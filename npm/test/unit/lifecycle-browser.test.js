@@ -13,7 +13,7 @@ test("close() removes the listeners it added", async () => {
   try {
     const fake = fakeRuntime();
     const client = createLiveClient({ url: "ws://h/live", loadRuntime: fake.loadRuntime });
-    assert.equal(win.count() + doc.count(), 3);
+    assert.equal(win.count() + doc.count(), 4);
     fake.finishLoad();
     await client.ready;
     win.fire("online");

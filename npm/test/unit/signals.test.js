@@ -3,12 +3,15 @@ import { test } from "node:test";
 import { watchBrowserSignals } from "../../signals.js";
 import { fakeTarget } from "./fake-runtime.js";
 
-test("online, pageshow and visible each probe (the engine rate-limits); listeners go on stop", () => {
+test("online, offline, pageshow and visible each probe (the engine rate-limits); listeners go on stop", () => {
   const win = fakeTarget();
   const doc = fakeTarget({ visibilityState: "hidden" });
   let probes = 0;
   const stop = watchBrowserSignals(() => probes++, { window: win, document: doc });
-  assert.equal(win.count() + doc.count(), 3);
+  assert.equal(win.count() + doc.count(), 4);
+  win.fire("offline");
+  assert.equal(probes, 1, "offline probes the connection at once");
+  probes = 0;
   win.fire("online");
   win.fire("pageshow");
   assert.equal(probes, 2, "a signal right after another is passed on, not dropped");
