@@ -14,6 +14,7 @@ import (
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
+	"github.com/refine-live-wasm/refine-live-wasm/server/natsbroker"
 )
 
 // options are the parsed command line.
@@ -35,6 +36,11 @@ type options struct {
 	shutdownTimeout time.Duration
 	logLevel        string
 	logFormat       string
+	nats            string
+	natsStream      string
+	natsPrefix      string
+	natsReplicas    int
+	natsMemory      bool
 }
 
 // listFlag collects a repeatable flag that also accepts comma lists.
@@ -75,6 +81,11 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.sendQueue, "send-queue", 512, "frames queued per connection before it is closed as a slow consumer (4002)")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Second, "time limit for writing one frame")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections to close")
+	fs.StringVar(&o.nats, "nats", "", "NATS server URL(s), comma separated (nats://host:4222); enables the JetStream broker shared by several nodes")
+	fs.StringVar(&o.natsStream, "nats-stream", natsbroker.DefaultStream, "JetStream stream holding the history (same on every node)")
+	fs.StringVar(&o.natsPrefix, "nats-prefix", natsbroker.DefaultSubjectPrefix, "subject prefix of the channels (same on every node)")
+	fs.IntVar(&o.natsReplicas, "nats-replicas", 1, "stream replicas (1, or 3 on a NATS cluster)")
+	fs.BoolVar(&o.natsMemory, "nats-memory", false, "keep the stream in memory instead of on disk")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +93,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.nats != "" && (o.history < 1 || o.natsReplicas < 1) {
+		return o, errors.New("with --nats, --history and --nats-replicas must be at least 1")
 	}
 	if o.history < 0 || o.maxMessage <= 0 || o.maxSubs <= 0 || o.rate <= 0 || o.burst <= 0 || o.sendQueue <= 0 || o.heartbeat <= 0 {
 		return o, errors.New("sizes, rates and intervals must be positive")
@@ -104,13 +118,25 @@ func (o options) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("unknown --log-format %q", o.logFormat)
 }
 
-// config turns the options into a server.Config and the broker it uses.
-func (o options) config(log *slog.Logger) (server.Config, *server.MemoryBroker) {
+// memoryBroker is the single-node broker the flags describe.
+func (o options) memoryBroker() *server.MemoryBroker {
 	history := o.history
 	if history == 0 {
 		history = -1 // MemoryOptions: negative keeps none, zero is the default
 	}
-	b := server.NewMemoryBroker(server.MemoryOptions{History: history, TTL: o.historyTTL})
+	return server.NewMemoryBroker(server.MemoryOptions{History: history, TTL: o.historyTTL})
+}
+
+// natsOptions are the JetStream broker's options the flags describe.
+func (o options) natsOptions(log *slog.Logger) natsbroker.Options {
+	return natsbroker.Options{
+		Stream: o.natsStream, SubjectPrefix: o.natsPrefix, History: o.history, MaxAge: o.historyTTL,
+		Replicas: o.natsReplicas, MemoryStorage: o.natsMemory, Logger: log,
+	}
+}
+
+// config turns the options into a server.Config around broker b.
+func (o options) config(log *slog.Logger, b server.Broker) server.Config {
 	cfg := server.Config{
 		Broker:                  b,
 		OriginPatterns:          o.origins,
@@ -128,5 +154,5 @@ func (o options) config(log *slog.Logger) (server.Config, *server.MemoryBroker) 
 	if o.jwtSecret != "" {
 		cfg.Authenticator = &server.JWTAuthenticator{Secret: []byte(o.jwtSecret)}
 	}
-	return cfg, b
+	return cfg
 }

@@ -39,9 +39,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return err
 	}
-	cfg, broker := o.config(log)
-	defer broker.Close()
-	live := server.New(cfg)
+	broker, closeBroker, err := o.broker(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer closeBroker()
+	live := server.New(o.config(log, broker))
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -54,7 +57,8 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "websocket", "/live",
-		"history", o.history, "jwt", o.jwtSecret != "", "publish_token", o.publishToken != "")
+		"history", o.history, "jwt", o.jwtSecret != "", "publish_token", o.publishToken != "",
+		"nats", o.nats != "")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
