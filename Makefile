@@ -5,7 +5,7 @@ FUZZTIME ?= 30s
 VERSION := $(shell sed -n 's/^export const VERSION = "\(.*\)";*$$/\1/p' npm/version.js)
 WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 
-.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e bin/liveserver
+.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e bin/liveserver bin/basicserver
 
 test: lint gotest test-npm test-e2e
 
@@ -36,14 +36,17 @@ wasm:
 bin/liveserver:
 	$(GO) build -o bin/liveserver ./cmd/liveserver
 
+bin/basicserver:
+	$(GO) build -o bin/basicserver ./internal/cmd/basicserver
+
 npm-deps:
 	cd npm && npm ci --no-audit --no-fund --loglevel=error
 
 # The shim's unit, browser (headless Chromium) and packaging tests, against a
 # live reference server.
-test-npm: wasm bin/liveserver npm-deps
+test-npm: wasm bin/liveserver bin/basicserver npm-deps
 	bash scripts/ensure-chromium.sh >/dev/null
-	node scripts/live-harness.mjs bin/liveserver -- npm --prefix npm test
+	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm test
 
 npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist

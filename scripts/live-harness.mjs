@@ -1,11 +1,13 @@
 // Runs a command against a live reference server on loopback.
 //
-//   node scripts/live-harness.mjs <liveserver binary> -- <command> [args...]
+//   node scripts/live-harness.mjs <liveserver> [--basic <basicserver>] -- <command> [args...]
 //
 // The command gets REFINE_LIVE_TEST_WS (the WebSocket URL) and
 // REFINE_LIVE_TEST_RESTART_URL: a POST there stops the server and starts a
 // new process on the same port (its in-memory history is lost, as in a real
-// restart) and answers once the new one is healthy.
+// restart) and answers once the new one is healthy. With --basic it also
+// gets REFINE_LIVE_TEST_BASIC_WS, a server that speaks only the plain
+// protocol of Refine's documentation.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createServer as createNetServer } from "node:net";
@@ -17,6 +19,8 @@ if (!binary || sep < 0 || sep === process.argv.length - 1) {
   process.exit(2);
 }
 const command = process.argv.slice(sep + 1);
+const basicAt = process.argv.indexOf("--basic");
+const basicBinary = basicAt > 0 && basicAt < sep ? process.argv[basicAt + 1] : null;
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -33,18 +37,18 @@ const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
 let child = null;
 
-async function waitHealthy(deadlineMs = 15000) {
+async function waitHealthy(deadlineMs = 15000, url = base) {
   const deadline = Date.now() + deadlineMs;
   while (Date.now() < deadline) {
     try {
-      const res = await fetch(`${base}/healthz`);
+      const res = await fetch(`${url}/healthz`);
       if (res.ok) return;
     } catch {
       // not listening yet
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`liveserver did not become healthy on ${base}`);
+  throw new Error(`server did not become healthy on ${url}`);
 }
 
 async function start() {
@@ -81,6 +85,15 @@ const control = createServer(async (req, res) => {
     res.writeHead(500).end(String(err));
   }
 });
+let basic = null;
+const env = {};
+if (basicBinary) {
+  const basicPort = await freePort();
+  basic = spawn(basicBinary, ["--addr", `127.0.0.1:${basicPort}`], { stdio: ["ignore", "inherit", "inherit"] });
+  await waitHealthy(15000, `http://127.0.0.1:${basicPort}`);
+  env.REFINE_LIVE_TEST_BASIC_WS = `ws://127.0.0.1:${basicPort}/live`;
+}
+
 const controlPort = await freePort();
 await new Promise((r) => control.listen(controlPort, "127.0.0.1", r));
 
@@ -88,11 +101,13 @@ const run = spawn(command[0], command.slice(1), {
   stdio: "inherit",
   env: {
     ...process.env,
+    ...env,
     REFINE_LIVE_TEST_WS: `ws://127.0.0.1:${port}/live`,
     REFINE_LIVE_TEST_RESTART_URL: `http://127.0.0.1:${controlPort}/restart`,
   },
 });
 const code = await new Promise((resolve) => run.once("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 control.close();
+basic?.kill("SIGTERM");
 await stop();
 process.exit(code);
