@@ -42,7 +42,8 @@ func TestWasm(t *testing.T) {
 
 	t.Run("size", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "live.wasm")
-		build := exec.Command(goBin, "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, "./wasm")
+		// The flags of `make wasm`.
+		build := exec.Command(goBin, "build", "-trimpath", "-gcflags=fmt=-l", "-ldflags=-s -w -buildid=", "-o", out, "./wasm")
 		build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 		if msg, err := build.CombinedOutput(); err != nil {
 			t.Fatalf("failed to build live.wasm: %v\n%s", err, msg)

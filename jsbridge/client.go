@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"time"
 
@@ -206,25 +207,35 @@ func (b *boundClient) status(safejs.Value, []safejs.Value) (any, error) {
 	return string(b.engine.Status()), nil
 }
 
+// stats returns the engine's counters as a JSON object text, which the
+// shim parses: cheaper in live.wasm than building the object field by field.
 func (b *boundClient) stats(safejs.Value, []safejs.Value) (any, error) {
 	st := b.engine.Stats()
-	// Built by hand: encoding/json's Marshal would double the size of
-	// live.wasm.
-	return map[string]any{
-		"eventsReceived":    float64(st.EventsReceived),
-		"eventsDelivered":   float64(st.EventsDelivered),
-		"eventsReplayed":    float64(st.EventsReplayed),
-		"duplicatesDropped": float64(st.DuplicatesDropped),
-		"echoesSuppressed":  float64(st.EchoesSuppressed),
-		"resyncs":           float64(st.Resyncs),
-		"publishesSent":     float64(st.PublishesSent),
-		"publishesAcked":    float64(st.PublishesAcked),
-		"publishesQueued":   float64(st.PublishesQueued),
-		"publishesDropped":  float64(st.PublishesDropped),
-		"publishesFailed":   float64(st.PublishesFailed),
-		"reconnects":        float64(st.Reconnects),
-		"dialFailures":      float64(st.DialFailures),
-	}, nil
+	fields := [...]struct {
+		name string
+		n    uint64
+	}{
+		{"eventsReceived", st.EventsReceived}, {"eventsDelivered", st.EventsDelivered},
+		{"eventsReplayed", st.EventsReplayed}, {"duplicatesDropped", st.DuplicatesDropped},
+		{"echoesSuppressed", st.EchoesSuppressed}, {"resyncs", st.Resyncs},
+		{"publishesSent", st.PublishesSent}, {"publishesAcked", st.PublishesAcked},
+		{"publishesQueued", st.PublishesQueued}, {"publishesDropped", st.PublishesDropped},
+		{"publishesFailed", st.PublishesFailed}, {"reconnects", st.Reconnects},
+		{"dialFailures", st.DialFailures},
+	}
+	buf := make([]byte, 0, 400)
+	for i, f := range fields {
+		if i == 0 {
+			buf = append(buf, '{')
+		} else {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '"')
+		buf = append(buf, f.name...)
+		buf = append(buf, '"', ':')
+		buf = strconv.AppendUint(buf, f.n, 10)
+	}
+	return string(append(buf, '}')), nil
 }
 
 // close returns a Promise that resolves once the engine stopped and every

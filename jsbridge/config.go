@@ -36,6 +36,7 @@ func readConfig(obj safejs.Value) (provider.Config, bool, error) {
 	}{
 		{"minDelay", &cfg.MinDelay}, {"maxDelay", &cfg.MaxDelay},
 		{"heartbeatGrace", &cfg.HeartbeatGrace}, {"coalesceMs", &cfg.Coalesce},
+		{"resyncSpreadMs", &cfg.ResyncSpread},
 	}
 	for _, d := range durations {
 		ms, ok, err := optNumber(obj, d.key)

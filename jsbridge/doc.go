@@ -11,7 +11,8 @@
 //   - api.version is the build's version string; api.newClient(config, hooks)
 //     returns a client object.
 //   - config: {urls, protocol, minDelay, maxDelay, heartbeatGrace,
-//     queueMaxCount, queueMaxBytes, filterIds, coalesceMs, debug, hasToken},
+//     queueMaxCount, queueMaxBytes, filterIds, coalesceMs, resyncSpreadMs,
+//     debug, hasToken},
 //     durations in milliseconds.
 //   - hooks, JavaScript functions that Go calls: onEvents(batch),
 //     onStatus(from, to), onError(code, message), getToken() → Promise of a
@@ -21,8 +22,8 @@
 //     in valid JSON text: one boundary crossing per batch, not per frame.
 //   - client methods: subscribe(subId, channel, types, ids, disabled,
 //     coalesceMs), unsubscribe(subId), publish(channel, type, payloadJSON,
-//     metaJSON), reconnect(), close() → Promise, status(), stats(),
-//     funcCount().
+//     metaJSON), reconnect(), close() → Promise, status(), stats() → JSON
+//     text of the engine's counters, funcCount().
 //   - onEvents receives one JSON string per batch: a flat array alternating
 //     the subscriber ids and the event they get, for example
 //     [[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":1764190800000}].

@@ -298,16 +298,21 @@ export function createLiveClient(options) {
           sendPublish(request);
           return;
         }
-        // Before the runtime is ready the same limits as Go's queue apply;
-        // the newest event is the one dropped, so earlier ones keep order.
-        if (queuedPublishes.length >= settings.queueMaxCount || queuedBytes + request.bytes > settings.queueMaxBytes) {
+        // Before the runtime is ready the same limits and the same policy
+        // as Go's queue apply: the oldest events make room for the newest,
+        // and the rest keep their order.
+        while (
+          queuedPublishes.length > 0 &&
+          (queuedPublishes.length >= settings.queueMaxCount || queuedBytes + request.bytes > settings.queueMaxBytes)
+        ) {
+          const dropped = queuedPublishes.shift();
+          queuedBytes -= dropped.bytes;
           report(
             liveError(
               ErrorCodes.QUEUE_FULL,
-              `publish to ${request.channel} dropped: ${queuedPublishes.length} events (${queuedBytes} bytes) already wait for live.wasm`,
+              `publish to ${dropped.channel} dropped: the queue waiting for live.wasm is full (publishQueue.maxCount ${settings.queueMaxCount}, maxBytes ${settings.queueMaxBytes})`,
             ),
           );
-          return;
         }
         queuedPublishes.push(request);
         queuedBytes += request.bytes;
@@ -322,7 +327,11 @@ export function createLiveClient(options) {
     },
     stats() {
       if (phase !== "running") return null;
-      const goStats = callGo("stats", () => goClient.stats());
+      // Go hands its counters over as JSON text (see jsbridge).
+      const goStats = callGo("stats", () => {
+        const raw = goClient.stats();
+        return typeof raw === "string" ? JSON.parse(raw) : raw;
+      });
       const funcCount = callGo("funcCount", () =>
         typeof goClient.funcCount === "function" ? goClient.funcCount() : runtimeApi.funcCount(),
       );

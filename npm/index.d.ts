@@ -152,6 +152,13 @@ export interface LiveClientOptions {
    */
   coalesceMs?: number;
   /**
+   * Deliver each channel's resync event after a random delay below this
+   * many ms, so that a reconnect resyncing many resources does not make
+   * them all refetch in the same instant. 0 delivers resyncs at once.
+   * @default 250
+   */
+  resyncSpreadMs?: number;
+  /**
    * Where live.wasm is served from. The first client of a page decides:
    * there is one Go runtime per page.
    * @default new URL("./live.wasm", import.meta.url)

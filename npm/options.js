@@ -11,6 +11,7 @@ export const DEFAULTS = Object.freeze({
   queueMaxBytes: 1048576,
   filterIds: true,
   coalesceMs: 0,
+  resyncSpreadMs: 250,
   debug: false,
 });
 
@@ -55,6 +56,7 @@ export function normalizeOptions(options, report) {
     queueMaxBytes: pick(queue.maxBytes, DEFAULTS.queueMaxBytes, isCount, "publishQueue.maxBytes"),
     filterIds: pick(opts.filterIds, DEFAULTS.filterIds, (v) => typeof v === "boolean", "filterIds"),
     coalesceMs: pick(opts.coalesceMs, DEFAULTS.coalesceMs, isDelay, "coalesceMs"),
+    resyncSpreadMs: pick(opts.resyncSpreadMs, DEFAULTS.resyncSpreadMs, isDelay, "resyncSpreadMs"),
     wasmURL: pick(opts.wasmURL, undefined, (v) => typeof v === "string" || v instanceof URL, "wasmURL"),
     onError: pick(opts.onError, undefined, isFn, "onError"),
     debug: pick(opts.debug, DEFAULTS.debug, (v) => typeof v === "boolean", "debug"),
@@ -75,6 +77,7 @@ export function goConfig(settings) {
     queueMaxBytes: settings.queueMaxBytes,
     filterIds: settings.filterIds,
     coalesceMs: settings.coalesceMs,
+    resyncSpreadMs: settings.resyncSpreadMs,
     debug: settings.debug,
     hasToken: settings.getToken !== undefined,
   };

@@ -29,6 +29,14 @@ type channel struct {
 	// active: confirmed on an earlier connection, so a new confirmation is
 	// a reconnect that may have missed events.
 	active bool
+	// resyncDue holds a resync delayed by Config.ResyncSpread.
+	resyncDue Timer
+}
+
+// forget stops what a channel still has scheduled when it goes away.
+func (ch *channel) forget() {
+	stopTimer(&ch.linger)
+	stopTimer(&ch.resyncDue)
 }
 
 func (c *Client) addSub(s *Subscription) {
@@ -92,6 +100,7 @@ func (c *Client) removeSub(s *Subscription) {
 
 // expire ends a channel whose last subscriber left a linger ago.
 func (c *Client) expire(ch *channel) {
+	ch.forget()
 	delete(c.channels, ch.name)
 	if c.conn != nil && (ch.state == chSubscribing || ch.state == chSubscribed) {
 		c.conn.send(&protocol.ClientMessage{Action: protocol.ActionUnsubscribe, Channel: ch.name})

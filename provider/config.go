@@ -142,6 +142,12 @@ type Config struct {
 	// Coalesce is the default coalescing window of subscriptions; zero
 	// (default) delivers every event on its own.
 	Coalesce time.Duration
+	// ResyncSpread delays each channel's resync event by a random part of
+	// it, so that a reconnect that resyncs many channels does not make
+	// every resource refetch at the same instant. A second incident on a
+	// channel while its resync waits is covered by that resync. Zero
+	// (default) delivers resyncs at once.
+	ResyncSpread time.Duration
 	// OnError receives every error the engine reports (on the delivery
 	// goroutine).
 	OnError func(error)
@@ -196,7 +202,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		return cfg, wrapDetail("create client", "need 0 <= MinDelay <= MaxDelay", ErrInvalidConfig)
 	}
 	if cfg.StableAfter < 0 || cfg.HeartbeatGrace < 0 || cfg.HelloTimeout < 0 || cfg.DialTimeout < 0 ||
-		cfg.ProbeTimeout < 0 || cfg.JumpThreshold < 0 || cfg.Coalesce < 0 {
+		cfg.ProbeTimeout < 0 || cfg.JumpThreshold < 0 || cfg.Coalesce < 0 || cfg.ResyncSpread < 0 {
 		return cfg, wrapDetail("create client", "negative duration", ErrInvalidConfig)
 	}
 	if cfg.Linger < 0 {

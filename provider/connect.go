@@ -235,7 +235,7 @@ func (c *Client) dropConn(code protocol.CloseCode, reason string) {
 		if len(ch.subs) == 0 {
 			// Lingering: with the connection gone there is nothing left to
 			// keep subscribed.
-			stopTimer(&ch.linger)
+			ch.forget()
 			delete(c.channels, name)
 			continue
 		}

@@ -116,10 +116,32 @@ func (c *Client) dispatch(ch *channel, ev *Event) {
 	}
 }
 
-// resync tells every subscriber of ch, once, that it may have missed events.
+// resync tells every subscriber of ch, once, that it may have missed
+// events. With a ResyncSpread, the delivery waits a random part of it, so
+// that a reconnect resyncing many channels does not make every resource
+// refetch in the same instant; a second incident within that wait is
+// covered by the pending resync.
 func (c *Client) resync(ch *channel, reason string) {
 	c.st.resyncs.Add(1)
 	c.cfg.Logger.Log(LogInfo, "resync "+ch.name+": "+reason, nil)
+	if c.cfg.ResyncSpread <= 0 {
+		c.deliverResync(ch, reason)
+		return
+	}
+	if ch.resyncDue != nil {
+		return
+	}
+	delay := time.Duration(c.cfg.Rand() * float64(c.cfg.ResyncSpread))
+	ch.resyncDue = c.after(delay, func() {
+		if ch.resyncDue == nil || c.channels[ch.name] != ch {
+			return // stopped too late to prevent the fire
+		}
+		ch.resyncDue = nil
+		c.deliverResync(ch, reason)
+	})
+}
+
+func (c *Client) deliverResync(ch *channel, reason string) {
 	ev := Event{Channel: ch.name, Type: "*", Resync: reason, Date: c.cfg.Clock.Now().UnixMilli(),
 		Payload: []byte(`{"resync":true,"reason":"` + reason + `"}`)}
 	c.dispatch(ch, &ev)

@@ -98,7 +98,7 @@ func (c *Client) shutdown() {
 	chans := c.channels
 	c.channels = nil
 	for _, ch := range chans {
-		stopTimer(&ch.linger)
+		ch.forget()
 		for _, s := range ch.subs {
 			stopTimer(&s.pendTimer)
 			s.closed.Store(true)

@@ -58,7 +58,7 @@ describe("before the runtime is ready", () => {
     assert.equal(go.ops("unsubscribe").length, 0);
   });
 
-  test("the pre-ready publish queue is bounded", async () => {
+  test("the pre-ready publish queue is bounded and drops the oldest", async () => {
     const { fake, sink, client, provider } = setup({ publishQueue: { maxCount: 2 } });
     for (let i = 0; i < 3; i++) provider.publish({ channel: "c", type: "t", payload: { i } });
     assert.deepEqual(sink.codes(), ["ERR_QUEUE_FULL"]);
@@ -66,7 +66,7 @@ describe("before the runtime is ready", () => {
     await client.ready;
     assert.deepEqual(
       fake.goClients[0].ops("publish").map((c) => c[3]),
-      ['{"i":0}', '{"i":1}'],
+      ['{"i":1}', '{"i":2}'],
     );
   });
 });
@@ -86,6 +86,7 @@ describe("mapping Refine's arguments", () => {
       queueMaxBytes: 1048576,
       filterIds: true,
       coalesceMs: 50,
+      resyncSpreadMs: 250,
       debug: false,
       hasToken: true,
     });
