@@ -31,6 +31,7 @@ type connState struct {
 
 	hello, live, stable, jump, probe Timer
 	acks                             map[string]struct{} // refs awaiting ack
+	inflight                         []queued            // extended publishes in send order, acked ones pruned lazily
 }
 
 func (c *Client) connect() {
@@ -227,6 +228,7 @@ func (c *Client) dropConn(code protocol.CloseCode, reason string) {
 	cs := c.conn
 	c.conn = nil
 	cs.cancel()
+	c.requeueUnacked(cs)
 	for _, t := range []*Timer{&cs.hello, &cs.live, &cs.stable, &cs.jump, &cs.probe} {
 		stopTimer(t)
 	}

@@ -39,4 +39,15 @@
 // counter resets only after a connection completed its handshake and stayed
 // up for StableAfter, so a server that accepts and immediately drops cannot
 // make clients reconnect fast.
+//
+// # Publishing
+//
+// Publishes made while the connection is not open wait in a queue bounded by
+// QueueMaxCount and QueueMaxBytes; when it is full the oldest is dropped,
+// counted in Stats and reported to OnError (ErrQueueFull). On an extended
+// connection every publish carries a ref that the server acknowledges; the
+// publishes not yet acknowledged when a connection is lost go back to the
+// front of the queue and are sent again, with the same refs, on the next
+// connection, where the server stores each ref once. The client's own events
+// are recognised by those refs and never delivered back to it.
 package provider

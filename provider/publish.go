@@ -45,7 +45,7 @@ func (c *Client) publish(e PublishEvent, size int) {
 		return
 	}
 	if c.conn != nil && c.conn.open {
-		c.sendPublish(c.conn, &e)
+		c.sendPublish(c.conn, &queued{ev: e, size: size})
 		return
 	}
 	c.enqueue(e, size)
@@ -55,13 +55,21 @@ func (c *Client) publish(e PublishEvent, size int) {
 // sendPublish writes e in the connection's level: exactly the basic bytes
 // on a basic server; with meta and a ref (used as the event id, hence echo
 // suppression and acks) on an extended one.
-func (c *Client) sendPublish(cs *connState, e *PublishEvent) {
+//
+// A publish keeps its ref for life: one resent after a lost connection
+// (see requeueUnacked) carries the ref of its first attempt, so the server
+// stores it once however many times it arrives.
+func (c *Client) sendPublish(cs *connState, q *queued) {
+	e := &q.ev
 	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type, Payload: e.Payload}
 	if cs.level == protocol.LevelExtended {
 		if len(e.Meta) > 0 && e.Meta[0] == '{' {
 			m.Meta = e.Meta
 		}
-		m.Ref = c.refs.next()
+		if q.ref == "" {
+			q.ref = c.refs.next()
+		}
+		m.Ref = q.ref
 	}
 	frame := protocol.AppendClient(make([]byte, 0, 96+len(m.Payload)+len(m.Meta)), &m)
 	if limit := c.maxMessage.Load(); int64(len(frame)) > limit {
@@ -70,8 +78,11 @@ func (c *Client) sendPublish(cs *connState, e *PublishEvent) {
 		return
 	}
 	if m.Ref != "" {
-		c.echo.add(m.Ref)
+		if !c.echo.has(m.Ref) {
+			c.echo.add(m.Ref)
+		}
 		cs.acks[m.Ref] = struct{}{}
+		cs.inflight = append(cs.inflight, *q)
 	}
 	c.st.pubSent.Add(1)
 	cs.out.push(frame)
@@ -105,8 +116,58 @@ func (c *Client) flushQueue(cs *connState) {
 	items := c.queue.items
 	c.queue = pubQueue{}
 	for i := range items {
-		c.sendPublish(cs, &items[i].ev)
+		c.sendPublish(cs, &items[i])
 	}
+}
+
+// requeueUnacked puts the publishes that cs sent but the server never
+// acknowledged back at the front of the queue, in their order, so that the
+// next connection sends them again with the same refs: a publish made just
+// before a drop is neither lost nor, on a server that deduplicates by ref,
+// stored twice. The queue's bounds still apply, oldest first.
+func (c *Client) requeueUnacked(cs *connState) {
+	var items []queued
+	bytes := 0
+	for _, q := range cs.inflight {
+		if _, pending := cs.acks[q.ref]; pending {
+			items = append(items, q)
+			bytes += q.size
+		}
+	}
+	cs.inflight, cs.acks = nil, nil
+	if len(items) == 0 {
+		return
+	}
+	c.st.pubQueued.Add(uint64(len(items)))
+	c.queue.items = append(items, c.queue.items...)
+	c.queue.bytes += bytes
+	for len(c.queue.items) > c.cfg.QueueMaxCount || c.queue.bytes > c.cfg.QueueMaxBytes {
+		old := c.queue.items[0]
+		c.queue.items = c.queue.items[1:]
+		c.queue.bytes -= old.size
+		c.st.pubDropped.Add(1)
+		c.report(LogWarn, "publish queue full", wrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
+	}
+}
+
+// settle forgets an acknowledged or refused publish; the in-flight list is
+// compacted once most of it is settled, so it stays as long as what waits.
+func (cs *connState) settle(ref string) bool {
+	if _, ok := cs.acks[ref]; !ok {
+		return false
+	}
+	delete(cs.acks, ref)
+	if len(cs.inflight) > 2*len(cs.acks)+16 {
+		kept := cs.inflight[:0]
+		for _, q := range cs.inflight {
+			if _, pending := cs.acks[q.ref]; pending {
+				kept = append(kept, q)
+			}
+		}
+		clear(cs.inflight[len(kept):])
+		cs.inflight = kept
+	}
+	return true
 }
 
 func (c *Client) dropQueue(err error) {
@@ -118,8 +179,7 @@ func (c *Client) dropQueue(err error) {
 }
 
 func (c *Client) onAck(cs *connState, m *protocol.ServerMessage) {
-	if _, ok := cs.acks[m.Ref]; ok {
-		delete(cs.acks, m.Ref)
+	if cs.settle(m.Ref) {
 		c.st.pubAcked.Add(1)
 	}
 }
@@ -128,8 +188,7 @@ func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 	se := &ServerError{Code: m.Code, Message: m.Message, Channel: m.Channel, Ref: m.Ref}
 	se.RetryAfter = msDuration(m.RetryAfter)
 	if m.Ref != "" {
-		if _, ok := cs.acks[m.Ref]; ok {
-			delete(cs.acks, m.Ref)
+		if cs.settle(m.Ref) {
 			c.st.pubFailed.Add(1)
 		}
 		c.report(LogWarn, "publish refused", wrap("publish", se))
@@ -145,6 +204,7 @@ func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 type queued struct {
 	ev   PublishEvent
 	size int
+	ref  string // set on the first send to an extended server, kept for resends
 }
 
 type pubQueue struct {
