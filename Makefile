@@ -62,3 +62,9 @@ test-e2e: npm
 # Serves the example app at http://127.0.0.1:$${PORT:-8080}.
 demo:
 	bash example-app/scripts/demo.sh
+
+# Browser benchmarks beside a plain JavaScript provider (about 5 minutes);
+# rewrites its section of docs/benchmarks.md and docs/bench-chart.svg.
+.PHONY: bench
+bench: wasm bin/liveserver
+	node bench/run.mjs

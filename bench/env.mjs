@@ -1,0 +1,156 @@
+// The benchmark's surroundings: the reference server (restartable on the
+// same port), a static server with a barrier endpoint and the Go
+// publisher. Chromium is in cdp.mjs.
+import { execFileSync, spawn } from "node:child_process";
+import { createReadStream, mkdtempSync, rmSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createServer } from "node:http";
+import { createServer as createNetServer } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join, normalize, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const root = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createNetServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Limits opened wide so that neither the rate limit nor the send queue
+// throttles or cuts a benchmark stream.
+const SERVER_FLAGS = [
+  "--any-origin",
+  "--rate", "1e9",
+  "--burst", "1000000000",
+  "--send-queue", "1000000",
+  "--max-subscriptions", "20000",
+  "--write-timeout", "60s",
+  "--log-level", "error",
+];
+
+/** The reference server on a fixed loopback port; restart keeps the port. */
+export async function startLiveServer(binary) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  let child = null;
+  const healthy = async (deadlineMs = 15000) => {
+    const deadline = Date.now() + deadlineMs;
+    while (Date.now() < deadline) {
+      try {
+        if ((await fetch(`${base}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      await sleep(10);
+    }
+    throw new Error(`liveserver did not become healthy on ${base}`);
+  };
+  const start = async () => {
+    child = spawn(binary, ["--addr", `127.0.0.1:${port}`, ...SERVER_FLAGS], { stdio: ["ignore", "inherit", "inherit"] });
+    child.exited = new Promise((resolve) => child.once("exit", resolve));
+    await healthy();
+  };
+  const stop = async () => {
+    if (!child) return;
+    const c = child;
+    child = null;
+    c.kill("SIGTERM");
+    const timer = setTimeout(() => c.kill("SIGKILL"), 10000);
+    await c.exited;
+    clearTimeout(timer);
+  };
+  await start();
+  return {
+    ws: `ws://127.0.0.1:${port}/live`,
+    base,
+    start,
+    stop,
+    /** POST /publish one event. */
+    async publish(event) {
+      const res = await fetch(`${base}/publish`, { method: "POST", body: JSON.stringify(event) });
+      if (!res.ok) throw new Error(`POST /publish: ${res.status} ${await res.text()}`);
+    },
+  };
+}
+
+const MIME = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm" };
+
+/**
+ * Serves npm/ and bench/ from the repository, plus GET /barrier/<id>, which
+ * answers once release(id) is called (see bench.barrier in page.js).
+ */
+export async function startStaticServer({ onBarrier }) {
+  const server = createServer(async (req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://127.0.0.1").pathname);
+    if (path.startsWith("/barrier/")) {
+      try {
+        await onBarrier(path.slice("/barrier/".length));
+        res.writeHead(204, { "cache-control": "no-store" }).end();
+      } catch (err) {
+        res.writeHead(500).end(String(err));
+      }
+      return;
+    }
+    const file = normalize(join(root, path));
+    const allowed = [join(root, "npm") + sep, join(root, "bench") + sep];
+    if (!allowed.some((dir) => file.startsWith(dir)) || file.includes(`${sep}node_modules${sep}`)) {
+      res.writeHead(403).end();
+      return;
+    }
+    try {
+      const info = await stat(file);
+      if (!info.isFile()) throw new Error("not a file");
+      res.writeHead(200, {
+        "content-type": MIME[extname(file)] ?? "application/octet-stream",
+        "content-length": info.size,
+        "cache-control": "no-store",
+        // Cross-origin isolation: performance.now() at 5 µs instead of 100 µs.
+        "cross-origin-opener-policy": "same-origin",
+        "cross-origin-embedder-policy": "require-corp",
+      });
+      createReadStream(file).pipe(res);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    origin: `http://127.0.0.1:${server.address().port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Builds the Go publisher into a temporary folder. */
+export function buildPublisher() {
+  const dir = mkdtempSync(join(tmpdir(), "refine-live-publisher-"));
+  const out = join(dir, "publisher");
+  execFileSync("go", ["build", "-o", out, "./bench/publisher"], { cwd: root, stdio: "inherit" });
+  return { path: out, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Runs the publisher once; resolves to its JSON summary. */
+export function publish(binary, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      if (code !== 0) reject(new Error(`publisher exited with ${code}`));
+      else resolve(JSON.parse(out));
+    });
+  });
+}
