@@ -212,7 +212,11 @@ function renderSection(r) {
   if (r.profiles && Object.keys(r.profiles).length > 0) {
     L.push("### Where the time goes (CPU profile of one extra 10-subscriber run per variant)");
     L.push("");
-    L.push("Chrome's sampling profiler (CDP `Profiler`, 100 µs) over the drain, self time by category; idle (and the time blocked on the barrier) excluded. "browser (program)" is the renderer's own work outside JavaScript: receiving each WebSocket message and dispatching its event. "bench page.js" is the benchmark's callbacks.");
+    L.push(
+      "Chrome's sampling profiler (CDP `Profiler`, 100 µs) over the drain, self time by category; idle (and the time blocked on the barrier) " +
+        "excluded. *browser (program)* is the renderer's own work outside JavaScript: receiving each WebSocket message and dispatching its " +
+        "event. *bench page.js* is the benchmark's callbacks.",
+    );
     L.push("");
     const keys = Object.keys(r.profiles);
     const cats = new Set();
