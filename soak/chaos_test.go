@@ -19,9 +19,6 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
-// deadline bounds every wait of a scenario; it turns a hang into a failure.
-const deadline = 2 * time.Minute
-
 // inProcessServer runs a server on a loopback port until the test ends.
 func inProcessServer(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
@@ -66,7 +63,7 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		t.Fatal(err)
 	}
 	defer proxy.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), deadline)
+	ctx, cancel := context.WithTimeout(context.Background(), timeLimit())
 	defer cancel()
 
 	channels := channelNames("chaos", p.channels)

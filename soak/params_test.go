@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,7 +16,21 @@ var long = flag.Bool("soak.long", false, "run the long forms (make soak) instead
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if buildPath != "" {
+			_ = os.RemoveAll(filepath.Dir(buildPath))
+		}
+		os.Exit(code)
+	}))
+}
+
+// timeLimit bounds every wait of a scenario; it turns a hang into a
+// failure and is never a measure.
+func timeLimit() time.Duration {
+	if *long {
+		return 20 * time.Minute
+	}
+	return 2 * time.Minute
 }
 
 // params size a scenario.

@@ -1,0 +1,87 @@
+package soak
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+)
+
+// TestServerRestarts: the liveserver process is killed (SIGKILL) and
+// started again on the same port while a publisher sends continuously.
+// Each start loses the in-memory history and draws new epochs, so every
+// subscriber must get a resync for what it missed, and none may stay stale.
+func TestServerRestarts(t *testing.T) {
+	p := scenario(5)
+	rng := newRand(t)
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), timeLimit())
+	defer cancel()
+	srv := &childServer{bin: liveserverBinary(t), addr: freeAddr(t), args: []string{"--heartbeat", "1s", "--log-level", "error"}}
+	if err := srv.start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := srv.kill(); err != nil {
+			t.Error(err)
+		}
+	}()
+	publish, closeIdle := httpPublisher(srv.addr)
+	defer closeIdle()
+
+	channels := channelNames("restart", p.channels)
+	for _, ch := range channels {
+		if _, err := publish(ctx, ch, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log := NewLog()
+	fleet, err := StartFleet(FleetConfig{
+		URL: "ws://" + srv.addr + "/live", Clients: p.clients, Channels: channels, Level: protocol.LevelExtended,
+		Tweak: func(c *provider.Config) { c.HeartbeatGrace = time.Second },
+	}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fleet.Close()
+	if err := WaitFor(ctx, "every subscription", fleet.AllSubscribed); err != nil {
+		t.Fatal(err)
+	}
+
+	pub := StartPublisher(log, channels, p.rate, publish)
+	var downtime time.Duration
+	for i := 0; i < p.faults; i++ {
+		time.Sleep(time.Second + time.Duration(rng.Int64N(int64(time.Second))))
+		if err := srv.kill(); err != nil {
+			t.Fatal(err)
+		}
+		down := time.Now()
+		time.Sleep(time.Duration(rng.Int64N(int64(500 * time.Millisecond))))
+		if err := srv.start(ctx); err != nil {
+			t.Fatalf("restart %d: %v\n%s", i, err, srv.out.String())
+		}
+		downtime = max(downtime, time.Since(down))
+	}
+	next, failed := pub.Stop()
+	finish(ctx, t, log, channels, next, publish)
+	if t.Failed() {
+		for _, line := range fleet.staleClients(log, next) {
+			t.Log(line)
+		}
+	}
+	checkLog(t, log, false)
+	st := fleet.Stats()
+	recoveries, longest := fleet.Recovery()
+	c := log.Counts()
+	t.Logf("publishes refused while the server was down: %d; longest downtime %s", failed, downtime.Round(time.Millisecond))
+	report{
+		name: "liveserver killed and restarted", clients: p.clients, channels: p.channels, faults: p.faults,
+		sent: log.Sent(), received: c.Received, replayed: int(st.EventsReplayed), resyncs: c.Resyncs,
+		reconnects: int(st.Reconnects), recoveries: recoveries, longest: longest, elapsed: time.Since(start),
+	}.log(t)
+	if fleet.Terminal() > 0 {
+		t.Fatalf("%d clients stopped with a terminal error", fleet.Terminal())
+	}
+}
