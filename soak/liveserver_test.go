@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,12 +103,18 @@ func (s *childServer) kill() error {
 
 // httpPublisher publishes through POST /publish. A refused dial or an
 // error status means not stored; a request whose answer was lost (the
-// process died mid-request) may or may not have been stored.
-func httpPublisher(addr string) (PublishFunc, func()) {
+// process died mid-request) may or may not have been stored. pad adds that
+// many bytes to each payload.
+func httpPublisher(addr string, pad int) (PublishFunc, func()) {
+	padding := strings.Repeat("x", pad)
 	tr := &http.Transport{MaxIdleConnsPerHost: 4}
 	client := &http.Client{Timeout: 2 * time.Second, Transport: tr}
 	publish := func(ctx context.Context, ch string, n int) (bool, error) {
-		body := fmt.Sprintf(`{"channel":%q,"type":"updated","payload":%s}`, ch, Payload(n))
+		p := Payload(n)
+		if pad > 0 {
+			p = append(append(p[:len(p)-1], `,"pad":"`+padding+`"`...), '}')
+		}
+		body := fmt.Sprintf(`{"channel":%q,"type":"updated","payload":%s}`, ch, p)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/publish", bytes.NewReader([]byte(body)))
 		if err != nil {
 			return true, err

@@ -28,7 +28,7 @@ func TestServerRestarts(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	publish, closeIdle := httpPublisher(srv.addr)
+	publish, closeIdle := httpPublisher(srv.addr, 0)
 	defer closeIdle()
 
 	channels := channelNames("restart", p.channels)
