@@ -4,8 +4,10 @@ package jsbridge
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -298,4 +300,30 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// stats carries the engine's counters and the runtime's goroutine count,
+// which the browser leak test watches.
+func TestStatsCountGoroutines(t *testing.T) {
+	_, hooks := newRecorder(t)
+	c := newTestClient(t, hooks, "extended")
+	defer closeClient(t, c)
+	raw, err := c.Call("stats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := raw.String()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var st map[string]float64
+	if err := json.Unmarshal([]byte(text), &st); err != nil {
+		t.Fatalf("stats %q: %v", text, err)
+	}
+	if st["goroutines"] < 1 || st["goroutines"] > float64(runtime.NumGoroutine()+16) {
+		t.Fatalf("stats %q: goroutines out of range", text)
+	}
+	if _, ok := st["eventsReceived"]; !ok {
+		t.Fatalf("stats %q lack the engine counters", text)
+	}
 }

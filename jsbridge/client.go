@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"sync"
 	"time"
@@ -209,6 +210,7 @@ func (b *boundClient) status(safejs.Value, []safejs.Value) (any, error) {
 
 // stats returns the engine's counters as a JSON object text, which the
 // shim parses: cheaper in live.wasm than building the object field by field.
+// It adds the Go runtime's goroutine count, for leak checks.
 func (b *boundClient) stats(safejs.Value, []safejs.Value) (any, error) {
 	st := b.engine.Stats()
 	fields := [...]struct {
@@ -221,7 +223,7 @@ func (b *boundClient) stats(safejs.Value, []safejs.Value) (any, error) {
 		{"publishesSent", st.PublishesSent}, {"publishesAcked", st.PublishesAcked},
 		{"publishesQueued", st.PublishesQueued}, {"publishesDropped", st.PublishesDropped},
 		{"publishesFailed", st.PublishesFailed}, {"reconnects", st.Reconnects},
-		{"dialFailures", st.DialFailures},
+		{"dialFailures", st.DialFailures}, {"goroutines", uint64(runtime.NumGoroutine())},
 	}
 	buf := make([]byte, 0, 400)
 	for i, f := range fields {

@@ -23,7 +23,8 @@
 //   - client methods: subscribe(subId, channel, types, ids, disabled,
 //     coalesceMs), unsubscribe(subId), publish(channel, type, payloadJSON,
 //     metaJSON), reconnect(), close() → Promise, status(), stats() → JSON
-//     text of the engine's counters, funcCount().
+//     text of the engine's counters plus "goroutines" (the Go runtime's
+//     goroutine count, for leak checks), funcCount().
 //   - onEvents receives one JSON string per batch: a flat array alternating
 //     the subscriber ids and the event they get, for example
 //     [[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":1764190800000}].
