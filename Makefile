@@ -68,3 +68,14 @@ demo:
 .PHONY: bench
 bench: wasm bin/liveserver
 	node bench/run.mjs
+
+# The long chaos soak (proxy faults and liveserver restarts, ten times the
+# short form that go test runs in make test), with its figures.
+.PHONY: soak load
+soak:
+	$(GO) test ./soak -run 'TestChaosProxy|TestServerRestarts' -count=1 -v -timeout 30m -soak.long
+
+# 2,000 WebSocket connections on 100 channels and a slow consumer against one
+# liveserver process (about a minute), with its figures.
+load:
+	$(GO) test ./soak -run TestLoad -count=1 -v -timeout 10m -soak.load
