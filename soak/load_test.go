@@ -107,10 +107,11 @@ func TestLoad(t *testing.T) {
 	defer closeIdle()
 	start := time.Now()
 	var cutAt time.Duration
-	sent := paced(ctx, rate, dur, names, publish, func() {
+	sent := paced(ctx, rate, dur, names, publish, func() bool {
 		if cutAt == 0 && scrape(t, srv.addr)["refine_live_disconnects_total{reason=\"slow_consumer\"}"] > 0 {
 			cutAt = time.Since(start)
 		}
+		return cutAt > 0
 	})
 	publishing := time.Since(start)
 	want := sent * conns / channels
@@ -167,8 +168,10 @@ func quantile(xs []sample, p float64) time.Duration {
 }
 
 // paced publishes rate events per second, round robin over channels, for
-// dur, calling tick every 100 ms. It returns how many were stored.
-func paced(ctx context.Context, rate int, dur time.Duration, names []string, publish PublishFunc, tick func()) int {
+// dur, calling tick every 100 ms; while tick reports false it goes on, up
+// to five times dur (a slow machine publishes less in the same time). It
+// returns how many were stored.
+func paced(ctx context.Context, rate int, dur time.Duration, names []string, publish PublishFunc, tick func() bool) int {
 	const workers = 8
 	jobs := make(chan int, workers)
 	var sent sync.WaitGroup
@@ -190,14 +193,15 @@ func paced(ctx context.Context, rate int, dur time.Duration, names []string, pub
 	start := time.Now()
 	every := time.NewTicker(100 * time.Millisecond)
 	defer every.Stop()
-	for n := 0; time.Since(start) < dur; {
+	done := false
+	for n := 0; time.Since(start) < dur || (!done && time.Since(start) < 5*dur); {
 		due := int(time.Since(start).Seconds() * float64(rate))
 		for ; n < due; n++ {
 			jobs <- n
 		}
 		select {
 		case <-every.C:
-			tick()
+			done = tick()
 		case <-time.After(time.Millisecond):
 		}
 	}
