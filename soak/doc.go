@@ -9,6 +9,9 @@
 //
 // The scenarios are tests: `go test ./soak` runs their short forms (part of
 // make test); `go test ./soak -soak.long -v` (make soak) runs the long ones
-// and prints their figures. Everything listens on 127.0.0.1 and every wait
-// has a deadline.
+// and `go test ./soak -run TestLoad -soak.load -v` (make load) the load
+// test, each printing its figures. SOAK_SEED replays a run's faults;
+// SOAK_STACKS names a file for the goroutine dump of a failed proxy run.
+// Everything listens on 127.0.0.1 and every wait has a deadline. The
+// figures are in docs/reliability.md.
 package soak
