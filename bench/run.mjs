@@ -25,9 +25,10 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100000);
 const VARIANTS = (process.env.BENCH_VARIANTS ?? "baseline,ours,ours-basic").split(",");
 const OUT = process.env.BENCH_OUT ?? join(root, "bench", "out");
 const PROFILE = process.env.BENCH_PROFILE !== "0";
+const FIGURES = new Set((process.env.BENCH_FIGURES ?? "throughput,latency,reconnect,memory").split(","));
 const DEBUG = process.env.BENCH_DEBUG === "1";
 const debug = (...args) => DEBUG && log(...args);
-const LATENCY_ROUND_TRIPS = 1000;
+const LATENCY_ROUND_TRIPS = Number(process.env.LRT ?? 1000);
 const MEMORY_SUBSCRIPTIONS = 10000;
 const RECONNECT_CHANNELS = 100;
 const PAD = 28; // filler length that makes a basic frame about 110 bytes
@@ -54,8 +55,10 @@ const results = {
   profiles: {},
 };
 
-log("Go benchmarks");
-results.go = runGoBenchmarks();
+if (process.env.BENCH_REPORT !== "0") {
+  log("Go benchmarks");
+  results.go = runGoBenchmarks();
+}
 
 const publisher = buildPublisher();
 const barriers = new Map(); // id → async function run before the page is released
@@ -86,33 +89,33 @@ try {
   browser = await launchChromium(root);
   results.machine.chromium = browser.version;
   for (let round = 0; round < RUNS; round++) {
-    for (const subscribers of [1, 10]) {
+    for (const subscribers of FIGURES.has("throughput") ? [1, 10] : []) {
       for (const variant of VARIANTS) {
         const r = await throughputRun(variant, subscribers, round, false);
         results.throughput.push(r);
         log(`throughput ${variant} ×${subscribers} round ${round + 1}: ${Math.round(r.eventsPerSec)} events/s`);
       }
     }
-    for (const variant of VARIANTS) {
+    for (const variant of FIGURES.has("latency") ? VARIANTS : []) {
       const r = await latencyRun(variant, round);
       results.latency.push(r);
       log(`latency ${variant} round ${round + 1}: p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms`);
     }
   }
-  for (let round = 0; round < Math.min(RUNS, 3); round++) {
+  for (let round = 0; round < (FIGURES.has("reconnect") ? Math.min(RUNS, 3) : 0); round++) {
     for (const variant of VARIANTS) {
       const r = await reconnectRun(variant, round);
       results.reconnect.push(r);
       log(`reconnect ${variant} round ${round + 1}: ${r.upToResubscribedMs} ms after the server was up, ${r.framesSent} frames`);
     }
   }
-  if (PROFILE) {
+  if (PROFILE && FIGURES.has("throughput")) {
     for (const variant of VARIANTS) {
       await throughputRun(variant, 10, -1, true);
       log(`profiled ${variant} ×10`);
     }
   }
-  for (const variant of VARIANTS) {
+  for (const variant of FIGURES.has("memory") ? VARIANTS : []) {
     const r = await memoryRun(variant);
     results.memory.push(r);
     log(`memory ${variant}: JS ${mb(r.before.js)} → ${mb(r.subscribed.js)} → ${mb(r.removed.js)} MB, wasm ${mb(r.removed.wasm)} MB`);
@@ -122,8 +125,12 @@ try {
 }
 
 writeFileSync(join(OUT, "results.json"), JSON.stringify(results, null, 2));
-if (process.env.BENCH_REPORT !== "0") writeReport(results, root);
-log(`wrote docs/benchmarks.md and docs/bench-chart.svg (raw results in ${OUT}/results.json)`);
+if (process.env.BENCH_REPORT !== "0") {
+  writeReport(results, root);
+  log(`wrote docs/benchmarks.md and docs/bench-chart.svg (raw results in ${OUT}/results.json)`);
+} else {
+  log(`raw results in ${OUT}/results.json`);
+}
 
 // ---------------------------------------------------------------------------
 
@@ -215,8 +222,13 @@ async function latencyRun(variant, round) {
   const { page } = await openPage(variant);
   const channel = `resources/latency-${++runId}`;
   await page.evaluate((c) => window.bench.subscribe([c], 1), channel);
+
   const rtts = await page.evaluate(([c, n, pad]) => window.bench.latency(c, n, pad), [channel, LATENCY_ROUND_TRIPS, PAD]);
+
+  if (variant !== "baseline") log("go", await page.evaluate(() => window.bench.goTimes()));
   await page.close();
+  const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  for (let i = 0; i < rtts.length; i += 1000) log("chunk", i, med(rtts.slice(i, i + 1000)).toFixed(3));
   const sorted = [...rtts].sort((a, b) => a - b);
   const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
   return { variant, round, n: rtts.length, p50: q(0.5), p99: q(0.99), mean: rtts.reduce((a, b) => a + b, 0) / rtts.length };

@@ -12,39 +12,33 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
-// delivery is one event and the subscriptions that receive it.
+// delivery is one event and the subscriptions that receive it: ids[from:to]
+// of the batcher's id list.
 type delivery struct {
-	subs  []int
-	event provider.Event
+	from, to int
+	event    provider.Event
 }
 
-// batcher collects deliveries from the engine and hands them to JavaScript
-// as one JSON string per batch. Because Go in the browser runs until every
-// goroutine waits, everything the engine delivered while handling one
-// inbound batch is flushed in one call.
+// batcher collects deliveries from the engine's callbacks and hands them to
+// JavaScript as one JSON string when the engine has run every queued
+// callback (provider.Config.OnDelivered), so one inbound batch leads to one
+// call into JavaScript.
 type batcher struct {
 	onEvents safejs.Value
 	report   func(error)
 
 	mu      sync.Mutex
 	pending []delivery
+	ids     []int
+
+	flushMu sync.Mutex // one flush at a time: they share buf and the spares
 	spare   []delivery
+	spareID []int
 	buf     []byte
-	kick    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
 }
 
 func newBatcher(onEvents safejs.Value, report func(error)) *batcher {
-	b := &batcher{
-		onEvents: onEvents,
-		report:   report,
-		kick:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		stopped:  make(chan struct{}),
-	}
-	go b.run()
-	return b
+	return &batcher{onEvents: onEvents, report: report}
 }
 
 // add queues an event for a subscription. Consecutive deliveries of the same
@@ -53,18 +47,13 @@ func newBatcher(onEvents safejs.Value, report func(error)) *batcher {
 func (b *batcher) add(sub int, ev provider.Event) {
 	b.mu.Lock()
 	n := len(b.pending)
+	b.ids = append(b.ids, sub)
 	if n > 0 && sameEvent(&b.pending[n-1].event, &ev) {
-		b.pending[n-1].subs = append(b.pending[n-1].subs, sub)
+		b.pending[n-1].to = len(b.ids)
 	} else {
-		b.pending = append(b.pending, delivery{subs: []int{sub}, event: ev})
+		b.pending = append(b.pending, delivery{from: len(b.ids) - 1, to: len(b.ids), event: ev})
 	}
 	b.mu.Unlock()
-	if n == 0 {
-		select {
-		case b.kick <- struct{}{}:
-		default:
-		}
-	}
 }
 
 func sameEvent(a, b *provider.Event) bool {
@@ -81,59 +70,35 @@ func sameBytes(a, b []byte) bool {
 	return len(a) == 0 || &a[0] == &b[0]
 }
 
-func (b *batcher) run() {
-	defer close(b.stopped)
-	for {
-		select {
-		case <-b.stop:
-			return
-		case <-b.kick:
-			b.flush()
-		}
-	}
-}
-
+// flush hands what is pending to onEvents.
 func (b *batcher) flush() {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
 	b.mu.Lock()
-	items := b.pending
-	b.pending = b.spare[:0]
+	items, ids := b.pending, b.ids
+	b.pending, b.ids = b.spare[:0], b.spareID[:0]
 	b.mu.Unlock()
 	if len(items) == 0 {
+		b.spare, b.spareID = items, ids
 		return
 	}
-	b.buf = appendBatch(b.buf[:0], items)
+	b.buf = appendBatch(b.buf[:0], items, ids)
 	if _, err := b.onEvents.Invoke(string(b.buf)); err != nil {
 		b.report(err)
 	}
-	for i := range items {
-		items[i] = delivery{}
-	}
-	b.mu.Lock()
-	b.spare = items[:0]
-	b.mu.Unlock()
-}
-
-// close stops the batcher after delivering what is pending.
-func (b *batcher) close() {
-	select {
-	case <-b.stop:
-		return
-	default:
-	}
-	close(b.stop)
-	<-b.stopped
-	b.flush()
+	clear(items) // release payloads
+	b.spare, b.spareID = items[:0], ids[:0]
 }
 
 // appendBatch writes [[subs…],event,[subs…],event,…].
-func appendBatch(dst []byte, items []delivery) []byte {
+func appendBatch(dst []byte, items []delivery, ids []int) []byte {
 	dst = append(dst, '[')
 	for i := range items {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, '[')
-		for j, s := range items[i].subs {
+		for j, s := range ids[items[i].from:items[i].to] {
 			if j > 0 {
 				dst = append(dst, ',')
 			}

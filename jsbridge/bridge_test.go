@@ -282,15 +282,33 @@ func TestFuncSetReleasesEverything(t *testing.T) {
 func TestAppendBatch(t *testing.T) {
 	payload := []byte(`{"ids":[1]}`)
 	items := []delivery{
-		{subs: []int{1, 2}, event: provider.Event{Channel: "c", Type: "updated", Payload: payload, Date: 5, ID: "x"}},
-		{subs: []int{3}, event: provider.Event{Channel: "c\"q", Type: "*", Payload: []byte(`{"resync":true,"reason":"reconnect"}`), Date: 6, Meta: []byte(`{"a":1}`)}},
+		{from: 0, to: 2, event: provider.Event{Channel: "c", Type: "updated", Payload: payload, Date: 5, ID: "x"}},
+		{from: 2, to: 3, event: provider.Event{Channel: "c\"q", Type: "*", Payload: []byte(`{"resync":true,"reason":"reconnect"}`), Date: 6, Meta: []byte(`{"a":1}`)}},
 	}
-	got := string(appendBatch(nil, items))
+	got := string(appendBatch(nil, items, []int{1, 2, 3}))
 	want := `[[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":5,"id":"x"},[3],{"channel":"c\"q","type":"*","payload":{"resync":true,"reason":"reconnect"},"date":6,"meta":{"a":1}}]`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
 	_ = protocol.Version
+}
+
+// One event fanned out to several subscriptions shares one entry; the
+// next event starts its own.
+func TestBatcherGroupsFanOut(t *testing.T) {
+	b := newBatcher(safejs.Value{}, func(error) {})
+	payload := []byte(`{}`)
+	ev := provider.Event{Channel: "c", Type: "updated", Payload: payload, Seq: 1}
+	b.add(1, ev)
+	b.add(2, ev)
+	next := ev
+	next.Seq = 2
+	b.add(1, next)
+	got := string(appendBatch(nil, b.pending, b.ids))
+	want := `[[1,2],{"channel":"c","type":"updated","payload":{},"date":0},[1],{"channel":"c","type":"updated","payload":{},"date":0}]`
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
 }
 
 func contains(list []string, s string) bool {

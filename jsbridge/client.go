@@ -55,6 +55,8 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 	}
 	cfg.Transport = NewTransport(openSocket, b.report)
 	cfg.OnError = b.report
+	b.batch = newBatcher(onEvents, b.report)
+	cfg.OnDelivered = b.batch.flush
 	if hasToken {
 		cfg.Token = b.getToken
 	}
@@ -63,7 +65,6 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 		return safejs.Value{}, codedError("ERR_INVALID_ARGUMENT", err)
 	}
 	b.engine = engine
-	b.batch = newBatcher(onEvents, b.report)
 	b.removes = append(b.removes, engine.OnStatus(b.onStatus))
 	go b.work()
 
@@ -268,7 +269,8 @@ func (b *boundClient) shutdown() {
 		}
 	}
 	if b.batch != nil {
-		b.batch.close()
+		// Whatever the engine delivered before it stopped.
+		b.batch.flush()
 	}
 	b.mu.Lock()
 	b.state = "closed"

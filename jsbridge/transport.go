@@ -162,14 +162,35 @@ func (c *socketConn) wake() {
 // Read returns the next frame; after the close it returns the close error
 // once every received frame was read.
 func (c *socketConn) Read(ctx context.Context) ([]byte, error) {
+	frames, err := c.take(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	return frames[0], nil
+}
+
+// ReadBatch returns every frame received so far, waiting for one; after the
+// close it returns the close error once every frame was read. The engine
+// handles a batch in one turn of its loop.
+func (c *socketConn) ReadBatch(ctx context.Context) ([][]byte, error) {
+	return c.take(ctx, 0)
+}
+
+// take waits for frames and returns up to max of them (all when max is 0).
+func (c *socketConn) take(ctx context.Context, max int) ([][]byte, error) {
 	for {
 		c.mu.Lock()
-		if len(c.frames) > 0 {
-			f := c.frames[0]
-			c.frames[0] = nil
-			c.frames = c.frames[1:]
+		if n := len(c.frames); n > 0 {
+			var frames [][]byte
+			if max > 0 && n > max {
+				frames = c.frames[:max:max]
+				c.frames = c.frames[max:]
+			} else {
+				frames = c.frames
+				c.frames = nil
+			}
 			c.mu.Unlock()
-			return f, nil
+			return frames, nil
 		}
 		if c.state == "closed" {
 			err := c.closeErr

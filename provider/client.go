@@ -91,7 +91,7 @@ func New(cfg Config) (*Client, error) {
 	c.status.Store(StatusIdle)
 	c.maxMessage.Store(protocol.DefaultMaxMessage)
 	c.initLoopState()
-	c.out = newDeliverer(&c.st, c.onPanic)
+	c.out = newDeliverer(&c.st, c.onPanic, cfg.OnDelivered)
 	go c.loop()
 	return c, nil
 }

@@ -26,6 +26,17 @@ type Conn interface {
 	Close(code protocol.CloseCode, reason string) error
 }
 
+// BatchConn is a Conn that can hand over every frame it holds at once, as
+// a browser socket does with the frames of one macrotask. The engine then
+// handles them in one turn of its loop instead of one turn per frame.
+type BatchConn interface {
+	Conn
+	// ReadBatch waits until at least one frame arrived and returns every
+	// frame received so far, in order, in a slice the engine may keep.
+	// Once all frames were read, it fails as Read does.
+	ReadBatch(ctx context.Context) ([][]byte, error)
+}
+
 // Clock is the engine's source of time, injected so tests run on virtual
 // time.
 type Clock interface {
@@ -151,6 +162,10 @@ type Config struct {
 	// OnError receives every error the engine reports (on the delivery
 	// goroutine).
 	OnError func(error)
+	// OnDelivered, when set, runs on the delivery goroutine each time it
+	// has run every callback queued so far: a caller that collects events
+	// from its callbacks hands them on here, once per burst.
+	OnDelivered func()
 }
 
 // withDefaults validates cfg and fills its zero fields.

@@ -34,10 +34,12 @@ type deliverer struct {
 
 	stats   *stats
 	onPanic func(v any, quiet bool)
+	// drained runs after the queue was emptied (Config.OnDelivered).
+	drained func()
 }
 
-func newDeliverer(st *stats, onPanic func(any, bool)) *deliverer {
-	d := &deliverer{wake: make(chan struct{}, 1), done: make(chan struct{}), stats: st, onPanic: onPanic}
+func newDeliverer(st *stats, onPanic func(any, bool), drained func()) *deliverer {
+	d := &deliverer{wake: make(chan struct{}, 1), done: make(chan struct{}), stats: st, onPanic: onPanic, drained: drained}
 	go d.run()
 	return d
 }
@@ -87,6 +89,9 @@ func (d *deliverer) run() {
 			stopped := d.stopped
 			d.mu.Unlock()
 			if len(batch) == 0 {
+				if d.drained != nil {
+					d.runOne(&delivery{fn: d.drained})
+				}
 				if stopped {
 					return
 				}

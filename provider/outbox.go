@@ -65,6 +65,10 @@ func (c *Client) writeLoop(ctx context.Context, cs *connState) {
 // readLoop hands cs's frames to the loop until a read fails.
 func (c *Client) readLoop(ctx context.Context, cs *connState) {
 	defer c.io.Done()
+	if bc, ok := cs.conn.(BatchConn); ok {
+		c.readBatches(ctx, cs, bc)
+		return
+	}
 	for {
 		data, err := cs.conn.Read(ctx)
 		if err != nil {
@@ -74,6 +78,26 @@ func (c *Client) readLoop(ctx context.Context, cs *connState) {
 			return
 		}
 		if !c.post(func() { c.onFrame(cs, data) }) {
+			return
+		}
+	}
+}
+
+// readBatches is readLoop for a BatchConn: one turn of the loop per batch.
+func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
+	for {
+		frames, err := bc.ReadBatch(ctx)
+		if len(frames) > 0 && !c.post(func() {
+			for _, data := range frames {
+				c.onFrame(cs, data)
+			}
+		}) {
+			return
+		}
+		if err != nil {
+			if ctx.Err() == nil {
+				c.post(func() { c.lost(cs, err, protocol.CloseNormal) })
+			}
 			return
 		}
 	}
