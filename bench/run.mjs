@@ -28,7 +28,7 @@ const PROFILE = process.env.BENCH_PROFILE !== "0";
 const FIGURES = new Set((process.env.BENCH_FIGURES ?? "throughput,latency,reconnect,memory").split(","));
 const DEBUG = process.env.BENCH_DEBUG === "1";
 const debug = (...args) => DEBUG && log(...args);
-const LATENCY_ROUND_TRIPS = Number(process.env.LRT ?? 1000);
+const LATENCY_ROUND_TRIPS = 1000;
 const MEMORY_SUBSCRIPTIONS = 10000;
 const RECONNECT_CHANNELS = 100;
 const PAD = 28; // filler length that makes a basic frame about 110 bytes
@@ -222,13 +222,8 @@ async function latencyRun(variant, round) {
   const { page } = await openPage(variant);
   const channel = `resources/latency-${++runId}`;
   await page.evaluate((c) => window.bench.subscribe([c], 1), channel);
-
   const rtts = await page.evaluate(([c, n, pad]) => window.bench.latency(c, n, pad), [channel, LATENCY_ROUND_TRIPS, PAD]);
-
-  if (variant !== "baseline") log("go", await page.evaluate(() => window.bench.goTimes()));
   await page.close();
-  const med = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
-  for (let i = 0; i < rtts.length; i += 1000) log("chunk", i, med(rtts.slice(i, i + 1000)).toFixed(3));
   const sorted = [...rtts].sort((a, b) => a - b);
   const q = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
   return { variant, round, n: rtts.length, p50: q(0.5), p99: q(0.99), mean: rtts.reduce((a, b) => a + b, 0) / rtts.length };
