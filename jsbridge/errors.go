@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"errors"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
@@ -22,7 +23,7 @@ func codedError(code string, err error) error { return &codedErr{code: code, err
 // errorCode maps an error to the stable code JavaScript sees.
 func errorCode(err error) string {
 	var ce *codedErr
-	if errors.As(err, &ce) {
+	if errs.As(err, &ce) {
 		return ce.code
 	}
 	var closeErr *provider.CloseError
@@ -37,7 +38,7 @@ func errorCode(err error) string {
 		return "ERR_INVALID_ARGUMENT"
 	case errors.Is(err, provider.ErrClosed):
 		return "ERR_CLOSED"
-	case errors.As(err, &closeErr):
+	case errs.As(err, &closeErr):
 		return "ERR_CONNECTION_CLOSED"
 	}
 	return "ERR_LIVE"

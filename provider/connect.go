@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -176,7 +177,7 @@ func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
 		return
 	}
 	var ce *CloseError
-	errors.As(err, &ce)
+	errs.As(err, &ce)
 	if c.cfg.Protocol == protocol.LevelAuto && cs.level == "" && !cs.heard && chokedOnHello(ce) {
 		// A server that drops us right after our hello, without a word,
 		// probably does not know it: speak basic to this URL from now on.
