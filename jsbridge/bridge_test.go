@@ -230,17 +230,65 @@ func TestBadArgumentsAreReportedNotThrown(t *testing.T) {
 		{"subscribe", 1, 5, safejs.Null(), safejs.Null(), false, 0},
 		{"unsubscribe"},
 		{"publish", 1, 2},
+		{"apply", 5},
+		{"apply", "x\x1f1"},
+		{"apply", "s\x1f1\x1f0\x1f0\x1fc\x1f2\x1f*"}, // two types announced, one given
 	}
 	for _, call := range calls {
 		if _, err := c.Call(call[0].(string), call[1:]...); err != nil {
 			t.Fatalf("%v threw: %v", call, err)
 		}
 	}
-	rec.waitFor(t, "five reported errors", func() bool { return len(rec.errors) >= len(calls) })
+	rec.waitFor(t, "a reported error per call", func() bool { return len(rec.errors) >= len(calls) })
 	for _, code := range rec.errors {
 		if code != "ERR_INVALID_ARGUMENT" {
 			t.Errorf("error code %q, want ERR_INVALID_ARGUMENT", code)
 		}
+	}
+}
+
+// apply runs the shim's batch of subscribes and unsubscribes in order.
+func TestApplyBatchesSubscribes(t *testing.T) {
+	rec, hooks := newRecorder(t)
+	_, sendHooks := newRecorder(t)
+	receiver := newTestClient(t, hooks, "extended")
+	defer closeClient(t, receiver)
+	sender := newTestClient(t, sendHooks, "extended")
+	defer closeClient(t, sender)
+	const channel = "resources/apply"
+	// 3 is subscribed and removed within the batch; 4 filters on ids.
+	batch := "s\x1f3\x1f0\x1f0\x1f" + channel + "\x1f1\x1f*\x1f-1" +
+		"\x1es\x1f9\x1f0\x1f0\x1f" + channel + "\x1f1\x1fupdated\x1f-1" +
+		"\x1es\x1f4\x1f0\x1f0\x1f" + channel + "\x1f1\x1f*\x1f1\x1f2" +
+		"\x1eu\x1f3"
+	if _, err := receiver.Call("apply", batch); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "receiver open", func() bool { return contains(rec.statuses, "open") })
+	deadline := time.Now().Add(10 * time.Second)
+	for got := false; !got && time.Now().Before(deadline); {
+		if _, err := sender.Call("publish", channel, "updated", `{"ids":[1]}`, safejs.Null()); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-rec.changed:
+		case <-time.After(200 * time.Millisecond):
+		}
+		rec.mu.Lock()
+		got = len(rec.batches) > 0
+		rec.mu.Unlock()
+	}
+	rec.waitFor(t, "an event batch", func() bool { return len(rec.batches) > 0 })
+	rec.mu.Lock()
+	first := rec.batches[0]
+	errs := append([]string(nil), rec.errors...)
+	rec.mu.Unlock()
+	// Only 9: 3 was removed, and 4 wants id 2.
+	if !strings.HasPrefix(first, "[[9],{") {
+		t.Fatalf("batch %s, want the event for subscription 9 alone", first)
+	}
+	if len(errs) > 0 {
+		t.Fatalf("errors reported: %v", errs)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,8 @@ type boundClient struct {
 	funcs   *funcSet
 	batch   *batcher
 	subs    map[int]*provider.Subscription // touched only by the worker
+	subsMax int                            // len(subs) high-water mark since subs was made
+	gcTimer *time.Timer                    // worker only: the collection after a mass unsubscribe
 	removes []func()
 
 	mu     sync.Mutex
@@ -77,6 +80,7 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 		"status":      b.status,
 		"stats":       b.stats,
 		"funcCount":   func(safejs.Value, []safejs.Value) (any, error) { return float64(LiveFuncs()), nil },
+		"apply":       b.apply,
 	}, nil)
 	if err != nil {
 		b.shutdown()
@@ -145,15 +149,18 @@ func (b *boundClient) subscribe(_ safejs.Value, args []safejs.Value) (any, error
 	}
 	disabled, _ := args[4].Truthy()
 	coalesceMs, _ := args[5].Float()
-	opts := provider.SubscribeOptions{
+	return nil, b.subscribeOpts(id, provider.SubscribeOptions{
 		Channel:  channel,
 		Types:    types,
 		IDs:      ids,
 		Disabled: disabled,
 		Coalesce: time.Duration(coalesceMs * float64(time.Millisecond)),
-		Callback: func(ev provider.Event) { b.batch.add(id, ev) },
-	}
-	return nil, b.enqueue(func() {
+	})
+}
+
+func (b *boundClient) subscribeOpts(id int, opts provider.SubscribeOptions) error {
+	opts.Callback = func(ev provider.Event) { b.batch.add(id, ev) }
+	return b.enqueue(func() {
 		if old := b.subs[id]; old != nil {
 			b.engine.Unsubscribe(old)
 		}
@@ -163,7 +170,69 @@ func (b *boundClient) subscribe(_ safejs.Value, args []safejs.Value) (any, error
 			return
 		}
 		b.subs[id] = sub
+		b.subsMax = max(b.subsMax, len(b.subs))
 	})
+}
+
+// apply runs a batch of subscribes and unsubscribes that the shim joined
+// into one string, so that a burst of them costs one call (and three
+// JavaScript references) instead of one call and up to four references
+// each. Records are separated by U+001E, fields by U+001F:
+//
+//	s id coalesceMs disabled(0|1) channel nTypes types… nIDs(-1: null) ids…
+//	u id
+func (b *boundClient) apply(_ safejs.Value, args []safejs.Value) (any, error) {
+	if len(args) < 1 || args[0].Type() != safejs.TypeString {
+		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to apply: want a string"))
+	}
+	text, _ := args[0].String()
+	bad := func() (any, error) {
+		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to apply: malformed batch"))
+	}
+	for rec := range strings.SplitSeq(text, "\x1e") {
+		f := strings.Split(rec, "\x1f")
+		if len(f) < 2 {
+			return bad()
+		}
+		id, err := strconv.Atoi(f[1])
+		if err != nil || id <= 0 {
+			return bad()
+		}
+		switch f[0] {
+		case "u":
+			if err := b.unsubscribeID(id); err != nil {
+				return nil, err
+			}
+		case "s":
+			if len(f) < 6 {
+				return bad()
+			}
+			coalesceMs, err1 := strconv.ParseFloat(f[2], 64)
+			nt, err2 := strconv.Atoi(f[5])
+			if err1 != nil || err2 != nil || nt < 0 || len(f) < 7+nt {
+				return bad()
+			}
+			types := f[6 : 6+nt : 6+nt]
+			ni, err := strconv.Atoi(f[6+nt])
+			if err != nil || len(f) != 7+nt+max(ni, 0) {
+				return bad()
+			}
+			var ids []string
+			if ni >= 0 {
+				ids = f[7+nt:]
+			}
+			err = b.subscribeOpts(id, provider.SubscribeOptions{
+				Channel: f[4], Types: types, IDs: ids, Disabled: f[3] == "1",
+				Coalesce: time.Duration(coalesceMs * float64(time.Millisecond)),
+			})
+			if err != nil {
+				return nil, err
+			}
+		default:
+			return bad()
+		}
+	}
+	return nil, nil
 }
 
 func (b *boundClient) unsubscribe(_ safejs.Value, args []safejs.Value) (any, error) {
@@ -174,10 +243,17 @@ func (b *boundClient) unsubscribe(_ safejs.Value, args []safejs.Value) (any, err
 	if err != nil {
 		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to unsubscribe: subscription id must be a number"))
 	}
-	return nil, b.enqueue(func() {
+	return nil, b.unsubscribeID(id)
+}
+
+func (b *boundClient) unsubscribeID(id int) error {
+	return b.enqueue(func() {
 		if sub := b.subs[id]; sub != nil {
 			delete(b.subs, id)
 			b.engine.Unsubscribe(sub)
+			if b.subsMax >= 256 && len(b.subs) <= b.subsMax/8 {
+				b.released()
+			}
 		}
 	})
 }
@@ -239,6 +315,27 @@ func (b *boundClient) stats(safejs.Value, []safejs.Value) (any, error) {
 		buf = strconv.AppendUint(buf, f.n, 10)
 	}
 	return string(append(buf, '}')), nil
+}
+
+// released runs when most of many subscriptions went away. Go maps
+// never shrink, so subs is made anew; and once the engine's linger is over
+// one collection runs, so that the finalizers of the JavaScript values Go
+// saw give wasm_exec.js's reference table its entries back (nothing else
+// would trigger a collection in an idle page).
+func (b *boundClient) released() {
+	m := make(map[int]*provider.Subscription, len(b.subs))
+	for id, sub := range b.subs {
+		m[id] = sub
+	}
+	b.subs, b.subsMax = m, len(m)
+	if b.gcTimer != nil {
+		b.gcTimer.Stop()
+	}
+	b.gcTimer = time.AfterFunc(provider.DefaultLinger+250*time.Millisecond, func() {
+		_ = b.enqueue(func() {
+			runtime.GC()
+		})
+	})
 }
 
 // close returns a Promise that resolves once the engine stopped and every

@@ -70,6 +70,8 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 type socketConn struct {
 	sock  safejs.Value
 	funcs *funcSet
+	out   safejs.Value // the shim's send buffer (a Uint8Array), writer only
+	outN  int
 
 	mu       sync.Mutex
 	frames   [][]byte
@@ -214,7 +216,23 @@ func (c *socketConn) Write(_ context.Context, data []byte) error {
 	if closed {
 		return wrapErr("failed to write", errSocketClosed)
 	}
-	if _, err := c.sock.Call("send", string(data)); err != nil {
+	// Through the shim's buffer: a string argument would be one more
+	// JavaScript reference per frame, held until Go's next collection.
+	if len(data) > c.outN {
+		n := max(4096, c.outN*2, len(data))
+		buf, err := c.sock.Call("buffer", n)
+		if err != nil || buf.Type() != safejs.TypeObject {
+			if _, err := c.sock.Call("send", string(data)); err != nil {
+				return wrapErr("failed to write", err)
+			}
+			return nil
+		}
+		c.out, c.outN = buf, n
+	}
+	if _, err := safejs.CopyBytesToJS(c.out, data); err != nil {
+		return wrapErr("failed to write", err)
+	}
+	if _, err := c.sock.Call("sendBuffered", len(data)); err != nil {
 		return wrapErr("failed to write", err)
 	}
 	return nil

@@ -41,8 +41,11 @@ export function createLiveClient(options) {
   const statusListeners = new Set();
   /** @type {Map<number, Subscription>} subscriptions not yet unsubscribed */
   const subscriptions = new Map();
-  /** @type {WeakMap<object, Subscription | null>} handle → record (null: inert) */
-  const handles = new WeakMap();
+  // A handle's record (null: inert) is kept on the handle under this
+  // client's symbol, not in a WeakMap: V8 does not shrink a WeakMap's table
+  // when its keys die (128 KB left behind by 10,000 handles).
+  const handles = Symbol("refine-live-wasm subscription");
+  const bind = (handle, sub) => Object.freeze(Object.defineProperty(handle, handles, { value: sub }));
   let nextId = 1;
   let queuedPublishes = [];
   let queuedBytes = 0;
@@ -209,18 +212,44 @@ export function createLiveClient(options) {
     setStatus("closed");
   };
 
+  // Subscribes and unsubscribes made in one task reach Go in one call: a
+  // call per subscription leaves wasm_exec.js up to four references each
+  // until Go's next collection, and its reference table never shrinks.
+  let ops = [];
+  const SEP = /[\x1c-\x1f]/;
+  const flushOps = () => {
+    if (ops.length === 0) return;
+    const text = ops.join("\x1e");
+    ops = [];
+    if (goClient !== null) callGo("apply", () => goClient.apply(text));
+  };
+  const queueOp = (op) => {
+    if (ops.length === 0) queueMicrotask(flushOps);
+    ops.push(op);
+  };
   const sendSubscribe = (sub) => {
     sub.state = "active";
-    callGo("subscribe", () => goClient.subscribe(sub.id, sub.channel, sub.types, sub.ids, false, settings.coalesceMs));
+    const strings = [sub.channel, ...sub.types, ...(sub.ids ?? [])];
+    if (typeof goClient.apply !== "function" || strings.some((x) => SEP.test(x))) {
+      flushOps();
+      callGo("subscribe", () => goClient.subscribe(sub.id, sub.channel, sub.types, sub.ids, false, settings.coalesceMs));
+      return;
+    }
+    const ids = sub.ids === null ? ["-1"] : [String(sub.ids.length), ...sub.ids];
+    queueOp(["s", sub.id, settings.coalesceMs, "0", sub.channel, sub.types.length, ...sub.types, ...ids].join("\x1f"));
+  };
+  const sendUnsubscribe = (id) => {
+    if (typeof goClient.apply !== "function") callGo("unsubscribe", () => goClient.unsubscribe(id));
+    else queueOp(`u\x1f${id}`);
   };
 
   const sendPublish = (request) => {
+    flushOps();
     callGo("publish", () => goClient.publish(request.channel, request.type, request.payloadJSON, request.metaJSON));
   };
 
   const inertHandle = (channel) => {
-    const handle = Object.freeze({ channel: typeof channel === "string" ? channel : "", id: 0 });
-    handles.set(handle, null);
+    const handle = bind({ channel: typeof channel === "string" ? channel : "", id: 0 }, null);
     return handle;
   };
 
@@ -255,8 +284,7 @@ export function createLiveClient(options) {
         /** @type {Subscription} */
         const sub = { id, state: "queued", channel: request.channel, types: request.types, ids: request.ids, callback: request.callback };
         subscriptions.set(id, sub);
-        const handle = Object.freeze({ channel: sub.channel, id });
-        handles.set(handle, sub);
+        const handle = bind({ channel: sub.channel, id }, sub);
         if (phase === "running") sendSubscribe(sub);
         else retryLoadOnUse();
         return handle;
@@ -267,7 +295,7 @@ export function createLiveClient(options) {
     },
     unsubscribe(handle) {
       try {
-        const sub = handle !== null && typeof handle === "object" ? handles.get(handle) : undefined;
+        const sub = handle !== null && typeof handle === "object" ? handle[handles] : undefined;
         if (sub === undefined) {
           report(invalid("unsubscribe received a value that this client's subscribe did not return"));
           return;
@@ -278,7 +306,7 @@ export function createLiveClient(options) {
         sub.state = "removed";
         subscriptions.delete(sub.id);
         // A subscribe still queued before the runtime is ready never reaches Go.
-        if (wasActive && phase === "running") callGo("unsubscribe", () => goClient.unsubscribe(sub.id));
+        if (wasActive && phase === "running") sendUnsubscribe(sub.id);
       } catch (err) {
         report(liveError(ErrorCodes.INTERNAL, `unsubscribe failed: ${err?.message ?? err}`, err));
       }
@@ -339,6 +367,7 @@ export function createLiveClient(options) {
     },
     close() {
       if (closing !== null) return closing;
+      flushOps();
       const closingGo = goClient;
       const gone = runtimeGone;
       goClient = null;

@@ -54,6 +54,7 @@ export function loadRuntime(wasmURL) {
  * @param {() => Promise<{ Go: any, globals: Record<string, unknown> }>} [parts.importGo]
  *   resolves to the Go class and the fs/process/path stand-ins wasm_exec.js made
  * @param {(url: string | URL, imports: object, cache: RequestCache) => Promise<WebAssembly.Instance>} [parts.instantiate]
+ *   default: fetches and compiles live.wasm while wasm_exec.js loads
  * @param {string} [parts.expectedVersion]
  * @returns {Promise<Runtime>}
  */
@@ -61,9 +62,12 @@ export async function startRuntime({
   wasmURL,
   cache = "default",
   importGo = importGoClass,
-  instantiate = instantiateWasm,
+  instantiate,
   expectedVersion = VERSION,
 }) {
+  // The download and the compilation need nothing from wasm_exec.js: they
+  // start before it is imported instead of after.
+  const instantiateNow = instantiate ?? compileEarly(wasmURL, cache);
   let exec;
   try {
     exec = await importGo();
@@ -78,7 +82,7 @@ export async function startRuntime({
 
   let instance;
   try {
-    instance = await instantiate(wasmURL, go.importObject, cache);
+    instance = await instantiateNow(wasmURL, go.importObject, cache);
   } catch (err) {
     removeGlobals(lent);
     if (err?.code === ErrorCodes.WASM_LOAD) throw err;
@@ -199,19 +203,28 @@ function keepRuntimeOutputWorking(go, fs) {
   }
 }
 
-/** Streaming compile when served as application/wasm, else a buffer. */
-async function instantiateWasm(url, imports, cache) {
+/**
+ * Starts fetching and compiling now; the returned function instantiates
+ * the module once it is compiled. A failure surfaces there, not before.
+ */
+function compileEarly(url, cache) {
+  const compiled = compileWasm(url, cache);
+  compiled.catch(() => {});
+  return async (_url, imports) => WebAssembly.instantiate(await compiled, imports);
+}
+
+/** Streaming compile when served as application/wasm, else from a buffer. */
+async function compileWasm(url, cache) {
   const response = await fetch(url, { cache, credentials: "same-origin" });
   if (!response.ok) {
     throw liveError(ErrorCodes.WASM_LOAD, `failed to fetch ${String(url)}: HTTP ${response.status}`);
   }
   const type = response.headers.get("content-type") ?? "";
-  if (typeof WebAssembly.instantiateStreaming === "function" && type.startsWith("application/wasm")) {
-    return (await WebAssembly.instantiateStreaming(response, imports)).instance;
+  if (typeof WebAssembly.compileStreaming === "function" && type.startsWith("application/wasm")) {
+    return WebAssembly.compileStreaming(response);
   }
   // Wrong MIME type (a common static-server default): compile from bytes.
-  const bytes = await response.arrayBuffer();
-  return (await WebAssembly.instantiate(bytes, imports)).instance;
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
 function removeGlobals(names) {

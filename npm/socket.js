@@ -7,6 +7,7 @@
 
 // ASCII record separator: a raw U+001E cannot occur in valid JSON text.
 const FRAME_SEPARATOR = "\x1e";
+const utf8 = new TextDecoder();
 
 /**
  * Opens a WebSocket and reports to `sink`. After `close()` (or after the
@@ -28,6 +29,7 @@ export function openSocket(url, sink, WebSocketImpl = globalThis.WebSocket) {
   let inbound = "quiet";
   let binaryFrames = 0;
   let ws = null;
+  let outBuffer = null;
 
   const flush = () => {
     if (state === "closed" || frames.length === 0) return;
@@ -108,6 +110,24 @@ export function openSocket(url, sink, WebSocketImpl = globalThis.WebSocket) {
         if (state !== "open") return false;
         try {
           ws.send(text);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      /**
+       * A buffer Go copies a frame's UTF-8 into before sendBuffered(n): a
+       * number crosses to JavaScript without a reference, a string does not.
+       */
+      buffer(size) {
+        outBuffer = new Uint8Array(size);
+        return outBuffer;
+      },
+      /** Sends the first n bytes of the buffer as one text frame. */
+      sendBuffered(n) {
+        if (state !== "open") return false;
+        try {
+          ws.send(utf8.decode(outBuffer.subarray(0, n)));
           return true;
         } catch {
           return false;

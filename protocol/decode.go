@@ -377,6 +377,9 @@ type Decoder struct {
 // channel names.
 const maxInterned = 4096
 
+// Reset forgets the interned strings.
+func (d *Decoder) Reset() { d.interned = nil }
+
 // Decode is DecodeServer with interning.
 func (d *Decoder) Decode(data []byte, m *ServerMessage) error {
 	if d.interned == nil {

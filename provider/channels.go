@@ -1,6 +1,10 @@
 package provider
 
-import "github.com/refine-live-wasm/refine-live-wasm/protocol"
+import (
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
 
 // chanState is where a channel's server subscription stands on the current
 // connection.
@@ -16,11 +20,12 @@ const (
 // channel is one server subscription shared by every local subscriber of
 // the channel (the reference count is len(subs)).
 type channel struct {
-	name      string
-	subs      []*Subscription
-	linger    Timer
-	lingerGen uint64
-	state     chanState
+	name string
+	subs []*Subscription
+	// lingerAt is when a channel without subscribers expires (zero: not
+	// lingering); the channel waits in Client.lingering.
+	lingerAt time.Time
+	state    chanState
 
 	pos       protocol.Position // last event seen (extended)
 	hasPos    bool
@@ -35,7 +40,7 @@ type channel struct {
 
 // forget stops what a channel still has scheduled when it goes away.
 func (ch *channel) forget() {
-	stopTimer(&ch.linger)
+	ch.lingerAt = time.Time{}
 	stopTimer(&ch.resyncDue)
 }
 
@@ -51,10 +56,11 @@ func (c *Client) addSub(s *Subscription) {
 	if ch == nil {
 		ch = &channel{name: s.channel}
 		c.channels[s.channel] = ch
+		c.channelsPeak = max(c.channelsPeak, len(c.channels))
 	}
 	// A subscriber arriving during the linger keeps the server subscription:
 	// StrictMode's subscribe, unsubscribe, subscribe sends one subscribe.
-	stopTimer(&ch.linger)
+	ch.lingerAt = time.Time{}
 	ch.subs = append(ch.subs, s)
 	s.ch = ch
 	if ch.state == chSubscribed {
@@ -88,14 +94,63 @@ func (c *Client) removeSub(s *Subscription) {
 		c.expire(ch)
 		return
 	}
-	ch.lingerGen++
-	g := ch.lingerGen
-	ch.linger = c.after(c.cfg.Linger, func() {
-		if c.channels[ch.name] == ch && ch.lingerGen == g && len(ch.subs) == 0 {
-			ch.linger = nil
-			c.expire(ch)
+	// One timer for every lingering channel: Linger is constant, so the
+	// queue is in deadline order. (A timer per channel costs a timer and, when
+	// it fires, a goroutine each: 10,000 of them after a mass unsubscribe.)
+	ch.lingerAt = c.cfg.Clock.Now().Add(c.cfg.Linger)
+	c.lingering = append(c.lingering, lingerEntry{ch, ch.lingerAt})
+	if c.lingerTimer == nil {
+		c.lingerTimer = c.after(c.cfg.Linger, c.expireLingering)
+	}
+}
+
+type lingerEntry struct {
+	ch *channel
+	at time.Time
+}
+
+// expireLingering expires the channels whose linger is over and rearms the
+// timer for the next one.
+func (c *Client) expireLingering() {
+	c.lingerTimer = nil
+	now := c.cfg.Clock.Now()
+	i := 0
+	for ; i < len(c.lingering); i++ {
+		e := c.lingering[i]
+		ch := e.ch
+		if !ch.lingerAt.Equal(e.at) || len(ch.subs) > 0 || c.channels[ch.name] != ch {
+			continue // resubscribed, lingering again (a later entry) or gone
 		}
-	})
+		if e.at.After(now) {
+			break
+		}
+		ch.lingerAt = time.Time{}
+		c.expire(ch)
+	}
+	rest := c.lingering[i:]
+	clear(c.lingering[:i])
+	if len(rest) == 0 {
+		c.lingering = nil
+	} else {
+		c.lingering = rest
+		c.lingerTimer = c.after(rest[0].at.Sub(now), c.expireLingering)
+	}
+	c.compactChannels()
+}
+
+// compactChannels copies the channel map into a new one when it holds less
+// than an eighth of its peak: Go maps never give their memory back. The
+// decoder's interned names go with it.
+func (c *Client) compactChannels() {
+	if c.channelsPeak < 256 || len(c.channels) > c.channelsPeak/8 {
+		return
+	}
+	m := make(map[string]*channel, len(c.channels))
+	for name, ch := range c.channels {
+		m[name] = ch
+	}
+	c.channels, c.channelsPeak = m, len(m)
+	c.dec.Reset()
 }
 
 // expire ends a channel whose last subscriber left a linger ago.

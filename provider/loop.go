@@ -35,10 +35,13 @@ type loopState struct {
 	// just after a "pageshow" must still cut the backoff short).
 	deferredSignal Timer
 
-	channels map[string]*channel
-	queue    pubQueue
-	echo     refRing
-	refs     refSource
+	channels     map[string]*channel
+	channelsPeak int           // len(channels) high-water mark since the map was made
+	lingering    []lingerEntry // channels without subscribers, by deadline
+	lingerTimer  Timer
+	queue        pubQueue
+	echo         refRing
+	refs         refSource
 
 	msg protocol.ServerMessage // reused by every decode
 	dec protocol.Decoder       // interns channel names and epochs across frames
@@ -91,6 +94,8 @@ func (c *Client) shutdown() {
 	c.exit = true
 	stopTimer(&c.retry)
 	stopTimer(&c.deferredSignal)
+	stopTimer(&c.lingerTimer)
+	c.lingering = nil
 	if c.dial != nil {
 		c.dial.cancel()
 		c.dial = nil

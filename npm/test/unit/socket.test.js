@@ -74,6 +74,18 @@ test("send works only while open", () => {
   assert.deepEqual(ws.sent, ["x"]);
 });
 
+test("sendBuffered sends the first n bytes of the buffer as text", () => {
+  const socket = openSocket("ws://h/live", recordingSink(), FakeWebSocket);
+  const ws = FakeWebSocket.last;
+  const buf = socket.buffer(16);
+  const bytes = new TextEncoder().encode('{"é":1}');
+  buf.set(bytes);
+  assert.equal(socket.sendBuffered(bytes.length), false); // not open yet
+  ws.open();
+  assert.equal(socket.sendBuffered(bytes.length), true);
+  assert.deepEqual(ws.sent, ['{"é":1}']);
+});
+
 test("pending frames are flushed before onClose", () => {
   const sink = recordingSink();
   openSocket("ws://h/live", sink, FakeWebSocket);
