@@ -48,6 +48,7 @@ class CountingWebSocket extends WebSocket {
 
 const timings = { start: performance.now() };
 let provider;
+let liveClient = null; // ours only: its stats carry Go's live heap
 let ready;
 let opened;
 if (impl === "baseline") {
@@ -62,6 +63,7 @@ if (impl === "baseline") {
     WebSocket: CountingWebSocket,
   });
   provider = liveProvider(client);
+  liveClient = client;
   ready = client.ready;
   opened = new Promise((resolve) => {
     if (client.status === "open") resolve();
@@ -193,6 +195,8 @@ window.bench = {
     return { count: tasks.length, total: tasks.reduce((s, e) => s + e.duration, 0), max: tasks.reduce((m, e) => Math.max(m, e.duration), 0) };
   },
   wasmBytes: () => (wasmMemory === null ? 0 : wasmMemory.buffer.byteLength),
+  /** The Go heap live at the last collection (0 for the baseline). */
+  goLiveHeap: () => liveClient?.stats()?.goLiveHeapBytes ?? 0,
   sockets: () => sockets.map(({ index, created, opened }) => ({ index, created, opened })),
   /** Frames sent per action ("subscribe", "hello"…) on sockets >= socket. */
   sentActions(socket = 0) {

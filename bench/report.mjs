@@ -161,6 +161,27 @@ function renderSection(r) {
       else back.push(text, "");
     }
     row("5. memory after removal vs before", back);
+    // What the client really holds: the JS heap and Go's live heap (the
+    // wasm memory above is its peak, which WebAssembly cannot give back).
+    for (const [key, label] of phases) {
+      const cells = [];
+      for (const v of variants) {
+        const x = mem(v);
+        const text = x ? `${mbs(x[key].js)} JS + ${fmt((x[key].goHeap ?? 0) / 1048576, 2)} Go` : "–";
+        if (v === "baseline") cells.push(`${mbs(x?.[key].js ?? 0)} JS`);
+        else cells.push(text, "");
+      }
+      row(`5. live memory ${label} (MB: JS heap + Go heap live at the last collection)`, cells);
+    }
+    const liveBack = [];
+    for (const v of variants) {
+      const x = mem(v);
+      const live = (p) => p.js + (p.goHeap ?? 0);
+      const text = x ? `${fmt((live(x.removed) / live(x.before) - 1) * 100, 0)}%` : "–";
+      if (v === "baseline") liveBack.push(text);
+      else liveBack.push(text, "");
+    }
+    row("5. live memory after removal vs before", liveBack);
   }
   {
     const rc = r.reconnect;
@@ -196,8 +217,10 @@ function renderSection(r) {
       "page load of 1 and 2; the provider is created and the first element rendered in the same module, before anything awaits. " +
       "**4.** CDP `Performance.getMetrics` ScriptDuration (JavaScript and wasm) and TaskDuration (everything the main thread did, including " +
       "the browser's own WebSocket message dispatch) deltas from just after the release to the last callback, and " +
-      "PerformanceObserver long tasks that started after the release. **5.** CDP `Runtime.getHeapUsage` after `HeapProfiler.collectGarbage`, " +
-      "and the byte length of the Go instance's `WebAssembly.Memory` (linear memory never shrinks: Go reuses it, the page does not get it back). " +
+      "PerformanceObserver long tasks that started after the release. **5.** after a warm-up cycle of 1,000 subscriptions (the same for every " +
+      "variant), CDP `Runtime.getHeapUsage` after `HeapProfiler.collectGarbage`, the byte length of the Go instance's `WebAssembly.Memory` " +
+      "(its peak: linear memory never shrinks, Go reuses it) and Go's heap live at its last collection (`runtime/metrics` " +
+      "`/gc/heap/live:bytes`, in the client's `stats()`); the files are served `no-store`, so every load downloads and compiles live.wasm anew. " +
       "**6.** SIGTERM to the server, a new process on the same port; frames counted by a WebSocket subclass in the page. The reference server " +
       "closes with 4000 and a retry hint spread over 0.5–5 s, which the extended client honours; the basic client and the baseline retry on " +
       "their own schedule (the baseline: every 500 ms). **7.** Node's zlib, gzip level 9 and brotli quality 11.",

@@ -7,8 +7,12 @@
 //
 // Environment: BENCH_RUNS (rounds, default 5), BENCH_EVENTS (default
 // 100000), BENCH_VARIANTS (default baseline,ours,ours-basic), BENCH_OUT
-// (raw results, default bench/out), BENCH_REPORT=0 (leave docs/ alone), BENCH_PROFILE=0 (skip the CPU
-// profiles: one extra 10-subscriber run per variant, not counted in the figures).
+// (raw results, default bench/out), BENCH_REPORT=0 (leave docs/ alone),
+// BENCH_PROFILE=0 (skip the CPU profiles: one extra 10-subscriber run per
+// variant, not counted in the figures), BENCH_FIGURES (default
+// throughput,latency,reconnect,memory; a subset is for local checks, with
+// BENCH_REPORT=0), BENCH_CACHE=1 (serve the files cacheable, as a
+// deployment would, instead of no-store: repeat loads reuse the download).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
@@ -30,6 +34,7 @@ const DEBUG = process.env.BENCH_DEBUG === "1";
 const debug = (...args) => DEBUG && log(...args);
 const LATENCY_ROUND_TRIPS = 1000;
 const MEMORY_SUBSCRIPTIONS = 10000;
+const MEMORY_WARMUP = 1000;
 const RECONNECT_CHANNELS = 100;
 const PAD = 28; // filler length that makes a basic frame about 110 bytes
 
@@ -234,7 +239,8 @@ async function memoryRun(variant) {
   const measure = async () => {
     await cdp.send("HeapProfiler.collectGarbage");
     const { usedSize } = await cdp.send("Runtime.getHeapUsage");
-    return { js: usedSize, wasm: await page.evaluate(() => window.bench.wasmBytes()) };
+    const [wasm, goHeap] = await page.evaluate(() => [window.bench.wasmBytes(), window.bench.goLiveHeap()]);
+    return { js: usedSize, wasm, goHeap };
   };
   const waitSent = async (action, n) => {
     const deadline = Date.now() + 60000;
@@ -243,18 +249,25 @@ async function memoryRun(variant) {
       await sleep(100);
     }
   };
-  await sleep(300);
+  // A warm-up cycle first, the same for every variant: what the engine
+  // (V8's or Go's) keeps once it has seen the workload is not a leak.
+  const warm = Array.from({ length: MEMORY_WARMUP }, (_, i) => `resources/warmup-${i}`);
+  await page.evaluate((cs) => window.bench.subscribe(cs, 1), warm);
+  await waitSent("subscribe", MEMORY_WARMUP);
+  await page.evaluate(() => window.bench.unsubscribeAll());
+  await waitSent("unsubscribe", MEMORY_WARMUP);
+  await sleep(500);
   const before = await measure();
   const channels = Array.from({ length: MEMORY_SUBSCRIPTIONS }, (_, i) => `resources/memory-${i}`);
   const t0 = Date.now();
   await page.evaluate((cs) => window.bench.subscribe(cs, 1), channels);
-  await waitSent("subscribe", MEMORY_SUBSCRIPTIONS);
+  await waitSent("subscribe", MEMORY_WARMUP + MEMORY_SUBSCRIPTIONS);
   const subscribeMs = Date.now() - t0;
   await sleep(500);
   const subscribed = await measure();
   const t1 = Date.now();
   await page.evaluate(() => window.bench.unsubscribeAll());
-  await waitSent("unsubscribe", MEMORY_SUBSCRIPTIONS);
+  await waitSent("unsubscribe", MEMORY_WARMUP + MEMORY_SUBSCRIPTIONS);
   const unsubscribeMs = Date.now() - t1; // includes the provider's linger
   await sleep(500);
   const removed = await measure();

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync"
@@ -189,7 +190,7 @@ func (b *boundClient) apply(_ safejs.Value, args []safejs.Value) (any, error) {
 	bad := func() (any, error) {
 		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to apply: malformed batch"))
 	}
-	for rec := range strings.SplitSeq(text, "\x1e") {
+	for _, rec := range strings.Split(text, "\x1e") {
 		f := strings.Split(rec, "\x1f")
 		if len(f) < 2 {
 			return bad()
@@ -301,6 +302,7 @@ func (b *boundClient) stats(safejs.Value, []safejs.Value) (any, error) {
 		{"publishesQueued", st.PublishesQueued}, {"publishesDropped", st.PublishesDropped},
 		{"publishesFailed", st.PublishesFailed}, {"reconnects", st.Reconnects},
 		{"dialFailures", st.DialFailures}, {"goroutines", uint64(runtime.NumGoroutine())},
+		{"goLiveHeapBytes", liveHeap()},
 	}
 	buf := make([]byte, 0, 400)
 	for i, f := range fields {
@@ -336,6 +338,18 @@ func (b *boundClient) released() {
 			runtime.GC()
 		})
 	})
+}
+
+// liveHeap is the Go heap that survived the last collection: the memory
+// the client really holds, where the wasm memory only shows its peak
+// (WebAssembly memory never shrinks).
+func liveHeap() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return sample[0].Value.Uint64()
 }
 
 // close returns a Promise that resolves once the engine stopped and every

@@ -16,15 +16,21 @@
 //     durations in milliseconds.
 //   - hooks, JavaScript functions that Go calls: onEvents(batch),
 //     onStatus(from, to), onError(code, message), getToken() → Promise of a
-//     string, openSocket(url, sink) → {send(text), close(code, reason)}.
-//     openSocket batches inbound frames on the JavaScript side and hands them
-//     to sink.onMessages as one string joined with U+001E, which cannot occur
-//     in valid JSON text: one boundary crossing per batch, not per frame.
+//     string, openSocket(url, sink) → {send(text), buffer(size) →
+//     Uint8Array, sendBuffered(n), close(code, reason)}. Go copies an
+//     outbound frame into the buffer and sends its first n bytes: a number
+//     argument leaves wasm_exec.js no reference to release, a string does.
+//     A frame on a quiet socket goes to sink.onMessages at once; frames of a
+//     burst are joined with U+001E, which cannot occur in valid JSON text:
+//     one boundary crossing per batch, not per frame.
 //   - client methods: subscribe(subId, channel, types, ids, disabled,
-//     coalesceMs), unsubscribe(subId), publish(channel, type, payloadJSON,
+//     coalesceMs), unsubscribe(subId), apply(batch) (subscribes and
+//     unsubscribes of one task in one call; the format is on apply),
+//     publish(channel, type, payloadJSON,
 //     metaJSON), reconnect(), close() → Promise, status(), stats() → JSON
 //     text of the engine's counters plus "goroutines" (the Go runtime's
-//     goroutine count, for leak checks), funcCount().
+//     goroutine count, for leak checks) and "goLiveHeapBytes" (the Go heap
+//     live at the last collection), funcCount().
 //   - onEvents receives one JSON string per batch: a flat array alternating
 //     the subscriber ids and the event they get, for example
 //     [[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":1764190800000}].

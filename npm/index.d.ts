@@ -198,6 +198,10 @@ export interface LiveRuntime {
 export interface LiveClientStats {
   /** JS functions Go currently holds (for leak checks). */
   funcCount: number;
+  /** Goroutines of the Go runtime (for leak checks). */
+  goroutines?: number;
+  /** Bytes of Go heap live at its last collection. */
+  goLiveHeapBytes?: number;
   [key: string]: unknown;
 }
 

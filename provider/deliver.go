@@ -5,11 +5,11 @@ import (
 	"sync/atomic"
 )
 
-// delivery is one callback to run: an event for a subscription, or any other
-// notification as a closure.
+// delivery is one callback to run: an event (an index into the queue's
+// events) for a subscription, or any other notification as a closure.
 type delivery struct {
 	sub *Subscription
-	ev  Event
+	ev  int
 	fn  func()
 	// quiet marks an error report: if it panics, the panic is only logged,
 	// or a panicking OnError would report itself forever.
@@ -19,12 +19,15 @@ type delivery struct {
 // deliverer runs callbacks on its own goroutine, in the order they were
 // queued. The loop only appends to the queue, which never blocks, so a slow
 // or re-entrant callback cannot stall or deadlock the engine. The queue is a
-// pair of slices swapped under a lock to avoid allocating per event.
+// pair of slices swapped under a lock to avoid allocating per event. An
+// event fanned out to several subscriptions is stored once.
 type deliverer struct {
-	mu      sync.Mutex
-	queue   []delivery
-	spare   []delivery
-	stopped bool
+	mu          sync.Mutex
+	queue       []delivery
+	events      []Event
+	spare       []delivery
+	spareEvents []Event
+	stopped     bool
 
 	wake chan struct{}
 	done chan struct{}
@@ -52,13 +55,33 @@ func (d *deliverer) push(x delivery) {
 	}
 	d.queue = append(d.queue, x)
 	d.mu.Unlock()
+	d.signal()
+}
+
+func (d *deliverer) signal() {
 	select {
 	case d.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (d *deliverer) event(s *Subscription, ev *Event) { d.push(delivery{sub: s, ev: *ev}) }
+// fanout queues ev once for every subscription in subs.
+func (d *deliverer) fanout(subs []*Subscription, ev *Event) {
+	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		return
+	}
+	i := len(d.events)
+	d.events = append(d.events, *ev)
+	for _, s := range subs {
+		d.queue = append(d.queue, delivery{sub: s, ev: i})
+	}
+	d.mu.Unlock()
+	d.signal()
+}
+
+func (d *deliverer) event(s *Subscription, ev *Event) { d.fanout([]*Subscription{s}, ev) }
 
 func (d *deliverer) call(fn func()) { d.push(delivery{fn: fn}) }
 
@@ -79,18 +102,23 @@ func (d *deliverer) stop() {
 	}
 }
 
+func (d *deliverer) take() ([]delivery, []Event, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	batch, events := d.queue, d.events
+	d.queue, d.spare = d.spare[:0], nil
+	d.events, d.spareEvents = d.spareEvents[:0], nil
+	return batch, events, d.stopped
+}
+
 func (d *deliverer) run() {
 	defer close(d.done)
 	for range d.wake {
 		for {
-			d.mu.Lock()
-			batch := d.queue
-			d.queue, d.spare = d.spare[:0], nil
-			stopped := d.stopped
-			d.mu.Unlock()
+			batch, events, stopped := d.take()
 			if len(batch) == 0 {
 				if d.drained != nil {
-					d.runOne(&delivery{fn: d.drained})
+					d.runOne(&delivery{fn: d.drained}, nil)
 				}
 				if stopped {
 					return
@@ -98,17 +126,18 @@ func (d *deliverer) run() {
 				break
 			}
 			for i := range batch {
-				d.runOne(&batch[i])
-				batch[i] = delivery{} // release payloads early
+				d.runOne(&batch[i], events)
+				batch[i] = delivery{}
 			}
+			clear(events) // release payloads
 			d.mu.Lock()
-			d.spare = batch[:0]
+			d.spare, d.spareEvents = batch[:0], events[:0]
 			d.mu.Unlock()
 		}
 	}
 }
 
-func (d *deliverer) runOne(x *delivery) {
+func (d *deliverer) runOne(x *delivery, events []Event) {
 	d.busy.Store(true)
 	defer d.busy.Store(false)
 	defer func() {
@@ -124,5 +153,5 @@ func (d *deliverer) runOne(x *delivery) {
 		return
 	}
 	d.stats.eventsDelivered.Add(1)
-	x.sub.cb(x.ev)
+	x.sub.cb(events[x.ev])
 }

@@ -104,6 +104,7 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage) {
 func (c *Client) dispatch(ch *channel, ev *Event) {
 	ids := &c.ids
 	ids.reset()
+	matched := c.matched[:0]
 	for _, s := range ch.subs {
 		if !s.match(ev, ids) {
 			continue
@@ -111,9 +112,14 @@ func (c *Client) dispatch(ch *channel, ev *Event) {
 		if s.coalesce > 0 {
 			c.coalesce(s, ev)
 		} else {
-			c.out.event(s, ev)
+			matched = append(matched, s)
 		}
 	}
+	if len(matched) > 0 {
+		c.out.fanout(matched, ev)
+	}
+	clear(matched)
+	c.matched = matched[:0]
 }
 
 // resync tells every subscriber of ch, once, that it may have missed

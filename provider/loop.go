@@ -46,6 +46,8 @@ type loopState struct {
 	msg protocol.ServerMessage // reused by every decode
 	dec protocol.Decoder       // interns channel names and epochs across frames
 	ids idCache                // reused by every dispatch
+	// matched collects the subscriptions an event goes to (reused).
+	matched []*Subscription
 }
 
 func (c *Client) initLoopState() {
