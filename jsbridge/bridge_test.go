@@ -167,6 +167,33 @@ func closeClient(t *testing.T, c safejs.Value) {
 	}
 }
 
+// publishUntilHeard publishes {"ids":[1]} on channel from sender until the
+// receiver's recorder got an event batch, and returns the first batch.
+// Publishing before the receiver's subscription reached the server would
+// lose the event, and a basic server confirms no subscription, so the
+// sender publishes again until the receiver has one: only the condition
+// decides.
+func publishUntilHeard(t *testing.T, sender safejs.Value, rec *recorder, channel string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for heard := false; !heard && time.Now().Before(deadline); {
+		if _, err := sender.Call("publish", channel, "updated", `{"ids":[1]}`, safejs.Null()); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-rec.changed:
+		case <-time.After(200 * time.Millisecond):
+		}
+		rec.mu.Lock()
+		heard = len(rec.batches) > 0
+		rec.mu.Unlock()
+	}
+	rec.waitFor(t, "an event batch", func() bool { return len(rec.batches) > 0 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	return rec.batches[0]
+}
+
 func TestSubscribePublishAcrossClients(t *testing.T) {
 	for _, level := range []string{"extended", "basic", "auto"} {
 		t.Run(level, func(t *testing.T) {
@@ -184,27 +211,7 @@ func TestSubscribePublishAcrossClients(t *testing.T) {
 				t.Fatal(err)
 			}
 			recvRec.waitFor(t, "receiver open", func() bool { return contains(recvRec.statuses, "open") })
-			// Publishing before the receiver's subscription reached the server
-			// would lose the event; the engine's subscription state says when.
-			// A basic server confirms no subscription, so the sender publishes
-			// again until the receiver has one: only the condition decides.
-			deadline := time.Now().Add(10 * time.Second)
-			for received := false; !received && time.Now().Before(deadline); {
-				if _, err := sender.Call("publish", channel, "updated", `{"ids":[1]}`, safejs.Null()); err != nil {
-					t.Fatal(err)
-				}
-				select {
-				case <-recvRec.changed:
-				case <-time.After(200 * time.Millisecond):
-				}
-				recvRec.mu.Lock()
-				received = len(recvRec.batches) > 0
-				recvRec.mu.Unlock()
-			}
-			recvRec.waitFor(t, "an event batch", func() bool { return len(recvRec.batches) > 0 })
-			recvRec.mu.Lock()
-			first := recvRec.batches[0]
-			recvRec.mu.Unlock()
+			first := publishUntilHeard(t, sender, recvRec, channel)
 			if !strings.HasPrefix(first, "[[7],{") || !strings.Contains(first, `"type":"updated"`) || !strings.Contains(first, `"payload":{"ids":[1]}`) {
 				t.Fatalf("unexpected batch %s", first)
 			}
@@ -265,22 +272,8 @@ func TestApplyBatchesSubscribes(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec.waitFor(t, "receiver open", func() bool { return contains(rec.statuses, "open") })
-	deadline := time.Now().Add(10 * time.Second)
-	for got := false; !got && time.Now().Before(deadline); {
-		if _, err := sender.Call("publish", channel, "updated", `{"ids":[1]}`, safejs.Null()); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case <-rec.changed:
-		case <-time.After(200 * time.Millisecond):
-		}
-		rec.mu.Lock()
-		got = len(rec.batches) > 0
-		rec.mu.Unlock()
-	}
-	rec.waitFor(t, "an event batch", func() bool { return len(rec.batches) > 0 })
+	first := publishUntilHeard(t, sender, rec, channel)
 	rec.mu.Lock()
-	first := rec.batches[0]
 	errs := append([]string(nil), rec.errors...)
 	rec.mu.Unlock()
 	// Only 9: 3 was removed, and 4 wants id 2.
