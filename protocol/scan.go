@@ -24,15 +24,21 @@ type scanner struct {
 // DecodeError of kind ErrMalformed.
 var errSyntax = decodeErr(ErrMalformed, "", "invalid JSON")
 
+// The hot loops below work on locals rather than s.pos: in wasm a field
+// is a memory load and store per byte, a local is not.
+
 func (s *scanner) ws() {
-	for s.pos < len(s.data) {
-		switch s.data[s.pos] {
+	data, i := s.data, s.pos
+	for i < len(data) {
+		switch data[i] {
 		case ' ', '\t', '\n', '\r':
-			s.pos++
+			i++
 		default:
+			s.pos = i
 			return
 		}
 	}
+	s.pos = i
 }
 
 // peek returns the next non-space byte, or 0 at the end.
@@ -207,34 +213,34 @@ func (s *scanner) literal(word string) error {
 // stringToken consumes a string and returns it with its quotes, and whether
 // it contains escapes. Control characters must be escaped, as JSON requires.
 func (s *scanner) stringToken() (raw []byte, escaped bool, err error) {
-	start := s.pos
-	s.pos++ // opening quote
-	for s.pos < len(s.data) {
-		c := s.data[s.pos]
+	data, start := s.data, s.pos
+	i := start + 1 // opening quote
+	for i < len(data) {
+		c := data[i]
 		switch {
 		case c == '"':
-			s.pos++
-			return s.data[start:s.pos], escaped, nil
+			s.pos = i + 1
+			return data[start:s.pos], escaped, nil
 		case c == '\\':
 			escaped = true
-			if s.pos+1 >= len(s.data) {
+			if i+1 >= len(data) {
 				return nil, false, errSyntax
 			}
-			switch s.data[s.pos+1] {
+			switch data[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.pos += 2
+				i += 2
 			case 'u':
-				if s.pos+6 > len(s.data) || !isHex4(s.data[s.pos+2:s.pos+6]) {
+				if i+6 > len(data) || !isHex4(data[i+2:i+6]) {
 					return nil, false, errSyntax
 				}
-				s.pos += 6
+				i += 6
 			default:
 				return nil, false, errSyntax
 			}
 		case c < 0x20:
 			return nil, false, errSyntax
 		default:
-			s.pos++
+			i++
 		}
 	}
 	return nil, false, errSyntax
