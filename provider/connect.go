@@ -121,11 +121,8 @@ func (c *Client) startConn(url string, conn Conn, tok string) {
 		c.markOpen(cs, protocol.LevelBasic)
 		return
 	}
-	cs.send(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
-	if tok != "" {
-		cs.send(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: tok})
-	}
-	c.subscribeAll(cs)
+	// The timer is armed before the first frame is queued, so that whoever
+	// sees the hello written knows its timeout is already running.
 	cs.hello = c.after(c.cfg.HelloTimeout, func() {
 		if c.conn != cs || cs.level != "" {
 			return
@@ -137,6 +134,11 @@ func (c *Client) startConn(url string, conn Conn, tok string) {
 		c.cfg.Logger.Log(LogInfo, "no hello from server: speaking basic", nil)
 		c.markOpen(cs, protocol.LevelBasic)
 	})
+	cs.send(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
+	if tok != "" {
+		cs.send(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: tok})
+	}
+	c.subscribeAll(cs)
 }
 
 // markOpen completes the handshake once the level is known.

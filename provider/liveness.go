@@ -27,13 +27,15 @@ func (c *Client) probe(cs *connState) {
 	if cs.probe != nil {
 		return
 	}
-	cs.send(&protocol.ClientMessage{Action: protocol.ActionPing})
+	// Armed before the ping is queued: once the ping is on the wire its
+	// timeout is running.
 	cs.probe = c.after(c.cfg.ProbeTimeout, func() {
 		if c.conn == cs && cs.probe != nil {
 			err := wrapDetail("keep connection", "no answer to probe", ErrHeartbeatTimeout)
 			c.lost(cs, err, protocol.CloseHeartbeatTimeout)
 		}
 	})
+	cs.send(&protocol.ClientMessage{Action: protocol.ActionPing})
 }
 
 // jumpCheck detects sleep: the wall clock ran far ahead of timer time. When
