@@ -32,9 +32,10 @@ func BenchmarkOnFrame(b *testing.B) {
 		defer close(done)
 		cs := h.c.conn
 		ch := h.c.channels["resources/posts"]
+		now := h.clk.Now()
 		for i := 0; i < b.N; i++ {
 			ch.pos = protocol.Position{Epoch: "e1", Seq: 0}
-			h.c.onFrame(cs, frames[i%len(frames)])
+			h.c.onFrame(cs, frames[i%len(frames)], now)
 		}
 	})
 	<-done
@@ -52,10 +53,11 @@ func TestForwardedEventAllocatesNothing(t *testing.T) {
 	var allocs float64
 	h.query(func() {
 		cs := h.c.conn
+		now := h.clk.Now()
 		for i := 0; i < 64; i++ { // warm the buffers
-			h.c.onFrame(cs, frame)
+			h.c.onFrame(cs, frame, now)
 		}
-		allocs = testing.AllocsPerRun(200, func() { h.c.onFrame(cs, frame) })
+		allocs = testing.AllocsPerRun(200, func() { h.c.onFrame(cs, frame, now) })
 	})
 	if allocs != 0 {
 		t.Fatalf("onFrame allocates %.1f times per forwarded event, want 0", allocs)

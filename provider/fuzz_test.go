@@ -48,7 +48,7 @@ func FuzzServerStream(f *testing.F) {
 				if h.c.conn != cs || cs == nil {
 					return // the stream made the engine drop the connection
 				}
-				h.c.onFrame(cs, frame)
+				h.c.onFrame(cs, frame, h.clk.Now())
 			}
 		})
 		if err := h.c.Close(); err != nil {

@@ -13,13 +13,15 @@ const maxInbound = 1 << 20
 
 var emptyObject = []byte("{}")
 
-// onFrame handles one frame of the current connection. This is the hot
-// path: decode into a reused message, filter, queue for delivery.
-func (c *Client) onFrame(cs *connState, data []byte) {
+// onFrame handles one frame of the current connection, received at now.
+// This is the hot path: decode into a reused message, filter, queue for
+// delivery. The caller reads the clock once per batch: in the browser each
+// reading is two calls out of wasm.
+func (c *Client) onFrame(cs *connState, data []byte, now time.Time) {
 	if c.conn != cs {
 		return
 	}
-	cs.lastInbound = c.cfg.Clock.Now()
+	cs.lastInbound = now
 	cs.heard = true
 	stopTimer(&cs.probe)
 	m := &c.msg
@@ -33,7 +35,7 @@ func (c *Client) onFrame(cs *connState, data []byte) {
 			// An event before any hello: the server speaks basic.
 			c.markOpen(cs, protocol.LevelBasic)
 		}
-		c.onEvent(cs, m)
+		c.onEvent(cs, m, now)
 		return
 	}
 	switch m.Action {
@@ -58,7 +60,7 @@ func (c *Client) onFrame(cs *connState, data []byte) {
 	}
 }
 
-func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage) {
+func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time) {
 	ch := c.channels[m.Channel]
 	if ch == nil {
 		return
@@ -96,7 +98,7 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage) {
 		ev.Meta = nil
 	}
 	if ev.Date == 0 {
-		ev.Date = c.cfg.Clock.Now().UnixMilli()
+		ev.Date = now.UnixMilli()
 	}
 	c.dispatch(ch, &ev)
 }

@@ -78,7 +78,7 @@ func (c *Client) readLoop(ctx context.Context, cs *connState) {
 			}
 			return
 		}
-		if !c.post(func() { c.onFrame(cs, data) }) {
+		if !c.post(func() { c.onFrame(cs, data, c.cfg.Clock.Now()) }) {
 			return
 		}
 	}
@@ -96,11 +96,13 @@ func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
 	for {
 		frames, err := bc.ReadBatch(ctx)
 		if len(frames) > 0 && !c.post(func() {
+			now := c.cfg.Clock.Now()
 			for i, data := range frames {
 				if i > 0 && i%frameChunk == 0 {
 					runtime.Gosched()
+					now = c.cfg.Clock.Now()
 				}
-				c.onFrame(cs, data)
+				c.onFrame(cs, data, now)
 			}
 		}) {
 			return
