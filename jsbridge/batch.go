@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"strconv"
 	"sync"
+	"unsafe"
 
 	"github.com/hack-pad/safejs"
 
@@ -56,10 +57,18 @@ func (b *batcher) add(sub int, ev provider.Event) {
 	b.mu.Unlock()
 }
 
+// sameEvent reports whether a and b are one event fanned out: the engine
+// hands every subscription the same strings and slices, so identity is
+// enough and costs no call per field (string comparison is a call in wasm).
+// Identity implies equal content, so a miss only costs a second entry.
 func sameEvent(a, b *provider.Event) bool {
-	return a.Channel == b.Channel && a.Type == b.Type && a.ID == b.ID && a.Seq == b.Seq &&
-		a.Epoch == b.Epoch && a.Date == b.Date && a.Resync == b.Resync &&
-		sameBytes(a.Payload, b.Payload) && sameBytes(a.Meta, b.Meta)
+	return a.Seq == b.Seq && a.Date == b.Date && sameBytes(a.Payload, b.Payload) &&
+		sameString(a.Channel, b.Channel) && sameString(a.Type, b.Type) && sameString(a.ID, b.ID) &&
+		sameString(a.Epoch, b.Epoch) && sameString(a.Resync, b.Resync) && sameBytes(a.Meta, b.Meta)
+}
+
+func sameString(a, b string) bool {
+	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
 }
 
 // sameBytes compares identity, not content: fan-out shares the slice.

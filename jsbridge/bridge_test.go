@@ -345,8 +345,14 @@ func TestBatcherGroupsFanOut(t *testing.T) {
 	next := ev
 	next.Seq = 2
 	b.add(1, next)
+	b.add(2, next)
+	// Equal content in other memory is another event (the engine shares the
+	// memory of a fanned-out event), so it gets its own entry.
+	again := next
+	again.Payload = []byte(`{}`)
+	b.add(3, again)
 	got := string(appendBatch(nil, b.pending, b.ids))
-	want := `[[1,2],{"channel":"c","type":"updated","payload":{},"date":0},[1],{"channel":"c","type":"updated","payload":{},"date":0}]`
+	want := `[[1,2],{"channel":"c","type":"updated","payload":{},"date":0},[1,2],{"channel":"c","type":"updated","payload":{},"date":0},[3],{"channel":"c","type":"updated","payload":{},"date":0}]`
 	if got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
 	}
