@@ -92,7 +92,10 @@ func (b *batcher) flush() {
 		return
 	}
 	b.buf = appendBatch(b.buf[:0], items, ids)
-	if _, err := b.onEvents.Invoke(string(b.buf)); err != nil {
+	// The call copies the text into a JavaScript string before it returns,
+	// and buf is not touched again until the next flush (flushMu), so the
+	// batch needs no Go string of its own.
+	if _, err := b.onEvents.Invoke(unsafe.String(&b.buf[0], len(b.buf))); err != nil {
 		b.report(err)
 	}
 	clear(items) // release payloads
@@ -111,12 +114,31 @@ func appendBatch(dst []byte, items []delivery, ids []int) []byte {
 			if j > 0 {
 				dst = append(dst, ',')
 			}
-			dst = strconv.AppendInt(dst, int64(s), 10)
+			dst = appendID(dst, s)
 		}
 		dst = append(dst, "],"...)
 		dst = appendEvent(dst, &items[i].event)
 	}
 	return append(dst, ']')
+}
+
+// appendID writes a subscription id: ten of them per event with ten
+// subscribers, where strconv would be a call each (calls are dear in wasm).
+func appendID(dst []byte, id int) []byte {
+	if id < 0 || id >= 1e9 {
+		return strconv.AppendInt(dst, int64(id), 10)
+	}
+	var digits [9]byte
+	i := len(digits)
+	for {
+		i--
+		digits[i] = byte('0' + id%10)
+		id /= 10
+		if id == 0 {
+			break
+		}
+	}
+	return append(dst, digits[i:]...)
 }
 
 func appendEvent(dst []byte, ev *provider.Event) []byte {

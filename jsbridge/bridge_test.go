@@ -334,6 +334,14 @@ func TestAppendBatch(t *testing.T) {
 	_ = protocol.Version
 }
 
+func TestAppendID(t *testing.T) {
+	for _, id := range []int{0, 7, 10, 99, 12345, 999999999, 1000000000, -3} {
+		if got, want := string(appendID([]byte("x"), id)), "x"+strconv.Itoa(id); got != want {
+			t.Fatalf("appendID(%d) = %q, want %q", id, got, want)
+		}
+	}
+}
+
 // One event fanned out to several subscriptions shares one entry; the
 // next event starts its own.
 func TestBatcherGroupsFanOut(t *testing.T) {

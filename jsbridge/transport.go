@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"unsafe"
 
 	"github.com/hack-pad/safejs"
 
@@ -101,9 +102,11 @@ func (c *socketConn) onMessages(_ safejs.Value, args []safejs.Value) (any, error
 	if err != nil {
 		return nil, wrapErr("failed to read frames", err)
 	}
-	// One copy per batch; the frames are sub-slices of it and are never
-	// reused, so the engine may keep them.
-	buf := []byte(joined)
+	// The string is a fresh copy out of JavaScript that nothing else holds,
+	// so its bytes serve as the batch without another copy. The frames are
+	// sub-slices of it, never written to (the decoder only reads), so the
+	// engine may keep them.
+	buf := unsafe.Slice(unsafe.StringData(joined), len(joined))
 	c.mu.Lock()
 	if c.state != "closed" {
 		for len(buf) > 0 {
