@@ -59,8 +59,8 @@ func readConfig(obj safejs.Value) (provider.Config, bool, error) {
 	}
 	if b, ok, err := optBool(obj, "filterIds"); err != nil {
 		return cfg, false, err
-	} else if ok && !b {
-		cfg.FilterIDsOff = true
+	} else if ok {
+		cfg.FilterIDs = b
 	}
 	hasToken, _, err := optBool(obj, "hasToken")
 	if err != nil {

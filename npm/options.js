@@ -9,7 +9,7 @@ export const DEFAULTS = Object.freeze({
   heartbeatGrace: 10000,
   queueMaxCount: 100,
   queueMaxBytes: 1048576,
-  filterIds: true,
+  filterIds: false,
   coalesceMs: 0,
   resyncSpreadMs: 250,
   debug: false,

@@ -44,6 +44,13 @@ type SubscribeOptions struct {
 	// Coalesce is this subscription's coalescing window: events within it
 	// become one callback. Zero means Config.Coalesce; negative means off.
 	Coalesce time.Duration
+	// CalledAt is when the application asked for the subscription; zero
+	// means now. A caller that queued the subscription before handing it
+	// over (the browser shim waits for live.wasm) gives the time of the
+	// application's call: the first subscribe of a channel asks the server
+	// for what it accepted since then, which the application's data may
+	// not show.
+	CalledAt time.Time
 	// Callback receives events on the client's delivery goroutine: never
 	// concurrently for one client, never while engine locks are held. It
 	// may call Subscribe, Unsubscribe and Publish.

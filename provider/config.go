@@ -148,8 +148,11 @@ type Config struct {
 	// Stats and reported to OnError as ErrQueueFull). Defaults 100 and 1 MiB.
 	QueueMaxCount int
 	QueueMaxBytes int
-	// FilterIDsOff turns the lenient id filter off for every subscription.
-	FilterIDsOff bool
+	// FilterIDs turns on the lenient id filter of subscriptions that give
+	// IDs. Off by default: Refine keeps a subscription's ids when a page
+	// moves to another record without remounting, and a filter on the old
+	// ids would then hide the new record's events.
+	FilterIDs bool
 	// Coalesce is the default coalescing window of subscriptions; zero
 	// (default) delivers every event on its own.
 	Coalesce time.Duration

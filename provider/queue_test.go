@@ -127,8 +127,10 @@ func TestMergeResyncWins(t *testing.T) {
 	}
 }
 
+func filterIDs(cfg *Config) { basic(cfg); cfg.FilterIDs = true }
+
 func TestFilters(t *testing.T) {
-	h := newHarness(t, basic)
+	h := newHarness(t, filterIDs)
 	h.sub(SubscribeOptions{Channel: "c", Types: []string{"updated", "deleted"}, IDs: []string{"1", "abc"}})
 	off, err := h.c.Subscribe(SubscribeOptions{Channel: "c", Disabled: true, Callback: func(Event) { t.Error("disabled handle got an event") }})
 	if err != nil || off.State() != SubUnsubscribed {
@@ -169,14 +171,14 @@ func TestFilters(t *testing.T) {
 }
 
 func TestCreatedBypassesIDFilterAndFilterOff(t *testing.T) {
-	h := newHarness(t, func(cfg *Config) { basic(cfg); cfg.FilterIDsOff = true })
+	h := newHarness(t, basic) // FilterIDs is off by default
 	h.sub(SubscribeOptions{Channel: "c", IDs: []string{"1"}})
 	fc := h.open(protocol.LevelBasic, 0)
 	fc.send(`{"channel":"c","type":"updated","payload":{"ids":[2]}}`)
 	if e := h.expectEvent(); e.Type != "updated" {
 		t.Fatalf("got %+v", e)
 	}
-	h2 := newHarness(t, basic)
+	h2 := newHarness(t, filterIDs)
 	h2.sub(SubscribeOptions{Channel: "c", IDs: []string{"1"}})
 	fc2 := h2.open(protocol.LevelBasic, 0)
 	fc2.send(`{"channel":"c","type":"created","payload":{"ids":[2]}}`)

@@ -24,13 +24,17 @@ const (
 type SubState string
 
 // Subscription states. A subscription is subscribing until the server
-// confirmed it (extended) or it was sent on an open connection (basic); it
-// is unsubscribed once Unsubscribe was called, when it was created disabled,
-// or when the server refused it.
+// confirmed it (extended) or it was sent on an open connection (basic),
+// and again while it is being resubscribed after a connection was lost; it
+// is refused when the server refused it (the error went to OnError; it is
+// tried again on the next connection or when another subscriber of the
+// channel arrives); it is unsubscribed once Unsubscribe was called, when it
+// was created disabled, or after Close.
 const (
 	SubUnsubscribed SubState = "unsubscribed"
 	SubSubscribing  SubState = "subscribing"
 	SubSubscribed   SubState = "subscribed"
+	SubRefused      SubState = "refused"
 )
 
 // Stats are the client's counters since New.

@@ -39,7 +39,7 @@ func newSubscription(c *Client, o *SubscribeOptions) *Subscription {
 		s.allTypes = false
 		s.types = append(s.types, t)
 	}
-	if len(o.IDs) > 0 && !c.cfg.FilterIDsOff {
+	if len(o.IDs) > 0 && c.cfg.FilterIDs {
 		s.ids = append([]string(nil), o.IDs...)
 	}
 	switch {

@@ -118,11 +118,11 @@ describe("live.wasm against a live server", () => {
     await page.close();
   });
 
-  test("useOne subscriptions only see events for their id", { skip }, async () => {
+  test("with filterIds, useOne subscriptions only see events for their id", { skip }, async () => {
     const page = await browser.newPage();
     const result = await page.evaluate(
       async ({ url, reconnect }) => {
-        const client = live.createLiveClient({ url, reconnect });
+        const client = live.createLiveClient({ url, reconnect, filterIds: true });
         const publisher = live.createLiveClient({ url, reconnect });
         const channel = helpers.uniqueChannel("resources/posts");
         const one = [];

@@ -84,7 +84,7 @@ describe("mapping Refine's arguments", () => {
       heartbeatGrace: 10000,
       queueMaxCount: 100,
       queueMaxBytes: 1048576,
-      filterIds: true,
+      filterIds: false,
       coalesceMs: 50,
       resyncSpreadMs: 250,
       debug: false,
@@ -94,7 +94,7 @@ describe("mapping Refine's arguments", () => {
   });
 
   test("ids come from params.ids / params.id for useOne and useMany only", async () => {
-    const { fake, client, provider } = setup();
+    const { fake, client, provider } = setup({ filterIds: true });
     fake.finishLoad();
     await client.ready;
     provider.subscribe(sub("r", undefined, { params: { subscriptionType: "useOne", id: 7, ids: [7] } }));
@@ -111,8 +111,8 @@ describe("mapping Refine's arguments", () => {
     assert.deepEqual(calls.map((c) => c[1]), [1, 2, 3, 4, 5, 6, 7]);
   });
 
-  test("filterIds: false sends no ids", async () => {
-    const { fake, client, provider } = setup({ filterIds: false });
+  test("by default (filterIds: false) no ids are sent", async () => {
+    const { fake, client, provider } = setup();
     fake.finishLoad();
     await client.ready;
     provider.subscribe(sub("r", undefined, { params: { subscriptionType: "useOne", id: 7 } }));
