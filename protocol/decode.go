@@ -131,7 +131,9 @@ func DecodeClient(data []byte, limit int) (ClientMessage, error) {
 // Validate checks the fields the message's action requires.
 func (m *ClientMessage) Validate() error {
 	switch m.Action {
-	case ActionSubscribe, ActionUnsubscribe:
+	case ActionSubscribe:
+		return m.validateSubscribe()
+	case ActionUnsubscribe:
 		return checkChannel(m.Channel)
 	case ActionPublish:
 		if err := checkChannel(m.Channel); err != nil {
@@ -238,47 +240,6 @@ func (m *ServerMessage) Validate() error {
 	}
 }
 
-func checkChannel(c string) error {
-	if c == "" || len(c) > MaxChannelLen {
-		return decodeErr(ErrInvalidField, "channel", "must be 1 to "+strconv.Itoa(MaxChannelLen)+" bytes")
-	}
-	return nil
-}
-
-func checkType(t string) error {
-	if t == "" || len(t) > MaxTypeLen {
-		return decodeErr(ErrInvalidField, "type", "must be 1 to "+strconv.Itoa(MaxTypeLen)+" bytes")
-	}
-	return nil
-}
-
-// checkRef accepts an empty ref; a present one must be short and made of
-// characters that need no escaping anywhere: letters, digits and "-_.:".
-func checkRef(r string) error {
-	if len(r) > MaxRefLen {
-		return decodeErr(ErrInvalidField, "ref", "must be at most "+strconv.Itoa(MaxRefLen)+" bytes")
-	}
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-			return decodeErr(ErrInvalidField, "ref", "only letters, digits and -_.: are allowed")
-		}
-	}
-	return nil
-}
-
-// ValidRef reports whether r may be used as a publish ref (and so event id).
-func ValidRef(r string) bool { return r != "" && checkRef(r) == nil }
-
-// checkObject accepts an absent value or a JSON object (the decoders turn
-// null into absent).
-func checkObject(field string, raw []byte) error {
-	if len(raw) == 0 || raw[0] == '{' {
-		return nil
-	}
-	return decodeErr(ErrWrongType, field, "want object")
-}
-
 func (m *ClientMessage) member(s *scanner, key []byte) error {
 	var err error
 	switch string(key) {
@@ -302,6 +263,10 @@ func (m *ClientMessage) member(s *scanner, key []byte) error {
 		m.Ref, err = s.str("ref")
 	case "since":
 		m.Since, err = s.position("since")
+	case "age":
+		m.Age, err = s.int("age")
+	case "channels":
+		m.Channels, err = s.channelRequests("channels")
 	case "protocol":
 		m.Protocol, err = s.str("protocol")
 	case "token":

@@ -37,12 +37,9 @@ func AppendClient(dst []byte, m *ClientMessage) []byte {
 		dst = append(dst, `,"ref":`...)
 		dst = appendString(dst, m.Ref)
 	}
-	if m.Since != nil {
-		dst = append(dst, `,"since":{"epoch":`...)
-		dst = appendString(dst, m.Since.Epoch)
-		dst = append(dst, `,"seq":`...)
-		dst = strconv.AppendUint(dst, m.Since.Seq, 10)
-		dst = append(dst, '}')
+	dst = appendRecovery(dst, m.Since, m.Age)
+	if len(m.Channels) > 0 {
+		dst = appendChannelRequests(dst, m.Channels)
 	}
 	if m.Protocol != "" {
 		dst = append(dst, `,"protocol":`...)

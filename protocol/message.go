@@ -51,6 +51,11 @@ const (
 	MaxRefLen = 64
 	// MaxTokenLen is the longest auth token, in bytes.
 	MaxTokenLen = 8 << 10
+	// MaxSubscribeChannels is the most channels one subscribe frame lists.
+	MaxSubscribeChannels = 1000
+	// MaxAge is the longest age a subscribe may ask to replay, in
+	// milliseconds (one day).
+	MaxAge = 24 * 60 * 60 * 1000
 )
 
 // Position is where a subscriber is in a channel's stream: the epoch names one
@@ -77,10 +82,35 @@ type ClientMessage struct {
 	Ref string `json:"ref,omitempty"`
 	// Since asks the server to replay what followed this position.
 	Since *Position `json:"since,omitempty"`
+	// Age, on a subscribe without Since (extended only), asks the server
+	// to replay what it accepted within the last Age milliseconds: the
+	// client's first subscribe of a channel covers the time between the
+	// application reading its data and the subscription going live.
+	Age int64 `json:"age,omitempty"`
+	// Channels makes one subscribe frame ask for several channels
+	// (extended only), each with its own position. Channel is then empty.
+	Channels []ChannelRequest `json:"channels,omitempty"`
 	// Protocol is the level offered in a hello.
 	Protocol string `json:"protocol,omitempty"`
 	// Token is the credential of an auth message.
 	Token string `json:"token,omitempty"`
+}
+
+// ChannelRequest is one channel of a subscribe: the channel and where to
+// replay from (Since, else Age, else nothing).
+type ChannelRequest struct {
+	Channel string    `json:"channel"`
+	Since   *Position `json:"since,omitempty"`
+	Age     int64     `json:"age,omitempty"`
+}
+
+// Requests returns the channels a subscribe asks for: its Channels, or the
+// one channel of a single subscribe.
+func (m *ClientMessage) Requests() []ChannelRequest {
+	if len(m.Channels) > 0 {
+		return m.Channels
+	}
+	return []ChannelRequest{{Channel: m.Channel, Since: m.Since, Age: m.Age}}
 }
 
 // ServerMessage is any message a server sends. An event has an empty Action;

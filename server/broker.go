@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -37,6 +38,14 @@ type Broker interface {
 	// position. Complete is false when the history cannot cover the gap:
 	// another epoch, or events after since.Seq already evicted.
 	History(ctx context.Context, channel string, since *protocol.Position) (History, error)
+
+	// HistoryAfter returns the channel's events accepted at or after t,
+	// oldest first, and the channel's newest position: the replay of a
+	// first subscribe, which carries an age instead of a position. Complete
+	// is false when the history may not hold every such event: some were
+	// evicted or expired, or the history itself began after t (a restarted
+	// in-memory broker).
+	HistoryAfter(ctx context.Context, channel string, t time.Time) (History, error)
 
 	// Close releases the broker's resources.
 	Close() error

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -30,12 +31,19 @@ const DefaultHistory = 1000
 type MemoryBroker struct {
 	opts MemoryOptions
 	now  func() time.Time
+	// started is when the history began: nothing older can be replayed.
+	started time.Time
 
 	mu     sync.Mutex
 	chans  map[string]*memChannel
 	closed bool
-	stop   chan struct{}
-	done   chan struct{}
+	// forgotUntil is the date (Unix nanoseconds) of the newest event of a
+	// channel that the expiry loop forgot: a replay by age reaching before
+	// it is not whole. Atomic, because it is read under a channel's lock,
+	// which must not wait for b.mu.
+	forgotUntil atomic.Int64
+	stop        chan struct{}
+	done        chan struct{}
 }
 
 type memChannel struct {
@@ -47,6 +55,9 @@ type memChannel struct {
 	n     int
 	ids   map[string]uint64 // event ID → seq, for idempotent publishes
 	subs  map[*memSub]struct{}
+	// droppedUntil is the date of the newest event pushed out of the ring
+	// or expired: the history holds every event accepted after it.
+	droppedUntil time.Time
 	// dead is set when the expiry loop forgot the channel; a caller that
 	// locked it afterwards looks it up again.
 	dead bool
@@ -63,7 +74,7 @@ func NewMemoryBroker(opts MemoryOptions) *MemoryBroker {
 	if opts.History < 0 {
 		opts.History = 0
 	}
-	b := &MemoryBroker{opts: opts, now: time.Now, chans: make(map[string]*memChannel)}
+	b := &MemoryBroker{opts: opts, now: time.Now, started: time.Now(), chans: make(map[string]*memChannel)}
 	if opts.TTL > 0 {
 		b.stop, b.done = make(chan struct{}), make(chan struct{})
 		go b.expireLoop()
@@ -163,6 +174,29 @@ func (b *MemoryBroker) History(ctx context.Context, channel string, since *proto
 	return h, nil
 }
 
+// HistoryAfter implements Broker.
+func (b *MemoryBroker) HistoryAfter(ctx context.Context, channel string, t time.Time) (History, error) {
+	ch, err := b.lock(channel)
+	if err != nil {
+		return History{}, err
+	}
+	defer ch.mu.Unlock()
+	b.expire(ch)
+	h := History{Top: protocol.Position{Epoch: ch.epoch, Seq: ch.seq}}
+	if t.Before(b.started) || !t.After(ch.droppedUntil) || t.UnixNano() <= b.forgotUntil.Load() {
+		return h, nil
+	}
+	h.Complete = true
+	first := ch.seq + 1
+	for seq := ch.seq; seq > ch.seq-uint64(ch.n) && !ch.at(seq).Date.Before(t); seq-- {
+		first = seq
+	}
+	for seq := first; seq <= ch.seq; seq++ {
+		h.Events = append(h.Events, *ch.at(seq))
+	}
+	return h, nil
+}
+
 // Close implements Broker.
 func (b *MemoryBroker) Close() error {
 	b.mu.Lock()
@@ -187,6 +221,7 @@ func (ch *memChannel) at(seq uint64) *Event {
 
 func (ch *memChannel) push(ev Event, size int) {
 	if size == 0 {
+		ch.droppedUntil = ev.Date
 		return
 	}
 	switch {
@@ -201,11 +236,19 @@ func (ch *memChannel) push(ev Event, size int) {
 		ch.ring, ch.head = append(grown, ev), 0
 		ch.n++
 	default:
-		delete(ch.ids, ch.ring[ch.head].ID)
+		ch.drop(&ch.ring[ch.head])
 		ch.ring[ch.head] = ev
 		ch.head = (ch.head + 1) % len(ch.ring)
 	}
 	ch.ids[ev.ID] = ev.Seq
+}
+
+// drop forgets an event leaving the history.
+func (ch *memChannel) drop(ev *Event) {
+	delete(ch.ids, ev.ID)
+	if ev.Date.After(ch.droppedUntil) {
+		ch.droppedUntil = ev.Date
+	}
 }
 
 // expire drops events older than the TTL from the front of the history.
@@ -215,7 +258,7 @@ func (b *MemoryBroker) expire(ch *memChannel) {
 	}
 	cutoff := b.now().Add(-b.opts.TTL)
 	for ch.n > 0 && ch.ring[ch.head].Date.Before(cutoff) {
-		delete(ch.ids, ch.ring[ch.head].ID)
+		ch.drop(&ch.ring[ch.head])
 		ch.ring[ch.head] = Event{}
 		ch.head = (ch.head + 1) % len(ch.ring)
 		ch.n--
@@ -239,6 +282,9 @@ func (b *MemoryBroker) expireLoop() {
 			ch.mu.Lock()
 			b.expire(ch)
 			if ch.n == 0 && len(ch.subs) == 0 {
+				if n := ch.droppedUntil.UnixNano(); n > b.forgotUntil.Load() {
+					b.forgotUntil.Store(n)
+				}
 				ch.dead = true
 				delete(b.chans, name)
 			}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"testing"
 	"time"
@@ -94,5 +95,78 @@ func TestMemoryNoHistory(t *testing.T) {
 	}
 	if _, _, err := b.Publish(context.Background(), Event{Channel: "c", Type: "t", ID: "x"}); err != ErrBrokerClosed {
 		t.Fatalf("after close: %v", err)
+	}
+}
+
+// A replay by age returns the events accepted at or after the cutoff, and is
+// whole only when the history still reaches back to it.
+func TestMemoryHistoryAfter(t *testing.T) {
+	now := time.Unix(1000, 0)
+	b := NewMemoryBroker(MemoryOptions{History: 4})
+	defer b.Close()
+	b.now = func() time.Time { return now }
+	b.started = now
+	ctx := context.Background()
+	for i := 0; i < 3; i++ {
+		now = now.Add(time.Second) // events at 1001, 1002, 1003
+		memPublish(t, b, "c", 1)
+	}
+	check := func(after time.Time, complete bool, seqs ...uint64) {
+		t.Helper()
+		h, err := b.HistoryAfter(ctx, "c", after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Complete != complete {
+			t.Fatalf("after %v: complete=%v, want %v", after.Unix(), h.Complete, complete)
+		}
+		var got []uint64
+		for _, ev := range h.Events {
+			got = append(got, ev.Seq)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(seqs) {
+			t.Fatalf("after %v: seqs %v, want %v", after.Unix(), got, seqs)
+		}
+	}
+	check(time.Unix(1002, 0), true, 2, 3)
+	check(time.Unix(1003, 500), true)
+	check(time.Unix(1000, 500), true, 1, 2, 3)
+	check(time.Unix(999, 0), false) // before the broker started
+
+	for i := 0; i < 3; i++ {
+		now = now.Add(time.Second) // 1004..1006: pushes out 1 and 2
+		memPublish(t, b, "c", 1)
+	}
+	check(time.Unix(1002, 0), false) // event 2 (at 1002) is gone
+	check(time.Unix(1002, 500), true, 3, 4, 5, 6)
+	if h, _ := b.HistoryAfter(ctx, "fresh", time.Unix(1001, 0)); !h.Complete || len(h.Events) != 0 {
+		t.Fatalf("a channel without events: %+v", h)
+	}
+}
+
+// With a TTL, expired events make an age that reaches them incomplete, even
+// after the expiry loop forgot their channel.
+func TestMemoryHistoryAfterExpired(t *testing.T) {
+	b := NewMemoryBroker(MemoryOptions{TTL: time.Minute})
+	defer b.Close()
+	now := time.Now()
+	b.now = func() time.Time { return now }
+	ctx := context.Background()
+	memPublish(t, b, "c", 1)
+	now = now.Add(2 * time.Minute)
+	if h, _ := b.HistoryAfter(ctx, "c", now.Add(-3*time.Minute)); h.Complete {
+		t.Fatal("an age reaching an expired event is complete")
+	}
+	if h, _ := b.HistoryAfter(ctx, "c", now.Add(-30*time.Second)); !h.Complete {
+		t.Fatal("an age after the expired event is incomplete")
+	}
+	b.mu.Lock()
+	ch := b.chans["c"]
+	b.mu.Unlock()
+	ch.mu.Lock()
+	b.forgotUntil.Store(ch.droppedUntil.UnixNano()) // what the expiry loop records when it forgets c
+	ch.mu.Unlock()
+	if h, _ := b.HistoryAfter(ctx, "other", now.Add(-3*time.Minute)); h.Complete {
+		t.Fatal("an age reaching before a forgotten channel's events is complete")
 	}
 }

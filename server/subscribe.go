@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -14,12 +15,28 @@ type subscription struct {
 	st *subState
 }
 
-// subscribe answers a subscribe: register (pending), read the history,
-// send the replay and the subscribed reply, then what arrived meanwhile,
-// then go live. Because the registration precedes the history read, every
-// event is either in the history read or arrives through the hub, and the
-// position filter drops the overlap: nothing is lost or sent twice.
+// subscribe answers a subscribe of one channel or of a list: each channel
+// is handled as if it had its own frame, with its own replay, subscribed
+// reply or error, in the order listed.
 func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
+	if len(m.Channels) == 0 {
+		return c.subscribeOne(ctx, m)
+	}
+	for _, r := range m.Channels {
+		one := protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: r.Channel, Since: r.Since, Age: r.Age}
+		if err := c.subscribeOne(ctx, &one); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// subscribeOne registers (pending), reads the history, sends the replay
+// and the subscribed reply, then what arrived meanwhile, then goes live.
+// Because the registration precedes the history read, every event is
+// either in the history read or arrives through the hub, and the position
+// filter drops the overlap: nothing is lost or sent twice.
+func (c *conn) subscribeOne(ctx context.Context, m *protocol.ClientMessage) error {
 	if sub, ok := c.subs[m.Channel]; ok {
 		return c.resubscribe(ctx, m, sub)
 	}
@@ -41,11 +58,7 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 	c.subs[m.Channel] = &subscription{ch: ch, st: st}
 	c.srv.metrics.subscriptions.Inc()
 
-	var since *protocol.Position
-	if c.extended.Load() {
-		since = m.Since
-	}
-	hist, err := c.srv.broker.History(ctx, m.Channel, since)
+	hist, replay, err := c.readHistory(ctx, m)
 	if err != nil {
 		c.log.Error("history read failed", "channel", m.Channel, "err", err)
 		c.unsubscribe(m.Channel)
@@ -53,7 +66,7 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 		return nil
 	}
 	st.epoch, st.last = hist.Top.Epoch, hist.Top.Seq
-	if since != nil {
+	if replay {
 		c.srv.metrics.replays.Inc()
 		if !hist.Complete {
 			c.srv.metrics.recoveryFails.Inc()
@@ -76,7 +89,7 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 			Channel:   m.Channel,
 			Epoch:     hist.Top.Epoch,
 			Seq:       hist.Top.Seq,
-			Recovered: since != nil && hist.Complete,
+			Recovered: replay && hist.Complete,
 		})
 		if err != nil {
 			return err
@@ -85,10 +98,30 @@ func (c *conn) subscribe(ctx context.Context, m *protocol.ClientMessage) error {
 	return c.srv.hub.goLive(ctx, c, ch, st)
 }
 
+// readHistory reads what a subscribe asks to replay: the events after its
+// since, or those accepted within its age. replay is false when it asks
+// for neither (or the connection is basic): only the position is read.
+func (c *conn) readHistory(ctx context.Context, m *protocol.ClientMessage) (hist History, replay bool, err error) {
+	switch {
+	case !c.extended.Load():
+		hist, err = c.srv.broker.History(ctx, m.Channel, nil)
+	case m.Since != nil:
+		hist, err = c.srv.broker.History(ctx, m.Channel, m.Since)
+		replay = true
+	case m.Age > 0:
+		hist, err = c.srv.broker.HistoryAfter(ctx, m.Channel, time.Now().Add(-time.Duration(m.Age)*time.Millisecond))
+		replay = true
+	default:
+		hist, err = c.srv.broker.History(ctx, m.Channel, nil)
+	}
+	return hist, replay, err
+}
+
 // resubscribe answers a subscribe to a channel the connection already
 // has: the subscribed reply again with the position last sent, no second
 // delivery. Every event after that position is on its way already, so a
-// since in the same epoch is recovered.
+// since in the same epoch is recovered, and so is an age: the first
+// subscribe on this connection replayed it.
 func (c *conn) resubscribe(ctx context.Context, m *protocol.ClientMessage, sub *subscription) error {
 	if !c.extended.Load() {
 		return nil
@@ -96,12 +129,16 @@ func (c *conn) resubscribe(ctx context.Context, m *protocol.ClientMessage, sub *
 	sub.ch.mu.Lock()
 	pos := protocol.Position{Epoch: sub.st.epoch, Seq: sub.st.last}
 	sub.ch.mu.Unlock()
+	recovered := m.Since != nil && m.Since.Epoch == pos.Epoch && m.Since.Seq <= pos.Seq
+	if m.Since == nil && m.Age > 0 {
+		recovered = true
+	}
 	return c.send(ctx, &protocol.ServerMessage{
 		Action:    protocol.ActionSubscribed,
 		Channel:   m.Channel,
 		Epoch:     pos.Epoch,
 		Seq:       pos.Seq,
-		Recovered: m.Since != nil && m.Since.Epoch == pos.Epoch && m.Since.Seq <= pos.Seq,
+		Recovered: recovered,
 	})
 }
 

@@ -3,9 +3,11 @@ package natsbroker
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -193,5 +195,70 @@ func TestNewEpochAfterTheHistoryIsGone(t *testing.T) {
 	}
 	if h, _ := b.History(ctx, "c", &protocol.Position{Epoch: old.Epoch, Seq: 1}); h.Complete {
 		t.Fatal("the old epoch must not recover")
+	}
+}
+
+// A replay by age walks back from the tip to the first event older than
+// the cutoff; when that event is evicted, or the stream's MaxAge may have
+// dropped it, the replay is not whole.
+func TestHistoryAfter(t *testing.T) {
+	e := startNATS(t)
+	b := newBroker(t, e, Options{History: 4})
+	ctx := context.Background()
+	var evs []server.Event
+	for i := 0; i < 3; i++ {
+		if i > 0 {
+			// Each event in its own millisecond, so that each date is a cutoff.
+			for !time.Now().After(evs[i-1].Date.Add(time.Millisecond)) {
+				runtime.Gosched()
+			}
+		}
+		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	check := func(after time.Time, complete bool, seqs ...uint64) {
+		t.Helper()
+		h, err := b.HistoryAfter(ctx, "c", after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []uint64
+		for _, ev := range h.Events {
+			got = append(got, ev.Seq)
+		}
+		if h.Complete != complete || fmt.Sprint(got) != fmt.Sprint(seqs) || h.Top != evs[len(evs)-1].Position() {
+			t.Fatalf("after %v: complete=%v seqs=%v top=%+v; want %v %v", after, h.Complete, got, h.Top, complete, seqs)
+		}
+	}
+	check(evs[1].Date, true, 2, 3)
+	check(evs[2].Date.Add(time.Millisecond), true)
+	check(evs[0].Date.Add(-time.Millisecond), true, 1, 2, 3) // back to the epoch's first event
+	for i := 3; i < 6; i++ {
+		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, ev)
+	}
+	check(evs[0].Date.Add(-time.Millisecond), false) // events 1 and 2 were evicted
+
+	if h, err := b.HistoryAfter(ctx, "empty", time.Now()); err != nil || !h.Complete || h.Top != (protocol.Position{}) {
+		t.Fatalf("empty channel: %+v %v", h, err)
+	}
+	created := b.getStream().CachedInfo().Created
+	if h, _ := b.HistoryAfter(ctx, "fresh", created.Add(-time.Second)); h.Complete {
+		t.Fatal("an age before the stream was created is complete")
+	}
+	aged := newBroker(t, e, Options{Stream: "AGED", SubjectPrefix: "aged", MaxAge: 200 * time.Millisecond})
+	created = aged.getStream().CachedInfo().Created
+	waitFor(t, "the stream to be older than its MaxAge", func() bool { return time.Since(created) > 300*time.Millisecond })
+	if h, _ := aged.HistoryAfter(ctx, "c", created.Add(50*time.Millisecond)); h.Complete {
+		t.Fatal("an age beyond the stream's MaxAge is complete")
+	}
+	if h, _ := aged.HistoryAfter(ctx, "c", time.Now().Add(-100*time.Millisecond)); !h.Complete {
+		t.Fatal("an age within the stream's MaxAge is incomplete")
 	}
 }

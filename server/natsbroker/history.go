@@ -162,3 +162,57 @@ func (b *Broker) scan(ctx context.Context, subj string, seq uint64, t tip) ([]se
 		}
 	}
 }
+
+// HistoryAfter implements server.Broker. It walks back from the channel's
+// tip along the Prev links until an event older than t: a first subscribe's
+// replay is short. The history is whole when that walk ends on an older
+// event, or on the first event of an epoch that began while the stream
+// kept everything (no MaxAge reaching past t, a stream older than t).
+func (b *Broker) HistoryAfter(ctx context.Context, channel string, t time.Time) (server.History, error) {
+	if b.isClosed() {
+		return server.History{}, server.ErrBrokerClosed
+	}
+	t = t.Truncate(time.Millisecond) // records keep milliseconds
+	s := b.getStream()
+	whole := !t.Before(s.CachedInfo().Created) && (b.opts.MaxAge <= 0 || !t.Before(time.Now().Add(-b.opts.MaxAge)))
+	tp, err := b.readTip(ctx, b.subject(channel))
+	if err != nil {
+		return server.History{}, err
+	}
+	h := server.History{Top: protocol.Position{Epoch: tp.epoch, Seq: tp.seq}}
+	var evs []server.Event
+	for at, want := tp.stream, tp.seq; ; want-- {
+		if at == 0 {
+			// No older event: the epoch began after t.
+			h.Complete = whole
+			break
+		}
+		if len(evs) == b.opts.History {
+			return h, nil
+		}
+		r, err := b.readAt(ctx, at)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return h, nil // evicted: the history no longer reaches t
+		}
+		if err != nil {
+			return server.History{}, err
+		}
+		if r.Seq != want || r.Epoch != tp.epoch {
+			return h, nil
+		}
+		if time.UnixMilli(r.Date).Before(t) {
+			h.Complete = true
+			break
+		}
+		evs = append(evs, r.event())
+		at = r.Prev
+	}
+	if !h.Complete {
+		return h, nil
+	}
+	for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
+		evs[i], evs[j] = evs[j], evs[i]
+	}
+	h.Events = evs
+	return h, nil
+}
