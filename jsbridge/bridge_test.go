@@ -140,8 +140,14 @@ func testAPI(t *testing.T) safejs.Value {
 
 func newTestClient(t *testing.T, hooks safejs.Value, protocolLevel string) safejs.Value {
 	t.Helper()
+	return newConfiguredClient(t, hooks, map[string]any{"protocol": protocolLevel})
+}
+
+func newConfiguredClient(t *testing.T, hooks safejs.Value, config map[string]any) safejs.Value {
+	t.Helper()
 	api := testAPI(t)
-	cfg, _ := safejs.ValueOf(map[string]any{"urls": []any{serverURL(t)}, "protocol": protocolLevel})
+	config["urls"] = []any{serverURL(t)}
+	cfg, _ := safejs.ValueOf(config)
 	c, err := api.Call("newClient", cfg, hooks)
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +264,7 @@ func TestBadArgumentsAreReportedNotThrown(t *testing.T) {
 func TestApplyBatchesSubscribes(t *testing.T) {
 	rec, hooks := newRecorder(t)
 	_, sendHooks := newRecorder(t)
-	receiver := newTestClient(t, hooks, "extended")
+	receiver := newConfiguredClient(t, hooks, map[string]any{"protocol": "extended", "filterIds": true})
 	defer closeClient(t, receiver)
 	sender := newTestClient(t, sendHooks, "extended")
 	defer closeClient(t, sender)

@@ -52,7 +52,7 @@ func TestEndlessReplayStaysResponsive(t *testing.T) {
 		}
 	}})
 	fc := h.open(protocol.LevelExtended, 25000)
-	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`)
+	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c","age":1000}`)
 	stop := make(chan struct{})
 	flooded := make(chan struct{})
 	go func() { // the endless replay, bounded only by the test

@@ -12,9 +12,20 @@ type chanState uint8
 
 const (
 	chIdle        chanState = iota // not sent on this connection
+	chQueued                       // waiting in Client.toSubscribe to be sent
 	chSubscribing                  // sent, not confirmed
 	chSubscribed                   // confirmed (or sent on an open basic connection)
 	chFailed                       // refused by the server; retried on the next connection or subscriber
+)
+
+// recovery is what a channel's pending subscribe asked the server to
+// replay.
+type recovery uint8
+
+const (
+	askNothing recovery = iota
+	askSince            // the events after the last position seen
+	askAge              // the events accepted since the first subscriber's call
 )
 
 // channel is one server subscription shared by every local subscriber of
@@ -27,10 +38,14 @@ type channel struct {
 	lingerAt time.Time
 	state    chanState
 
-	pos       protocol.Position // last event seen (extended)
-	hasPos    bool
-	since     protocol.Position // position sent with the pending subscribe
-	sinceSent bool
+	pos    protocol.Position // last event seen (extended)
+	hasPos bool
+	since  protocol.Position // position sent with the pending subscribe
+	asked  recovery          // what the pending subscribe asked to replay
+	// calledAt is when the application asked for the channel (its
+	// earliest subscriber), until the channel is first confirmed; sentAt
+	// is when its pending subscribe was sent.
+	calledAt, sentAt time.Time
 	// active: confirmed on an earlier connection, so a new confirmation is
 	// a reconnect that may have missed events.
 	active bool
@@ -63,11 +78,17 @@ func (c *Client) addSub(s *Subscription) {
 	ch.lingerAt = time.Time{}
 	ch.subs = append(ch.subs, s)
 	s.ch = ch
-	if ch.state == chSubscribed {
+	if !ch.active && (ch.calledAt.IsZero() || s.calledAt.Before(ch.calledAt)) {
+		ch.calledAt = s.calledAt
+	}
+	switch ch.state {
+	case chSubscribed:
 		c.setSubState(s, SubSubscribed)
+	case chFailed:
+		c.setSubState(s, SubRefused)
 	}
 	if c.conn != nil && (ch.state == chIdle || ch.state == chFailed) {
-		c.sendSubscribe(c.conn, ch)
+		c.queueSubscribe(ch)
 	}
 	c.want()
 }
@@ -160,89 +181,6 @@ func (c *Client) expire(ch *channel) {
 	if c.conn != nil && (ch.state == chSubscribing || ch.state == chSubscribed) {
 		c.conn.send(&protocol.ClientMessage{Action: protocol.ActionUnsubscribe, Channel: ch.name})
 	}
-}
-
-// subscribeAll sends every channel's subscribe in one batch on a new
-// connection.
-func (c *Client) subscribeAll(cs *connState) {
-	for _, ch := range c.channels {
-		if len(ch.subs) > 0 {
-			c.sendSubscribe(cs, ch)
-		}
-	}
-}
-
-// sendSubscribe asks for ch, with the last position when there is one and
-// the server may be extended.
-func (c *Client) sendSubscribe(cs *connState, ch *channel) {
-	m := protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: ch.name}
-	ch.sinceSent = false
-	if cs.level != protocol.LevelBasic && ch.hasPos {
-		since := ch.pos
-		m.Since = &since
-		ch.since, ch.sinceSent = since, true
-	}
-	cs.send(&m)
-	ch.state = chSubscribing
-	for _, s := range ch.subs {
-		c.setSubState(s, SubSubscribing)
-	}
-	if cs.open && cs.level == protocol.LevelBasic {
-		c.confirmed(ch, c.resyncReason(ch, false))
-	}
-}
-
-// resyncReason says whether a confirmation needs a resync event. A
-// recovered replay needs none; a channel that was active before this
-// connection and could not recover gets one.
-func (c *Client) resyncReason(ch *channel, recovered bool) string {
-	if ch.sinceSent && recovered {
-		return ""
-	}
-	if ch.sinceSent {
-		return "unrecovered"
-	}
-	if ch.active {
-		return "reconnect"
-	}
-	return ""
-}
-
-// confirmed marks ch subscribed on the current connection.
-func (c *Client) confirmed(ch *channel, reason string) {
-	ch.state, ch.sinceSent, ch.active = chSubscribed, false, true
-	for _, s := range ch.subs {
-		c.setSubState(s, SubSubscribed)
-	}
-	if reason != "" {
-		c.resync(ch, reason)
-	}
-}
-
-// onSubscribed handles an extended server's confirmation, which follows
-// the replay of what the client missed.
-func (c *Client) onSubscribed(m *protocol.ServerMessage) {
-	ch := c.channels[m.Channel]
-	if ch == nil || ch.state != chSubscribing {
-		return
-	}
-	reason := c.resyncReason(ch, m.Recovered)
-	if reason == "unrecovered" && m.Epoch != "" && m.Epoch != ch.since.Epoch {
-		reason = "epoch"
-	}
-	if m.Epoch != "" && (!ch.hasPos || m.Epoch != ch.pos.Epoch || m.Seq > ch.pos.Seq) {
-		ch.pos, ch.hasPos = m.Position(), true
-	}
-	c.confirmed(ch, reason)
-}
-
-// onChannelError marks a channel refused; it is not retried until another
-// subscriber arrives or the next connection, so a forbidden channel cannot
-// make the client loop.
-func (c *Client) onChannelError(ch *channel, err error) {
-	ch.state, ch.sinceSent = chFailed, false
-	for _, s := range ch.subs {
-		c.setSubState(s, SubUnsubscribed)
-	}
-	c.report(LogWarn, "subscription refused", wrapDetail("subscribe", ch.name, err))
+	// A queued channel is skipped by the next flush: it is no longer in
+	// the table.
 }

@@ -89,6 +89,7 @@ const (
 	DefaultProbeTimeout   = 5 * time.Second
 	DefaultJumpThreshold  = 10 * time.Second
 	DefaultLinger         = time.Second
+	DefaultLateResync     = time.Second
 	DefaultQueueMaxCount  = 100
 	DefaultQueueMaxBytes  = 1 << 20
 )
@@ -143,6 +144,13 @@ type Config struct {
 	// subscribe and route changes do not churn. Default 1s; negative means
 	// none.
 	Linger time.Duration
+	// LateResync applies against a basic server, which cannot replay: a
+	// channel's first subscribe that left more than this after the
+	// application asked for it (a page waiting for live.wasm and its
+	// socket) is followed by one resync event (reason "late"), because
+	// what was published in between is lost. An extended server of ours
+	// replays that window instead. Default 1s; negative means never.
+	LateResync time.Duration
 	// QueueMaxCount and QueueMaxBytes bound the publishes kept while the
 	// connection is not open. When full, the oldest is dropped (counted in
 	// Stats and reported to OnError as ErrQueueFull). Defaults 100 and 1 MiB.
@@ -209,7 +217,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		{&cfg.StableAfter, DefaultStableAfter}, {&cfg.HeartbeatGrace, DefaultHeartbeatGrace},
 		{&cfg.HelloTimeout, DefaultHelloTimeout}, {&cfg.DialTimeout, DefaultDialTimeout},
 		{&cfg.ProbeTimeout, DefaultProbeTimeout}, {&cfg.JumpThreshold, DefaultJumpThreshold},
-		{&cfg.Linger, DefaultLinger},
+		{&cfg.Linger, DefaultLinger}, {&cfg.LateResync, DefaultLateResync},
 	}
 	for _, d := range durs {
 		if *d.p == 0 {
@@ -225,6 +233,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.Linger < 0 {
 		cfg.Linger = 0
+	}
+	if cfg.LateResync < 0 {
+		cfg.LateResync = 0
 	}
 	if cfg.QueueMaxCount < 0 || cfg.QueueMaxBytes < 0 {
 		return cfg, wrapDetail("create client", "negative queue bound", ErrInvalidConfig)

@@ -13,6 +13,7 @@ import (
 type dialState struct {
 	cancel context.CancelFunc
 	timer  Timer
+	start  time.Time
 }
 
 // connState is one connection, from dial to loss.
@@ -25,6 +26,18 @@ type connState struct {
 	level protocol.Level
 	open  bool // level known, status open
 	heard bool // any frame received
+	// rtt is the dial's duration: an upper bound of one round trip, known
+	// before the first frame, which a first subscribe's age includes.
+	rtt time.Duration
+	// batched: a subscribe listing several channels was sent before the
+	// level was known; a basic server ignored it.
+	batched bool
+	// subPause holds subscribes back: a rate limit's wait, or the pacing
+	// of per-channel subscribes (tokens, refilled from tokensAt).
+	subPause    Timer
+	tokens      float64
+	tokensAt    time.Time
+	rateLimited int // rate_limited answers in a row
 
 	heartbeat   time.Duration
 	lastInbound time.Time
@@ -36,14 +49,14 @@ type connState struct {
 }
 
 func (c *Client) connect() {
-	if c.everOpened {
+	if c.everOpened || c.attempt > 0 {
 		c.setStatus(StatusReconnecting)
 	} else {
 		c.setStatus(StatusConnecting)
 	}
 	url := c.cfg.URLs[c.urlIndex]
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &dialState{cancel: cancel}
+	d := &dialState{cancel: cancel, start: c.cfg.Clock.Now()}
 	d.timer = c.cfg.Clock.AfterFunc(c.cfg.DialTimeout, cancel)
 	c.dial = d
 	tokenFn, transport := c.cfg.Token, c.cfg.Transport
@@ -88,7 +101,7 @@ func (c *Client) dialed(d *dialState, url string, conn Conn, tok string, err err
 		c.scheduleRetry(0)
 		return
 	}
-	c.startConn(url, conn, tok)
+	c.startConn(url, conn, tok, c.cfg.Clock.Now().Sub(d.start))
 }
 
 func (c *Client) closeAsync(conn Conn, code protocol.CloseCode, reason string) {
@@ -102,9 +115,9 @@ func (c *Client) closeAsync(conn Conn, code protocol.CloseCode, reason string) {
 // startConn sends the opening batch: hello (unless basic), auth, and every
 // subscribe, without waiting for the server's hello: a basic server ignores
 // both the hello and the extra "since" keys.
-func (c *Client) startConn(url string, conn Conn, tok string) {
+func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
-	cs := &connState{conn: conn, url: url, cancel: cancel, out: newOutbox(), acks: make(map[string]struct{})}
+	cs := &connState{conn: conn, url: url, cancel: cancel, out: newOutbox(), acks: make(map[string]struct{}), rtt: rtt}
 	cs.lastInbound = c.cfg.Clock.Now()
 	c.conn = cs
 	c.io.Add(2)
@@ -117,7 +130,7 @@ func (c *Client) startConn(url string, conn Conn, tok string) {
 	}
 	if level == protocol.LevelBasic {
 		cs.level = protocol.LevelBasic
-		c.subscribeAll(cs)
+		c.subscribeAll()
 		c.markOpen(cs, protocol.LevelBasic)
 		return
 	}
@@ -138,18 +151,25 @@ func (c *Client) startConn(url string, conn Conn, tok string) {
 	if tok != "" {
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: tok})
 	}
-	c.subscribeAll(cs)
+	// Queued, not sent: they leave after the hello once the loop is idle.
+	c.subscribeAll()
 }
 
 // markOpen completes the handshake once the level is known.
 func (c *Client) markOpen(cs *connState, level protocol.Level) {
 	stopTimer(&cs.hello)
 	cs.level, cs.open = level, true
+	c.extendedURLs[cs.url] = level == protocol.LevelExtended
 	if level == protocol.LevelBasic {
 		c.maxMessage.Store(protocol.DefaultMaxMessage)
 		for _, ch := range c.channels {
-			if ch.state == chSubscribing {
-				c.confirmed(ch, c.resyncReason(ch, false))
+			switch {
+			case ch.state != chSubscribing:
+			case cs.batched:
+				// Listed in a frame a basic server ignores: send it again.
+				c.queueSubscribe(ch)
+			default:
+				c.confirmed(ch, c.resyncReason(ch, protocol.LevelBasic, false))
 			}
 		}
 	}
@@ -232,9 +252,11 @@ func (c *Client) dropConn(code protocol.CloseCode, reason string) {
 	c.conn = nil
 	cs.cancel()
 	c.requeueUnacked(cs)
-	for _, t := range []*Timer{&cs.hello, &cs.live, &cs.stable, &cs.jump, &cs.probe} {
+	for _, t := range []*Timer{&cs.hello, &cs.live, &cs.stable, &cs.jump, &cs.probe, &cs.subPause} {
 		stopTimer(t)
 	}
+	clear(c.toSubscribe)
+	c.toSubscribe = c.toSubscribe[:0]
 	c.closeAsync(cs.conn, code, reason)
 	for name, ch := range c.channels {
 		if len(ch.subs) == 0 {
@@ -244,7 +266,7 @@ func (c *Client) dropConn(code protocol.CloseCode, reason string) {
 			delete(c.channels, name)
 			continue
 		}
-		ch.state, ch.sinceSent = chIdle, false
+		ch.state, ch.asked = chIdle, askNothing
 		for _, s := range ch.subs {
 			c.setSubState(s, SubSubscribing)
 		}
@@ -273,11 +295,8 @@ func (c *Client) scheduleRetry(hint time.Duration) {
 		delay = backoff(c.cfg.MinDelay, c.cfg.MaxDelay, c.attempt, c.cfg.Rand())
 	}
 	c.attempt++
-	if c.everOpened {
-		c.setStatus(StatusReconnecting)
-	} else {
-		c.setStatus(StatusConnecting)
-	}
+	// Every wait follows a failed attempt or a lost connection.
+	c.setStatus(StatusReconnecting)
 	c.retryGen++
 	g := c.retryGen
 	c.retry = c.after(delay, func() {

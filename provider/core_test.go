@@ -185,7 +185,8 @@ func TestDialFailureFailover(t *testing.T) {
 	if err := h.expectErr(ErrConnect); !errors.Is(err, ErrConnect) {
 		t.Fatal(err)
 	}
-	h.waitStatus(StatusConnecting)
+	// A failed first attempt is a reconnect: the app shows it as such.
+	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second)
 	if r := h.tr.expectDial(t); r.url != "ws://b" {
 		t.Fatalf("second dial %s, want the next URL", r.url)

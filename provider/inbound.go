@@ -52,7 +52,7 @@ func (c *Client) onFrame(cs *connState, data []byte, now time.Time) {
 	case protocol.ActionPing:
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionPong})
 	case protocol.ActionSubscribed:
-		c.onSubscribed(m)
+		c.onSubscribed(cs, m)
 	case protocol.ActionAck:
 		c.onAck(cs, m)
 	case protocol.ActionError:
@@ -79,7 +79,7 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time
 			}
 		}
 		ch.pos, ch.hasPos = m.Position(), true
-		if ch.state == chSubscribing && ch.sinceSent {
+		if ch.state == chSubscribing && ch.asked != askNothing {
 			c.st.eventsReplayed.Add(1)
 		}
 	}

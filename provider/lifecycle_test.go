@@ -16,7 +16,7 @@ func TestAutoFallsBackOnFirstEvent(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := h.tr.expectDial(t).accept()
 	fc.expectWriteEq(t, `{"action":"hello","protocol":"refine-live.v1"}`)
-	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`)
+	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c","age":1000}`)
 	fc.send(`{"channel":"c","type":"updated","payload":{}}`)
 	h.waitStatus(StatusOpen)
 	h.expectEvent()
@@ -166,16 +166,18 @@ func TestSubscribeRefusedIsNotRetriedInALoop(t *testing.T) {
 	if err := h.expectErr(ErrServer); !errors.As(err, &se) || se.Channel != "c" {
 		t.Fatalf("error %v", err)
 	}
-	h.waitLoop("failed", func() bool { return s.State() == SubUnsubscribed })
+	h.waitLoop("refused", func() bool { return s.State() == SubRefused })
 	h.clk.Advance(time.Minute)
 	if got := h.flush(fc); len(got) != 0 {
 		t.Fatalf("wrote %q", got)
 	}
-	// A new subscriber tries once more.
+	// A new subscriber tries once more, asking for everything since the
+	// first one's call, the channel never having been live.
 	h.sub(SubscribeOptions{Channel: "c"})
-	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`)
-	fc.send(`{"action":"error","code":"rate_limited","retryAfter":5}`)
-	h.expectErr(ErrServer)
+	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c","age":61000}`)
+	if s.State() != SubSubscribing {
+		t.Fatalf("state %s while subscribing again", s.State())
+	}
 }
 
 func TestCallbacksMayReenterAndPanic(t *testing.T) {

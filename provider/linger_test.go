@@ -12,15 +12,30 @@ import (
 // departure, a channel rejoined during its linger stays, and after a mass
 // unsubscribe the channel map is rebuilt at its new size.
 func TestLingerExpiresEachChannelOnTime(t *testing.T) {
-	h := newHarness(t, basic)
+	// No resync for the channels the pacing sent late: this test counts
+	// frames and events.
+	h := newHarness(t, func(cfg *Config) { basic(cfg); cfg.LateResync = -1 })
 	const n = 300
 	subs := make([]*Subscription, n)
 	for i := range subs {
 		subs[i] = h.sub(SubscribeOptions{Channel: "c" + strconv.Itoa(i)})
 	}
 	fc := h.open(protocol.LevelBasic, 0)
-	if got := h.flush(fc); countPrefix(got, `{"action":"subscribe"`) != n {
-		t.Fatalf("wrote %d subscribes, want %d", countPrefix(got, `{"action":"subscribe"`), n)
+	// Paced under the server's rate limit: a burst, then a steady rate.
+	sent := countPrefix(h.flush(fc), `{"action":"subscribe"`)
+	if sent != basicBurst {
+		t.Fatalf("wrote %d subscribes at once, want %d", sent, basicBurst)
+	}
+	for i := 0; sent < n && i < 20; i++ {
+		h.clk.Advance(time.Second)
+		got := countPrefix(h.flush(fc), `{"action":"subscribe"`)
+		if got > basicRate+1 {
+			t.Fatalf("wrote %d subscribes in a second, want at most %d", got, basicRate+1)
+		}
+		sent += got
+	}
+	if sent != n {
+		t.Fatalf("wrote %d subscribes, want %d", sent, n)
 	}
 
 	// c0 leaves at t=0, c1 at t=0.5 s; c2 leaves and comes back.

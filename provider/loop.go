@@ -35,7 +35,14 @@ type loopState struct {
 	// just after a "pageshow" must still cut the backoff short).
 	deferredSignal Timer
 
-	channels     map[string]*channel
+	channels map[string]*channel
+	// toSubscribe holds the channels waiting to be sent on the current
+	// connection (state chQueued), flushed once the loop is idle.
+	toSubscribe   []*channel
+	subscribeWait int // commands run since toSubscribe was last flushed
+	// extendedURLs are the URLs whose server spoke extended last time:
+	// a reconnect to them lists its channels in one subscribe at once.
+	extendedURLs map[string]bool
 	channelsPeak int           // len(channels) high-water mark since the map was made
 	lingering    []lingerEntry // channels without subscribers, by deadline
 	lingerTimer  Timer
@@ -53,6 +60,7 @@ type loopState struct {
 func (c *Client) initLoopState() {
 	c.loopStatus = StatusIdle
 	c.basicURLs = make(map[string]bool)
+	c.extendedURLs = make(map[string]bool)
 	c.channels = make(map[string]*channel)
 	c.echo.init(echoWindow)
 	c.refs.init(c.cfg.Rand)
@@ -64,6 +72,17 @@ func (c *Client) loop() {
 		f()
 		if c.exit {
 			return
+		}
+		// Subscribes leave once every queued command ran, so that those
+		// made together (a page mounting, a reconnect) share one frame; a
+		// loop that never runs dry (a flood of frames) flushes them after
+		// a few commands all the same.
+		if len(c.toSubscribe) > 0 {
+			c.subscribeWait++
+			if len(c.cmds) == 0 || c.subscribeWait >= 16 || len(c.toSubscribe) >= batchMax {
+				c.subscribeWait = 0
+				c.flushSubscribes()
+			}
 		}
 	}
 }

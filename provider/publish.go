@@ -194,7 +194,13 @@ func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 		c.report(LogWarn, "publish refused", wrap("publish", se))
 		return
 	}
-	if ch := c.channels[m.Channel]; m.Channel != "" && ch != nil {
+	ch := c.channels[m.Channel]
+	if m.Code == protocol.CodeRateLimited || (m.Code == protocol.CodeInternal && ch != nil) {
+		// Not a refusal of the channel: a request to come back later.
+		c.onSubscribeRetry(cs, se.RetryAfter)
+		return
+	}
+	if m.Channel != "" && ch != nil {
 		c.onChannelError(ch, se)
 		return
 	}

@@ -16,6 +16,7 @@ type Subscription struct {
 	coalesce time.Duration
 	cb       func(Event)
 	disabled bool
+	calledAt time.Time
 
 	closed atomic.Bool  // Unsubscribe was called: no callback starts after
 	state  atomic.Value // SubState
@@ -30,7 +31,10 @@ type Subscription struct {
 }
 
 func newSubscription(c *Client, o *SubscribeOptions) *Subscription {
-	s := &Subscription{c: c, channel: o.Channel, cb: o.Callback, disabled: o.Disabled, allTypes: true}
+	s := &Subscription{c: c, channel: o.Channel, cb: o.Callback, disabled: o.Disabled, allTypes: true, calledAt: o.CalledAt}
+	if s.calledAt.IsZero() {
+		s.calledAt = c.cfg.Clock.Now()
+	}
 	for _, t := range o.Types {
 		if t == "*" {
 			s.allTypes, s.types = true, nil

@@ -185,7 +185,7 @@ func TestClientRecoversEveryMissedEventExactlyOnce(t *testing.T) {
 }
 
 func TestClientGetsOneResyncBeyondHistory(t *testing.T) {
-	s := startServer(t, Config{Broker: NewMemoryBroker(MemoryOptions{History: 5})})
+	s := startServer(t, Config{Broker: testBroker(MemoryOptions{History: 5})})
 	tr := &gatedTransport{}
 	c := newEngine(t, s.WSURL, tr, nil)
 	got := &received{more: make(chan struct{}, 1)}

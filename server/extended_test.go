@@ -93,7 +93,7 @@ func TestExtendedReplay(t *testing.T) {
 // When the history no longer holds the gap, or the epoch is another, the
 // server replays nothing and says recovered:false.
 func TestRecoveryFailure(t *testing.T) {
-	b := NewMemoryBroker(MemoryOptions{History: 3})
+	b := testBroker(MemoryOptions{History: 3})
 	defer b.Close()
 	s := startServer(t, Config{Broker: b})
 	const ch = "c"
@@ -122,7 +122,7 @@ func TestRecoveryFailure(t *testing.T) {
 // position it names.
 func TestReplayDuringPublish(t *testing.T) {
 	const total = 3000
-	b := NewMemoryBroker(MemoryOptions{History: total})
+	b := testBroker(MemoryOptions{History: total})
 	defer b.Close()
 	s := startServer(t, Config{Broker: b, SendQueue: total + 10, MessageBurst: 1000})
 	const ch = "stress"

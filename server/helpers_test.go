@@ -40,7 +40,12 @@ func startServer(t testing.TB, cfg Config) *testServer {
 	if cfg.Logger == nil {
 		cfg.Logger = quietLogger()
 	}
+	own := cfg.Broker == nil
+	if own {
+		cfg.Broker = testBroker(MemoryOptions{})
+	}
 	s := New(cfg)
+	s.ownBroker = own
 	hs := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
@@ -241,3 +246,11 @@ func post(t testing.TB, url, token, body string) (*http.Response, string) {
 }
 
 func io_copy(dst io.Writer, resp *http.Response) (int64, error) { return io.Copy(dst, resp.Body) }
+
+// testBroker is an in-memory broker whose history reaches back an hour, as
+// a server's that has been up that long: a client subscribing right after
+// the test started it is not told to refetch.
+func testBroker(opts MemoryOptions) *MemoryBroker {
+	opts.HistoryStart = time.Now().Add(-time.Hour)
+	return NewMemoryBroker(opts)
+}

@@ -21,6 +21,13 @@ type MemoryOptions struct {
 	// history has entirely expired and that nobody subscribes to is
 	// forgotten; its next event starts a new epoch.
 	TTL time.Duration
+	// HistoryStart is when the history began; zero means when the broker
+	// is made. A first subscribe's replay by age that reaches before it
+	// is not whole, so its subscriber refetches: a process cannot tell a
+	// first start from a restart, and a restart lost what the previous
+	// process accepted. Set it earlier only when nothing was published
+	// before (a test, or a server whose publishers start after it).
+	HistoryStart time.Time
 }
 
 // DefaultHistory is the default number of events kept per channel.
@@ -74,7 +81,10 @@ func NewMemoryBroker(opts MemoryOptions) *MemoryBroker {
 	if opts.History < 0 {
 		opts.History = 0
 	}
-	b := &MemoryBroker{opts: opts, now: time.Now, started: time.Now(), chans: make(map[string]*memChannel)}
+	b := &MemoryBroker{opts: opts, now: time.Now, started: opts.HistoryStart, chans: make(map[string]*memChannel)}
+	if b.started.IsZero() {
+		b.started = time.Now()
+	}
 	if opts.TTL > 0 {
 		b.stop, b.done = make(chan struct{}), make(chan struct{})
 		go b.expireLoop()

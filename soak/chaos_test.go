@@ -55,7 +55,7 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 	rng := newRand(t)
 	start := time.Now()
 	srv, addr := inProcessServer(t, server.Config{
-		Broker:    server.NewMemoryBroker(server.MemoryOptions{History: 100000}),
+		Broker:    server.NewMemoryBroker(server.MemoryOptions{History: 100000, HistoryStart: start.Add(-time.Hour)}),
 		Heartbeat: time.Second,
 	})
 	proxy, err := NewProxy(addr)

@@ -24,6 +24,8 @@ func TestLogCheck(t *testing.T) {
 		{"resync before the wrong gap", []int{resyncMark, 1, 3, 4}, false, "missed 2"},
 		{"stale", []int{1, 2, 3}, false, "stale"},
 		{"unknown event", []int{1, 2, 3, 4, 9}, false, "never published"},
+		{"the prelude replayed first", []int{0, 1, 2, 3, 4}, true, ""},
+		{"the prelude later", []int{1, 0, 2, 3, 4}, false, "never published"},
 		{"missing in exact mode", []int{1, 2, 4}, true, "missed 3"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

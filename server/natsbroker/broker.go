@@ -96,7 +96,10 @@ type Broker struct {
 	regs    map[string]map[*registration]struct{}
 	closed  bool
 	cc      jetstream.ConsumeContext
-	applied uint64        // newest stream sequence dispatched locally
+	applied uint64 // newest stream sequence dispatched locally
+	// lostAt is when this node found the stream gone and made it again:
+	// a replay by age reaching before it is not whole.
+	lostAt  time.Time
 	advance chan struct{} // closed and replaced when applied grows
 
 	pub pubLocks
@@ -234,6 +237,9 @@ func (b *Broker) watch() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if _, err := b.getStream().Info(ctx); errors.Is(err, jetstream.ErrStreamNotFound) {
 			b.opts.Logger.Warn("stream lost: recreating it; clients will resync", "stream", b.opts.Stream)
+			b.mu.Lock()
+			b.lostAt = time.Now()
+			b.mu.Unlock()
 			if _, err := b.ensureStream(ctx); err != nil {
 				b.opts.Logger.Error("failed to recreate the stream", "err", err)
 			} else if err := b.restartConsumer(ctx); err != nil {

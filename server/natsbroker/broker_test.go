@@ -248,12 +248,14 @@ func TestHistoryAfter(t *testing.T) {
 	if h, err := b.HistoryAfter(ctx, "empty", time.Now()); err != nil || !h.Complete || h.Top != (protocol.Position{}) {
 		t.Fatalf("empty channel: %+v %v", h, err)
 	}
-	created := b.getStream().CachedInfo().Created
-	if h, _ := b.HistoryAfter(ctx, "fresh", created.Add(-time.Second)); h.Complete {
-		t.Fatal("an age before the stream was created is complete")
+	b.mu.Lock()
+	b.lostAt = time.Now() // as when the node found the stream gone
+	b.mu.Unlock()
+	if h, _ := b.HistoryAfter(ctx, "fresh", time.Now().Add(-time.Second)); h.Complete {
+		t.Fatal("an age before the stream was lost is complete")
 	}
 	aged := newBroker(t, e, Options{Stream: "AGED", SubjectPrefix: "aged", MaxAge: 200 * time.Millisecond})
-	created = aged.getStream().CachedInfo().Created
+	created := aged.getStream().CachedInfo().Created
 	waitFor(t, "the stream to be older than its MaxAge", func() bool { return time.Since(created) > 300*time.Millisecond })
 	if h, _ := aged.HistoryAfter(ctx, "c", created.Add(50*time.Millisecond)); h.Complete {
 		t.Fatal("an age beyond the stream's MaxAge is complete")

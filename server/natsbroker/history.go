@@ -167,14 +167,17 @@ func (b *Broker) scan(ctx context.Context, subj string, seq uint64, t tip) ([]se
 // tip along the Prev links until an event older than t: a first subscribe's
 // replay is short. The history is whole when that walk ends on an older
 // event, or on the first event of an epoch that began while the stream
-// kept everything (no MaxAge reaching past t, a stream older than t).
+// kept everything: no MaxAge reaching past t, and the stream not lost and
+// made again since t.
 func (b *Broker) HistoryAfter(ctx context.Context, channel string, t time.Time) (server.History, error) {
 	if b.isClosed() {
 		return server.History{}, server.ErrBrokerClosed
 	}
 	t = t.Truncate(time.Millisecond) // records keep milliseconds
-	s := b.getStream()
-	whole := !t.Before(s.CachedInfo().Created) && (b.opts.MaxAge <= 0 || !t.Before(time.Now().Add(-b.opts.MaxAge)))
+	b.mu.Lock()
+	lostAt := b.lostAt
+	b.mu.Unlock()
+	whole := !t.Before(lostAt) && (b.opts.MaxAge <= 0 || !t.Before(time.Now().Add(-b.opts.MaxAge)))
 	tp, err := b.readTip(ctx, b.subject(channel))
 	if err != nil {
 		return server.History{}, err

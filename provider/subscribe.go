@@ -1,0 +1,250 @@
+package provider
+
+import (
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
+
+// Subscribes wait in Client.toSubscribe until the loop has run every
+// command queued so far, then leave together: at the extended level in
+// one frame listing every channel (a reconnect with hundreds of channels
+// costs the server one message), at the basic level one frame per channel,
+// paced under the server's rate limit. While the level is still unknown
+// they go out one by one, paced likewise, and whatever is left waits for
+// the level.
+
+const (
+	// basicBurst and basicRate pace per-channel subscribes: the reference
+	// server allows a burst of 100 messages and 50 a second, and a basic
+	// server drops what exceeds its limit without a word.
+	basicBurst = 50
+	basicRate  = 25 // per second
+	// batchMax bounds the channels of one subscribe frame; the frame is
+	// also kept within the server's maxMessage.
+	batchMax = 200
+	// ageMargin widens a first subscribe's age beyond the time since the
+	// application's call: the data the screen shows may have been read a
+	// little before subscribe was called (a query starts during render,
+	// the subscription in an effect).
+	ageMargin = time.Second
+)
+
+// queueSubscribe marks ch to be subscribed on the current connection.
+func (c *Client) queueSubscribe(ch *channel) {
+	ch.state = chQueued
+	for _, s := range ch.subs {
+		c.setSubState(s, SubSubscribing)
+	}
+	c.toSubscribe = append(c.toSubscribe, ch)
+}
+
+// subscribeAll queues every channel with subscribers on a new connection.
+func (c *Client) subscribeAll() {
+	for _, ch := range c.channels {
+		if len(ch.subs) > 0 {
+			c.queueSubscribe(ch)
+		}
+	}
+}
+
+// flushSubscribes sends the queued subscribes the connection can take now.
+func (c *Client) flushSubscribes() {
+	cs := c.conn
+	if cs == nil || len(c.toSubscribe) == 0 || cs.subPause != nil {
+		return
+	}
+	now := c.cfg.Clock.Now()
+	var batch []protocol.ChannelRequest
+	rest := c.toSubscribe[:0]
+	for i, ch := range c.toSubscribe {
+		if ch.state != chQueued || c.channels[ch.name] != ch {
+			continue // confirmed meanwhile, expired or replaced
+		}
+		// A channel lingering without subscribers is sent all the same:
+		// the linger exists to keep its server subscription.
+		if cs.level == protocol.LevelExtended || (cs.level == "" && c.extendedURLs[cs.url]) {
+			batch = append(batch, c.request(cs, ch, now))
+			if len(batch) == batchMax {
+				c.sendBatch(cs, batch)
+				batch = batch[:0]
+			}
+			continue
+		}
+		if !cs.takeToken(now) {
+			rest = append(rest, c.toSubscribe[i:]...)
+			break
+		}
+		r := c.request(cs, ch, now)
+		cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: r.Channel, Since: r.Since, Age: r.Age})
+		if cs.open && cs.level == protocol.LevelBasic {
+			c.confirmed(ch, c.resyncReason(ch, protocol.LevelBasic, false))
+		}
+	}
+	if len(batch) > 0 {
+		c.sendBatch(cs, batch)
+	}
+	clear(c.toSubscribe[len(rest):])
+	c.toSubscribe = rest
+	if len(rest) > 0 && cs.level == protocol.LevelBasic && cs.subPause == nil {
+		cs.subPause = c.after(time.Second/basicRate, func() {
+			if c.conn == cs {
+				cs.subPause = nil
+				c.flushSubscribes()
+			}
+		})
+	}
+}
+
+// takeToken spends one of the connection's per-channel subscribe tokens.
+func (cs *connState) takeToken(now time.Time) bool {
+	if cs.tokensAt.IsZero() {
+		cs.tokens, cs.tokensAt = basicBurst, now
+	}
+	cs.tokens = min(basicBurst, cs.tokens+now.Sub(cs.tokensAt).Seconds()*basicRate)
+	cs.tokensAt = now
+	if cs.tokens < 1 {
+		return false
+	}
+	cs.tokens--
+	return true
+}
+
+// sendBatch sends one or more subscribe frames listing rs, each within the
+// server's frame limit.
+func (c *Client) sendBatch(cs *connState, rs []protocol.ChannelRequest) {
+	if len(rs) == 1 {
+		cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: rs[0].Channel, Since: rs[0].Since, Age: rs[0].Age})
+		return
+	}
+	cs.batched = true
+	limit := int(c.maxMessage.Load()) - 64
+	size, start := 0, 0
+	for i := range rs {
+		// A channel request is at most its name escaped, a position and
+		// the keys around them.
+		n := 2*len(rs[i].Channel) + 64
+		if rs[i].Since != nil {
+			n += 2 * len(rs[i].Since.Epoch)
+		}
+		if size+n > limit && i > start {
+			cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channels: rs[start:i]})
+			size, start = 0, i
+		}
+		size += n
+	}
+	cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channels: rs[start:]})
+}
+
+// request builds ch's part of a subscribe: the last position seen, or, for
+// a channel never confirmed, the age of its first subscriber's call plus
+// the connection's round trip and a margin. A basic server ignores both.
+func (c *Client) request(cs *connState, ch *channel, now time.Time) protocol.ChannelRequest {
+	r := protocol.ChannelRequest{Channel: ch.name}
+	ch.asked, ch.sentAt, ch.state = askNothing, now, chSubscribing
+	if cs.level != protocol.LevelBasic {
+		switch {
+		case ch.hasPos:
+			since := ch.pos
+			r.Since, ch.since, ch.asked = &since, since, askSince
+		case !ch.active:
+			age := now.Sub(ch.calledAt) + cs.rtt + ageMargin
+			r.Age = min(int64((age+time.Millisecond-1)/time.Millisecond), protocol.MaxAge)
+			ch.asked = askAge
+		}
+	}
+	return r
+}
+
+// resyncReason says whether a confirmation needs a resync event. A
+// recovered replay needs none; a channel that was active before this
+// connection and could not recover gets one; against a basic server, so
+// does a first subscribe that left long after the application asked for
+// it, since what was published in between is lost.
+func (c *Client) resyncReason(ch *channel, level protocol.Level, recovered bool) string {
+	switch {
+	case ch.asked == askSince && recovered:
+		return ""
+	case ch.asked == askSince:
+		return "unrecovered"
+	case ch.active:
+		return "reconnect"
+	case level == protocol.LevelBasic:
+		if c.cfg.LateResync > 0 && ch.sentAt.Sub(ch.calledAt) > c.cfg.LateResync {
+			return "late"
+		}
+		return ""
+	case ch.asked == askAge && !recovered:
+		return "unrecovered"
+	}
+	return ""
+}
+
+// confirmed marks ch subscribed on the current connection.
+func (c *Client) confirmed(ch *channel, reason string) {
+	ch.state, ch.asked, ch.active = chSubscribed, askNothing, true
+	ch.calledAt = time.Time{}
+	for _, s := range ch.subs {
+		c.setSubState(s, SubSubscribed)
+	}
+	if reason != "" {
+		c.resync(ch, reason)
+	}
+}
+
+// onSubscribed handles an extended server's confirmation, which follows
+// the replay of what the client missed.
+func (c *Client) onSubscribed(cs *connState, m *protocol.ServerMessage) {
+	ch := c.channels[m.Channel]
+	if ch == nil || ch.state != chSubscribing {
+		return
+	}
+	cs.rateLimited = 0
+	reason := c.resyncReason(ch, protocol.LevelExtended, m.Recovered)
+	if reason == "unrecovered" && ch.asked == askSince && m.Epoch != "" && m.Epoch != ch.since.Epoch {
+		reason = "epoch"
+	}
+	if m.Epoch != "" && (!ch.hasPos || m.Epoch != ch.pos.Epoch || m.Seq > ch.pos.Seq) {
+		ch.pos, ch.hasPos = m.Position(), true
+	}
+	c.confirmed(ch, reason)
+}
+
+// onSubscribeRetry handles a rate_limited (or internal) answer to a
+// subscribe: every channel sent and not yet confirmed is sent again after
+// the server's hint, doubled for each refusal in a row. A server of ours
+// drops the frames that follow a refused one without answering them, so
+// the resend covers them too; one that was accepted after all is answered
+// again, without a second replay.
+func (c *Client) onSubscribeRetry(cs *connState, retryAfter time.Duration) {
+	cs.rateLimited++
+	wait := max(retryAfter, 50*time.Millisecond) << min(cs.rateLimited-1, 6)
+	wait = min(wait, c.cfg.MaxDelay)
+	c.cfg.Logger.Log(LogInfo, "subscribes refused for now: sending them again in "+wait.String(), nil)
+	var again []*channel
+	for _, ch := range c.channels {
+		if ch.state == chSubscribing {
+			ch.state = chQueued
+			again = append(again, ch)
+		}
+	}
+	c.toSubscribe = append(again, c.toSubscribe...)
+	stopTimer(&cs.subPause)
+	cs.subPause = c.after(wait, func() {
+		if c.conn == cs {
+			cs.subPause = nil
+			c.flushSubscribes()
+		}
+	})
+}
+
+// onChannelError marks a channel refused and tells the application; it is
+// not retried until another subscriber arrives or the next connection, so
+// a forbidden channel cannot make the client loop.
+func (c *Client) onChannelError(ch *channel, err error) {
+	ch.state, ch.asked = chFailed, askNothing
+	for _, s := range ch.subs {
+		c.setSubState(s, SubRefused)
+	}
+	c.report(LogWarn, "subscription refused", wrapDetail("subscribe", ch.name, err))
+}
