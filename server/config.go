@@ -27,8 +27,9 @@ type Config struct {
 	InsecureSkipOriginCheck bool
 
 	// MaxMessage is the largest frame read, in bytes; a larger one closes
-	// the connection with 1009. Announced in the hello. Default
-	// protocol.DefaultMaxMessage (64 KiB).
+	// the connection with 1009. Announced in the hello. It also bounds every
+	// event, however published, measured as its compact publish frame.
+	// Default protocol.DefaultMaxMessage (64 KiB).
 	MaxMessage int
 	// MaxSubscriptions is how many channels one connection may subscribe
 	// to; beyond it subscribe fails with "subscription_limit". Default 256.
@@ -74,7 +75,9 @@ type Config struct {
 	// "Authorization: Bearer <token>". Empty leaves the endpoint open,
 	// which suits only a server bound to loopback.
 	PublishToken string
-	// MaxPublishBody is the largest POST /publish body. Default MaxMessage.
+	// MaxPublishBody is the largest POST /publish body, read before
+	// decoding; the event in it is then held to MaxMessage like any other.
+	// Default MaxMessage.
 	MaxPublishBody int
 
 	// RetryMin and RetryMax bound the retry hint sent with the 4000 close

@@ -69,16 +69,18 @@ func (s *Server) Handler() http.Handler {
 // Publish stores ev and delivers it to every subscriber. ev.ID may be
 // empty (one is generated) or a client-style ref, in which case publishing
 // it again while it is in the channel's history is a no-op returning the
-// original. The returned event carries its position.
+// original. The returned event carries its position. An event that breaks
+// the event rules (docs/server.md), which a client's publish and POST
+// /publish obey too, is refused with an error matching ErrInvalidEvent.
 func (s *Server) Publish(ctx context.Context, ev Event) (Event, error) {
 	return s.publish(ctx, ev, "api")
 }
 
+// publish is the one path of every entry point: normalize and check, then
+// store.
 func (s *Server) publish(ctx context.Context, ev Event, source string) (Event, error) {
-	ev.Payload = normalizePayload(ev.Payload)
-	ev.Meta = nullToEmpty(ev.Meta)
-	if err := ev.validate(); err != nil {
-		return Event{}, fmt.Errorf("failed to publish: %w", err)
+	if err := ev.prepare(s.cfg.MaxMessage); err != nil {
+		return Event{}, fmt.Errorf("failed to publish: %w: %w", ErrInvalidEvent, err)
 	}
 	if ev.ID == "" {
 		// Node prefix plus counter: unique without coordination, and
