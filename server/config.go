@@ -19,9 +19,15 @@ type Config struct {
 	Broker Broker
 
 	// OriginPatterns lists the browser origins allowed to connect besides
-	// the request's own host (coder/websocket's AcceptOptions.OriginPatterns,
-	// path.Match syntax, e.g. "localhost:5173", "*.example.com"). A
-	// handshake from another origin is refused with HTTP 403.
+	// the request's own host, as coder/websocket's
+	// AcceptOptions.OriginPatterns: path.Match on the origin's host
+	// ("app.example.com", "*.example.com", "localhost:5173"), or on
+	// scheme://host when the pattern has a scheme. Default (empty): the
+	// request's own host and pages served from a loopback host (localhost,
+	// 127.0.0.0/8, [::1]) on any port over http or https, so that a dev
+	// server on another port works; listing patterns replaces that
+	// default. A handshake from another origin is refused with HTTP 403 and
+	// a warning naming the origin.
 	OriginPatterns []string
 	// InsecureSkipOriginCheck accepts every origin. For development only.
 	InsecureSkipOriginCheck bool
