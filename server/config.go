@@ -19,16 +19,23 @@ type Config struct {
 	Broker Broker
 
 	// OriginPatterns lists the browser origins allowed to connect besides
-	// the request's own host (coder/websocket's AcceptOptions.OriginPatterns,
-	// path.Match syntax, e.g. "localhost:5173", "*.example.com"). A
-	// handshake from another origin is refused with HTTP 403.
+	// the request's own host, as coder/websocket's
+	// AcceptOptions.OriginPatterns: path.Match on the origin's host
+	// ("app.example.com", "*.example.com", "localhost:5173"), or on
+	// scheme://host when the pattern has a scheme. Default (empty): the
+	// request's own host and pages served from a loopback host (localhost,
+	// 127.0.0.0/8, [::1]) on any port over http or https, so that a dev
+	// server on another port works; listing patterns replaces that
+	// default. A handshake from another origin is refused with HTTP 403 and
+	// a warning naming the origin.
 	OriginPatterns []string
 	// InsecureSkipOriginCheck accepts every origin. For development only.
 	InsecureSkipOriginCheck bool
 
 	// MaxMessage is the largest frame read, in bytes; a larger one closes
-	// the connection with 1009. Announced in the hello. Default
-	// protocol.DefaultMaxMessage (64 KiB).
+	// the connection with 1009. Announced in the hello. It also bounds every
+	// event, however published, measured as its compact publish frame.
+	// Default protocol.DefaultMaxMessage (64 KiB).
 	MaxMessage int
 	// MaxSubscriptions is how many channels one connection may subscribe
 	// to; beyond it subscribe fails with "subscription_limit". Default 256.
@@ -74,7 +81,9 @@ type Config struct {
 	// "Authorization: Bearer <token>". Empty leaves the endpoint open,
 	// which suits only a server bound to loopback.
 	PublishToken string
-	// MaxPublishBody is the largest POST /publish body. Default MaxMessage.
+	// MaxPublishBody is the largest POST /publish body, read before
+	// decoding; the event in it is then held to MaxMessage like any other.
+	// Default MaxMessage.
 	MaxPublishBody int
 
 	// RetryMin and RetryMax bound the retry hint sent with the 4000 close

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
@@ -13,15 +14,32 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
-// publishRequest is the body of POST /publish: a Refine LiveEvent without
-// its date (the server stamps it). id is optional and makes the request
-// idempotent while the event is in the channel's history.
-type publishRequest struct {
-	Channel string          `json:"channel"`
-	Type    string          `json:"type"`
-	Payload json.RawMessage `json:"payload"`
-	Meta    json.RawMessage `json:"meta"`
-	ID      string          `json:"id"`
+// decodeBody reads a POST /publish body, a Refine LiveEvent without its
+// date (the server stamps it) and with an optional id, into an event and
+// nothing more: the event rules are checked by publish, as for the other
+// entry points. Keys are matched exactly and unknown ones ignored, as the
+// WebSocket decoder does; encoding/json's struct decoding would match
+// "Channel" too.
+func decodeBody(body []byte) (Event, error) {
+	var members map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&members); err != nil || dec.More() || members == nil {
+		return Event{}, &protocol.DecodeError{Kind: protocol.ErrMalformed,
+			Detail: "body must be one JSON object: {channel, type, payload?, meta?, id?}"}
+	}
+	ev := Event{Payload: members["payload"], Meta: members["meta"]}
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"channel", &ev.Channel}, {"type", &ev.Type}, {"id", &ev.ID}} {
+		if raw, ok := members[f.key]; ok {
+			// A null leaves the field empty: absent, as on the WebSocket.
+			if err := json.Unmarshal(raw, f.dst); err != nil {
+				return Event{}, &protocol.DecodeError{Kind: protocol.ErrWrongType, Field: f.key, Detail: "want string"}
+			}
+		}
+	}
+	return ev, nil
 }
 
 // publishResponse is the answer to a successful POST /publish.
@@ -51,9 +69,11 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 // PublishHandler serves POST /publish for backends in any language.
-// Answers: 200 with the stored position; 400 bad_request (body not a valid
-// LiveEvent); 401 unauthorized (missing or wrong bearer token when
-// Config.PublishToken is set); 405 on other methods; 413 too_large; 500.
+// Answers: 200 with the stored position; 400 bad_request (body not one
+// JSON object, or an event breaking the event rules); 401 unauthorized
+// (missing or wrong bearer token when Config.PublishToken is set); 405 on
+// other methods; 413 too_large (body over MaxPublishBody, or event over
+// MaxMessage); 500.
 func (s *Server) PublishHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -77,19 +97,22 @@ func (s *Server) PublishHandler() http.Handler {
 			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, "failed to read body")
 			return
 		}
-		var req publishRequest
-		dec := json.NewDecoder(strings.NewReader(string(body)))
-		if err := dec.Decode(&req); err != nil || dec.More() {
-			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, "body must be a JSON object: {channel, type, payload, meta?, id?}")
-			return
-		}
-		ev := Event{Channel: req.Channel, Type: req.Type, Payload: req.Payload, Meta: req.Meta, ID: req.ID}
-		if err := ev.validate(); err != nil {
+		ev, err := decodeBody(body)
+		if err != nil {
 			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, err.Error())
 			return
 		}
 		stored, err := s.publish(r.Context(), ev, "http")
-		if err != nil {
+		var de *protocol.DecodeError
+		switch {
+		case errors.Is(err, ErrInvalidEvent) && errors.As(err, &de):
+			status := http.StatusBadRequest
+			if de.Kind == protocol.ErrTooLarge {
+				status = http.StatusRequestEntityTooLarge
+			}
+			writeError(w, status, de.Code(), de.Error())
+			return
+		case err != nil:
 			s.cfg.Logger.Error("publish failed", "channel", ev.Channel, "err", err)
 			writeError(w, http.StatusInternalServerError, protocol.CodeInternal, "publish failed")
 			return

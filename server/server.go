@@ -69,16 +69,18 @@ func (s *Server) Handler() http.Handler {
 // Publish stores ev and delivers it to every subscriber. ev.ID may be
 // empty (one is generated) or a client-style ref, in which case publishing
 // it again while it is in the channel's history is a no-op returning the
-// original. The returned event carries its position.
+// original. The returned event carries its position. An event that breaks
+// the event rules (docs/server.md), which a client's publish and POST
+// /publish obey too, is refused with an error matching ErrInvalidEvent.
 func (s *Server) Publish(ctx context.Context, ev Event) (Event, error) {
 	return s.publish(ctx, ev, "api")
 }
 
+// publish is the one path of every entry point: normalize and check, then
+// store.
 func (s *Server) publish(ctx context.Context, ev Event, source string) (Event, error) {
-	ev.Payload = normalizePayload(ev.Payload)
-	ev.Meta = nullToEmpty(ev.Meta)
-	if err := ev.validate(); err != nil {
-		return Event{}, fmt.Errorf("failed to publish: %w", err)
+	if err := ev.prepare(s.cfg.MaxMessage); err != nil {
+		return Event{}, fmt.Errorf("failed to publish: %w: %w", ErrInvalidEvent, err)
 	}
 	if ev.ID == "" {
 		// Node prefix plus counter: unique without coordination, and
@@ -97,6 +99,10 @@ func (s *Server) publish(ctx context.Context, ev Event, source string) (Event, e
 
 // ServeHTTP accepts a WebSocket connection and serves it until it closes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := s.checkOrigin(r); err != nil {
+		s.refuseOrigin(w, r, err)
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -118,13 +124,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.log = s.cfg.Logger.With("session", c.session, "remote", r.RemoteAddr)
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
-		Subprotocols:       []string{protocol.Version},
-		OriginPatterns:     s.cfg.OriginPatterns,
-		InsecureSkipVerify: s.cfg.InsecureSkipOriginCheck,
+		Subprotocols: []string{protocol.Version},
+		// checkOrigin has decided, with the loopback default that
+		// OriginPatterns cannot express.
+		InsecureSkipVerify: true,
 		OnPongReceived:     func(context.Context, []byte) { c.touch() },
 	})
 	if err != nil {
-		// Accept has written the HTTP error (403 for a foreign origin).
+		// Accept has written the HTTP error (a request that is no
+		// WebSocket handshake).
 		s.metrics.drops.WithLabelValues("handshake").Inc()
 		c.log.Info("handshake refused", "err", err, "origin", r.Header.Get("Origin"))
 		return

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -160,6 +161,13 @@ func (c *conn) publish(ctx context.Context, m *protocol.ClientMessage) error {
 	}
 	ev := Event{Channel: m.Channel, Type: m.Type, Payload: m.Payload, Meta: m.Meta, ID: m.Ref}
 	stored, err := c.srv.publish(ctx, ev, "ws")
+	var de *protocol.DecodeError
+	if errors.Is(err, ErrInvalidEvent) && errors.As(err, &de) {
+		// Answered and counted as any invalid frame: the decoder's checks
+		// are a subset of the event rules.
+		c.badFrame(ctx, de, m)
+		return nil
+	}
 	if err != nil {
 		c.log.Error("publish failed", "channel", m.Channel, "err", err)
 		c.sendError(ctx, protocol.CodeInternal, "publish failed", m, 0)

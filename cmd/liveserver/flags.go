@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"strings"
 	"time"
 
@@ -16,6 +17,9 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 	"github.com/refine-live-wasm/refine-live-wasm/server/natsbroker"
 )
+
+// originsEnv lists allowed origin patterns when --origin is not given.
+const originsEnv = "REFINE_LIVE_ORIGINS"
 
 // options are the parsed command line.
 type options struct {
@@ -67,7 +71,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("liveserver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address; WebSocket at /live")
-	fs.Var(listFlag{&o.origins}, "origin", "allowed browser origin pattern (path.Match on host, e.g. localhost:5173); repeatable or comma list")
+	fs.Var(listFlag{&o.origins}, "origin", "allowed browser origin pattern (path.Match on host, e.g. app.example.com, *.example.com; or on scheme://host); "+
+		"repeatable or comma list (env "+originsEnv+"). Default none: the server's own host and pages on a loopback host "+
+		"(localhost, 127.0.0.0/8, [::1]) on any port; any pattern replaces the loopback allowance")
 	fs.BoolVar(&o.anyOrigin, "any-origin", false, "accept every origin (development only)")
 	fs.IntVar(&o.history, "history", server.DefaultHistory, "events kept per channel for replay (0 keeps none)")
 	fs.DurationVar(&o.historyTTL, "history-ttl", 0, "drop history older than this (0: keep until pushed out)")
@@ -94,6 +100,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	if len(o.origins) == 0 {
+		// The environment is read after parsing so that a flag replaces it
+		// rather than adds to it.
+		_ = listFlag{&o.origins}.Set(os.Getenv(originsEnv))
+	}
+	for _, p := range o.origins {
+		if _, err := path.Match(p, ""); err != nil {
+			return o, fmt.Errorf("failed to parse --origin %q: %w", p, err)
+		}
+	}
 	if o.nats != "" && (o.history < 1 || o.natsReplicas < 1) {
 		return o, errors.New("with --nats, --history and --nats-replicas must be at least 1")
 	}
@@ -116,6 +132,17 @@ func (o options) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, hopts)), nil
 	}
 	return nil, fmt.Errorf("unknown --log-format %q", o.logFormat)
+}
+
+// originPolicy says in the startup log which browser pages may connect.
+func (o options) originPolicy() string {
+	switch {
+	case o.anyOrigin:
+		return "any"
+	case len(o.origins) == 0:
+		return "own host and loopback hosts"
+	}
+	return "own host and " + strings.Join(o.origins, ",")
 }
 
 // memoryBroker is the single-node broker the flags describe.

@@ -50,15 +50,20 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
 	}
-	if host, _, _ := net.SplitHostPort(ln.Addr().String()); o.publishToken == "" && !net.ParseIP(host).IsLoopback() {
-		log.Warn("POST /publish is open to anyone who can reach this address; set --publish-token")
+	if host, _, _ := net.SplitHostPort(ln.Addr().String()); !net.ParseIP(host).IsLoopback() {
+		if o.publishToken == "" {
+			log.Warn("POST /publish is open to anyone who can reach this address; set --publish-token")
+		}
+		if len(o.origins) == 0 && !o.anyOrigin {
+			log.Warn("browser pages on any loopback host are allowed besides this host; list the production origins with --origin")
+		}
 	}
 	hs := &http.Server{Handler: live.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "websocket", "/live",
-		"history", o.history, "jwt", o.jwtSecret != "", "publish_token", o.publishToken != "",
-		"nats", o.nats != "")
+		"origins", o.originPolicy(), "history", o.history, "jwt", o.jwtSecret != "",
+		"publish_token", o.publishToken != "", "nats", o.nats != "")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
