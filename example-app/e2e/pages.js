@@ -40,9 +40,10 @@ export async function launchBrowser() {
 /**
  * Opens the app in a new browser context (its own cookies, storage and
  * network state) and records what the page does: requests to the API,
- * WebSocket frames sent, page errors.
+ * WebSocket frames sent, page errors. beforeLoad(page) runs before the
+ * page is loaded (to route its requests, say).
  */
-export async function openApp(browser, baseUrl, path = "/posts", params = {}) {
+export async function openApp(browser, baseUrl, path = "/posts", params = {}, { beforeLoad } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const app = {
@@ -81,6 +82,7 @@ export async function openApp(browser, baseUrl, path = "/posts", params = {}) {
     });
   });
   page.on("pageerror", (err) => app.errors.push(err.message));
+  if (beforeLoad) await beforeLoad(page);
   const query = new URLSearchParams(params).toString();
   await page.goto(`${baseUrl}${path}${query ? `?${query}` : ""}`);
   return app;
@@ -89,6 +91,14 @@ export async function openApp(browser, baseUrl, path = "/posts", params = {}) {
 /** Waits until the page's connection badge shows the given status. */
 export async function waitForStatus(app, status, timeout = DEADLINE) {
   await app.page.locator(`[data-testid="connection-badge"][data-status="${status}"]`).waitFor({ timeout });
+}
+
+/** Waits until an edit page shows its record and the form holds its title. */
+export async function waitForForm(app, id) {
+  const current = app.page.locator(`[data-testid="post-current"][data-id="${id}"]`);
+  await current.waitFor();
+  const title = await current.getAttribute("data-title");
+  await waitFor(`the form of post ${id} to be filled`, async () => (await app.page.getByTestId("post-title-input").inputValue()) === title);
 }
 
 /** The rows of the posts list, as {id, title}. */
@@ -207,15 +217,18 @@ export function useSuite({ before, after, afterEach }) {
     s.defer(() => p.close());
     return p;
   };
-  /** Opens the app and waits until it is live; after the test, checks it threw nothing. */
-  s.open = async (url, path, params) => {
-    const app = await openApp(s.browser, url, path, params);
+  /**
+   * Opens the app and waits until it is live (unless live is false);
+   * after the test, checks it threw nothing. beforeLoad as in openApp.
+   */
+  s.open = async (url, path, params, { beforeLoad, live = true } = {}) => {
+    const app = await openApp(s.browser, url, path, params, { beforeLoad });
     s.defer(async () => {
       const errors = [...app.errors];
       await app.close();
       if (errors.length) throw new Error(`page ${path} threw: ${errors.join("; ")}`);
     });
-    await waitForStatus(app, "open");
+    if (live) await waitForStatus(app, "open");
     return app;
   };
   return s;

@@ -1,5 +1,5 @@
-import { useForm, useList } from "@refinedev/core";
-import { useEffect, useState } from "react";
+import { useForm, useList, useMany } from "@refinedev/core";
+import { useState } from "react";
 import { Link, useParams } from "react-router";
 import { recordLiveEvent } from "../eventLog.js";
 
@@ -10,11 +10,22 @@ export function PostCreate() {
   return <PostForm action="create" />;
 }
 
+// The same element serves /posts/edit/1 and /posts/edit/2: moving from one
+// post to the next (the links below, or the browser's back button) changes
+// the id without remounting the form, as it would in any Refine app.
 export function PostEdit() {
   const { id } = useParams();
-  // A new key per id remounts the form: Refine keeps a hook's live
-  // subscription params from its first render.
-  return <PostForm key={id} action="edit" id={id} />;
+  return <PostForm action="edit" id={id} />;
+}
+
+/** The form's fields for a record of the server. */
+function fieldsOf(record) {
+  return {
+    title: record.title ?? "",
+    content: record.content ?? "",
+    status: record.status ?? "draft",
+    categoryId: record.categoryId == null ? "" : String(record.categoryId),
+  };
 }
 
 /** Create or edit a post with useForm; in edit mode the record stays live. */
@@ -26,26 +37,25 @@ function PostForm({ action, id }) {
     redirect: action === "create" ? "list" : false,
     onLiveEvent: recordLiveEvent,
   });
-  const record = query?.data?.data;
-  const [values, setValues] = useState(EMPTY);
-  const [dirty, setDirty] = useState(false);
-  const [saved, setSaved] = useState(0);
+  // The query is the current id's: undefined while that post loads.
+  const data = query?.data?.data;
+  const record = data != null && String(data.id) === String(id) ? data : undefined;
+
+  // The user's unsaved edits and the "Saved." note belong to the post they
+  // were made on: when the id changes they are dropped, and the form shows
+  // the new post's record (or nothing while it loads), never the old one.
+  const [draft, setDraft] = useState({ id, edits: null, saved: false });
+  if (draft.id !== id) setDraft({ id, edits: null, saved: false });
+  const edits = draft.id === id ? draft.edits : null;
+  const saved = draft.id === id && draft.saved;
 
   // Follow the server's copy until the user starts typing.
-  useEffect(() => {
-    if (record && !dirty) {
-      setValues({
-        title: record.title ?? "",
-        content: record.content ?? "",
-        status: record.status ?? "draft",
-        categoryId: record.categoryId == null ? "" : String(record.categoryId),
-      });
-    }
-  }, [record, dirty]);
+  const values = edits ?? (record ? fieldsOf(record) : EMPTY);
+  const dirty = edits !== null;
 
   const change = (field) => (e) => {
-    setDirty(true);
-    setValues((v) => ({ ...v, [field]: e.target.value }));
+    const value = e.target.value;
+    setDraft((d) => (d.id === id ? { id, edits: { ...(d.edits ?? values), [field]: value }, saved: false } : d));
   };
 
   const submit = async (e) => {
@@ -53,8 +63,8 @@ function PostForm({ action, id }) {
     const body = { ...values, categoryId: values.categoryId === "" ? null : Number(values.categoryId) };
     try {
       await onFinish(body);
-      setDirty(false);
-      setSaved((n) => n + 1);
+      // Unless the user has moved to another post meanwhile.
+      setDraft((d) => (d.id === id ? { id, edits: null, saved: true } : d));
     } catch {
       // useForm reports the error through the mutation state.
     }
@@ -64,6 +74,7 @@ function PostForm({ action, id }) {
     <section>
       <div className="page-head">
         <h1>{action === "create" ? "New post" : `Edit post #${id}`}</h1>
+        {action === "edit" ? <PostNav id={id} /> : null}
         <Link to="/posts">Back to posts</Link>
       </div>
       {action === "edit" ? (
@@ -100,14 +111,65 @@ function PostForm({ action, id }) {
             {formLoading ? "Saving…" : "Save"}
           </button>
           {mutation?.isError ? <span className="error">Failed to save: {String(mutation.error?.message)}</span> : null}
-          {saved > 0 && !dirty ? (
+          {saved && !dirty ? (
             <span className="hint" data-testid="post-saved">
               Saved.
             </span>
           ) : null}
         </div>
       </form>
+      {action === "edit" ? <UpNext id={id} /> : null}
     </section>
+  );
+}
+
+/** The ids after id (this backend's ids are numbers), or none. */
+function idsAfter(id, count) {
+  const n = Number(id);
+  return Number.isInteger(n) ? Array.from({ length: count }, (_, i) => n + 1 + i) : [];
+}
+
+/** Links to the previous and the next post: the page stays, its id changes. */
+function PostNav({ id }) {
+  const n = Number(id);
+  if (!Number.isInteger(n)) return null;
+  return (
+    <nav className="post-nav">
+      {n > 1 ? (
+        <Link to={`/posts/edit/${n - 1}`} data-testid="post-prev-link">
+          ← Previous post
+        </Link>
+      ) : null}
+      <Link to={`/posts/edit/${n + 1}`} data-testid="post-next-link">
+        Next post →
+      </Link>
+    </nav>
+  );
+}
+
+/**
+ * The two posts after this one, with useMany: its ids change with the page's
+ * id (the hook stays mounted), and the titles stay live.
+ */
+function UpNext({ id }) {
+  const ids = idsAfter(id, 2);
+  const { result, query } = useMany({ resource: "posts", ids, queryOptions: { enabled: ids.length > 0 } });
+  const posts = result?.data ?? [];
+  if (ids.length === 0) return null;
+  return (
+    <div className="up-next" data-testid="up-next" data-ids={ids.join(",")}>
+      <h2>Up next</h2>
+      {posts.length === 0 && !query.isLoading ? <p className="hint">No more posts.</p> : null}
+      <ul>
+        {posts.map((post) => (
+          <li key={post.id} data-testid="up-next-post" data-id={post.id} data-title={post.title}>
+            <Link to={`/posts/edit/${post.id}`}>
+              #{post.id} {post.title}
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
