@@ -77,7 +77,11 @@ func TestWasm(t *testing.T) {
 	})
 
 	t.Run("js", func(t *testing.T) {
-		srv := server.New(server.Config{Heartbeat: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+		// Nothing was published before this server: a first subscribe made
+		// right after its start is whole.
+		broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
+		defer broker.Close()
+		srv := server.New(server.Config{Broker: broker, Heartbeat: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 		mux := http.NewServeMux()
 		mux.Handle("/live", srv)
 		hs := httptest.NewServer(mux)

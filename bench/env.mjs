@@ -29,6 +29,7 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // throttles or cuts a benchmark stream.
 const SERVER_FLAGS = [
   "--any-origin",
+  "--history-grace", "1h",
   "--rate", "1e9",
   "--burst", "1000000000",
   "--send-queue", "1000000",

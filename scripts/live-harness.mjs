@@ -52,7 +52,9 @@ async function waitHealthy(deadlineMs = 15000, url = base) {
 }
 
 async function start() {
-  child = spawn(binary, ["--addr", `127.0.0.1:${port}`, "--any-origin", "--heartbeat", "5s", "--log-level", "warn"], {
+  // --history-grace: the tests publish only while it runs, so a page that
+  // subscribes right after a start need not refetch.
+  child = spawn(binary, ["--addr", `127.0.0.1:${port}`, "--any-origin", "--heartbeat", "5s", "--log-level", "warn", "--history-grace", "1h"], {
     stdio: ["ignore", "inherit", "inherit"],
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));

@@ -28,6 +28,7 @@ type options struct {
 	anyOrigin       bool
 	history         int
 	historyTTL      time.Duration
+	historyGrace    time.Duration
 	publishToken    string
 	jwtSecret       string
 	heartbeat       time.Duration
@@ -77,6 +78,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.anyOrigin, "any-origin", false, "accept every origin (development only)")
 	fs.IntVar(&o.history, "history", server.DefaultHistory, "events kept per channel for replay (0 keeps none)")
 	fs.DurationVar(&o.historyTTL, "history-ttl", 0, "drop history older than this (0: keep until pushed out)")
+	fs.DurationVar(&o.historyGrace, "history-grace", 0, "in memory: how long before its start the history counts as whole. Default 0: a page whose "+
+		"first subscribe reaches before the start refetches once, since a restart lost what the previous process accepted; "+
+		"set it only when nothing is published while liveserver is down (tests, demos)")
 	fs.StringVar(&o.publishToken, "publish-token", os.Getenv("REFINE_LIVE_PUBLISH_TOKEN"), "bearer token required by POST /publish (env REFINE_LIVE_PUBLISH_TOKEN)")
 	fs.StringVar(&o.jwtSecret, "jwt-secret", os.Getenv("REFINE_LIVE_JWT_SECRET"), "HS256 secret; when set every connection must present a JWT (env REFINE_LIVE_JWT_SECRET)")
 	fs.DurationVar(&o.heartbeat, "heartbeat", 25*time.Second, "ping interval; silent connections close after twice this")
@@ -151,7 +155,11 @@ func (o options) memoryBroker() *server.MemoryBroker {
 	if history == 0 {
 		history = -1 // MemoryOptions: negative keeps none, zero is the default
 	}
-	return server.NewMemoryBroker(server.MemoryOptions{History: history, TTL: o.historyTTL})
+	var start time.Time
+	if o.historyGrace > 0 {
+		start = time.Now().Add(-o.historyGrace)
+	}
+	return server.NewMemoryBroker(server.MemoryOptions{History: history, TTL: o.historyTTL, HistoryStart: start})
 }
 
 // natsOptions are the JetStream broker's options the flags describe.

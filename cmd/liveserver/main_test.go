@@ -104,6 +104,22 @@ func TestFlags(t *testing.T) {
 	if strings.Join(o.origins, " ") != "a.example b.example localhost:5173" || o.addr != "127.0.0.1:8080" {
 		t.Fatalf("%+v", o)
 	}
+	o, err = parseFlags([]string{"--history-grace", "1h"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := o.memoryBroker()
+	defer b.Close()
+	// The history counts as whole an hour back: a replay by age is complete.
+	if h, err := b.HistoryAfter(context.Background(), "c", time.Now().Add(-30*time.Minute)); err != nil || !h.Complete {
+		t.Fatalf("with --history-grace 1h: %+v %v", h, err)
+	}
+	o, _ = parseFlags(nil, &bytes.Buffer{})
+	b = o.memoryBroker()
+	defer b.Close()
+	if h, _ := b.HistoryAfter(context.Background(), "c", time.Now().Add(-time.Second)); h.Complete {
+		t.Fatal("without --history-grace, a replay reaching before the start is complete")
+	}
 	for _, bad := range [][]string{{"--rate", "0"}, {"--bogus"}, {"extra"}, {"--log-level", "loud"}} {
 		o, err := parseFlags(bad, &bytes.Buffer{})
 		if err == nil {

@@ -71,7 +71,13 @@ func run(ctx context.Context, opts options, out io.Writer) error {
 		return err
 	}
 
+	// This process holds the data its pages show as well as the live
+	// history, and it is the only publisher: a restart loses both, so a
+	// page cannot have read data newer than this history's start.
+	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
+	defer broker.Close()
 	live := server.New(server.Config{
+		Broker:         broker,
 		OriginPatterns: splitList(opts.origins),
 		Heartbeat:      opts.heartbeat,
 		PublishToken:   opts.publishToken,
