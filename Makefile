@@ -46,13 +46,13 @@ bin/basicserver:
 	$(GO) build -o bin/basicserver ./internal/cmd/basicserver
 
 npm-deps:
-	cd npm && npm ci --no-audit --no-fund --loglevel=error
+	cd npm/test && npm ci --no-audit --no-fund --loglevel=error
 
 # The shim's unit, browser (headless Chromium) and packaging tests, against a
 # live reference server.
 test-npm: wasm bin/liveserver bin/basicserver npm-deps
 	bash scripts/ensure-chromium.sh >/dev/null
-	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm test
+	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test test
 
 npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist

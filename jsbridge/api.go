@@ -33,7 +33,7 @@ func newAPI(version string, report func(error)) (safejs.Value, error) {
 	return funcs.object(map[string]jsFunc{
 		"newClient": func(_ safejs.Value, args []safejs.Value) (any, error) {
 			if len(args) < 2 {
-				return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to create client: want config and hooks"))
+				return nil, codedError(codeInvalidArgument, errors.New("failed to create client: want config and hooks"))
 			}
 			c, err := newClient(args[0], args[1])
 			if err != nil {

@@ -31,30 +31,64 @@ func serverURL(t *testing.T) string {
 	return u
 }
 
-// importSocketHelper loads the shim's own npm/socket.js, so that the Go side
-// is tested against the exact JavaScript that ships.
-func importSocketHelper(t *testing.T) safejs.Value {
+// importModule imports one of the shim's own files, so that the Go side is
+// tested against the exact JavaScript that ships.
+func importModule(t *testing.T, rel string) safejs.Value {
 	t.Helper()
-	abs, err := filepath.Abs("../npm/socket.js")
+	abs, err := filepath.Abs(rel)
 	if err != nil {
 		t.Fatal(err)
 	}
-	eval, _ := safejs.Global().Get("eval")
-	p, err := eval.Invoke("import(" + strconv.Quote("file://"+abs) + ")")
+	p, err := jsEval(t, "import("+strconv.Quote("file://"+abs)+")")
 	if err != nil {
-		t.Fatalf("failed to import socket.js: %v", err)
+		t.Fatalf("failed to import %s: %v", rel, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	mod, err := await(ctx, p, func(error) {})
 	if err != nil {
-		t.Fatalf("failed to import socket.js: %v", err)
+		t.Fatalf("failed to import %s: %v", rel, err)
 	}
-	fn, err := mod.Get("openSocket")
+	return mod
+}
+
+func jsEval(t *testing.T, code string) (safejs.Value, error) {
+	t.Helper()
+	eval, err := safejs.Global().Get("eval")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eval.Invoke(code)
+}
+
+// importSocketHelper returns npm/socket.js's openSocket.
+func importSocketHelper(t *testing.T) safejs.Value {
+	t.Helper()
+	fn, err := importModule(t, "../npm/socket.js").Get("openSocket")
 	if err != nil || fn.Type() != safejs.TypeFunction {
 		t.Fatal("socket.js exports no openSocket function")
 	}
 	return fn
+}
+
+// shimConfig is the config object the shim hands to newClient for these
+// options: npm/options.js's goConfig(normalizeOptions(options)). An option
+// the shim refuses fails the test.
+func shimConfig(t *testing.T, options map[string]any) safejs.Value {
+	t.Helper()
+	build, err := jsEval(t, `(m, o) => m.goConfig(m.normalizeOptions(o, (e) => { throw e; }))`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, err := safejs.ValueOf(options)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := build.Invoke(importModule(t, "../npm/options.js"), opts)
+	if err != nil {
+		t.Fatalf("the shim refused %v: %v", options, err)
+	}
+	return cfg
 }
 
 // recorder collects what the client reports through its hooks.
@@ -62,7 +96,10 @@ type recorder struct {
 	mu       sync.Mutex
 	batches  []string
 	statuses []string
-	errors   []string
+	errors   []string // codes
+	messages []string // "code: message [channel]"
+	states   []string // onSubStates batches
+	logs     []string
 	changed  chan struct{}
 	funcs    *funcSet
 }
@@ -93,7 +130,22 @@ func newRecorder(t *testing.T) (*recorder, safejs.Value) {
 		},
 		"onError": func(_ safejs.Value, a []safejs.Value) (any, error) {
 			code, _ := a[0].String()
+			msg, _ := a[1].String()
+			channel, _ := a[2].String()
+			r.mu.Lock()
+			r.messages = append(r.messages, code+": "+msg+" ["+channel+"]")
+			r.mu.Unlock()
 			note(&r.errors, code)
+			return nil, nil
+		},
+		"onSubStates": func(_ safejs.Value, a []safejs.Value) (any, error) {
+			s, _ := a[0].String()
+			note(&r.states, s)
+			return nil, nil
+		},
+		"onLog": func(_ safejs.Value, a []safejs.Value) (any, error) {
+			s, _ := a[1].String()
+			note(&r.logs, s)
 			return nil, nil
 		},
 	}, map[string]any{"openSocket": importSocketHelper(t)})
@@ -140,14 +192,14 @@ func testAPI(t *testing.T) safejs.Value {
 
 func newTestClient(t *testing.T, hooks safejs.Value, protocolLevel string) safejs.Value {
 	t.Helper()
-	return newConfiguredClient(t, hooks, map[string]any{"protocol": protocolLevel})
+	return newClientWith(t, hooks, map[string]any{"url": serverURL(t), "protocol": protocolLevel})
 }
 
-func newConfiguredClient(t *testing.T, hooks safejs.Value, config map[string]any) safejs.Value {
+// newClientWith makes a client from the config the shim builds for options.
+func newClientWith(t *testing.T, hooks safejs.Value, options map[string]any) safejs.Value {
 	t.Helper()
 	api := testAPI(t)
-	config["urls"] = []any{serverURL(t)}
-	cfg, _ := safejs.ValueOf(config)
+	cfg := shimConfig(t, options)
 	c, err := api.Call("newClient", cfg, hooks)
 	if err != nil {
 		t.Fatal(err)
@@ -245,7 +297,7 @@ func TestBadArgumentsAreReportedNotThrown(t *testing.T) {
 		{"publish", 1, 2},
 		{"apply", 5},
 		{"apply", "x\x1f1"},
-		{"apply", "s\x1f1\x1f0\x1f0\x1fc\x1f2\x1f*"}, // two types announced, one given
+		{"apply", "s\x1f1\x1f0\x1f0\x1f0\x1fc\x1f2\x1f*\x1f-1"}, // two types announced, one given
 	}
 	for _, call := range calls {
 		if _, err := c.Call(call[0].(string), call[1:]...); err != nil {
@@ -264,15 +316,15 @@ func TestBadArgumentsAreReportedNotThrown(t *testing.T) {
 func TestApplyBatchesSubscribes(t *testing.T) {
 	rec, hooks := newRecorder(t)
 	_, sendHooks := newRecorder(t)
-	receiver := newConfiguredClient(t, hooks, map[string]any{"protocol": "extended", "filterIds": true})
+	receiver := newClientWith(t, hooks, map[string]any{"url": serverURL(t), "protocol": "extended", "filterIds": true})
 	defer closeClient(t, receiver)
 	sender := newTestClient(t, sendHooks, "extended")
 	defer closeClient(t, sender)
 	const channel = "resources/apply"
 	// 3 is subscribed and removed within the batch; 4 filters on ids.
-	batch := "s\x1f3\x1f0\x1f0\x1f" + channel + "\x1f1\x1f*\x1f-1" +
-		"\x1es\x1f9\x1f0\x1f0\x1f" + channel + "\x1f1\x1fupdated\x1f-1" +
-		"\x1es\x1f4\x1f0\x1f0\x1f" + channel + "\x1f1\x1f*\x1f1\x1f2" +
+	batch := "s\x1f3\x1f0\x1f0\x1f0\x1f" + channel + "\x1f1\x1f*\x1f-1" +
+		"\x1es\x1f9\x1f0\x1f0\x1f0\x1f" + channel + "\x1f1\x1fupdated\x1f-1" +
+		"\x1es\x1f4\x1f0\x1f0\x1f0\x1f" + channel + "\x1f1\x1f*\x1f1\x1f2" +
 		"\x1eu\x1f3"
 	if _, err := receiver.Call("apply", batch); err != nil {
 		t.Fatal(err)
@@ -404,5 +456,111 @@ func TestStatsCountGoroutines(t *testing.T) {
 	}
 	if _, ok := st["eventsReceived"]; !ok {
 		t.Fatalf("stats %q lack the engine counters", text)
+	}
+}
+
+// A server that is not there: the error says the socket closed before it
+// opened and what that usually means, with a connection code.
+func TestDialFailureSaysWhy(t *testing.T) {
+	serverURL(t) // Node's WebSocket is needed, as in the other live tests
+	rec, hooks := newRecorder(t)
+	c := newClientWith(t, hooks, map[string]any{"url": "ws://127.0.0.1:1/live", "reconnect": map[string]any{"minDelay": 50, "maxDelay": 100}})
+	defer closeClient(t, c)
+	if _, err := c.Call("apply", "s\x1f1\x1f0\x1f0\x1f0\x1fc\x1f1\x1f*\x1f-1"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "a dial error", func() bool { return len(rec.messages) > 0 })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	msg := rec.messages[0]
+	for _, want := range []string{"ERR_CONNECTION: ", "failed to dial ws://127.0.0.1:1/live", "the connection closed before it opened (code 1006)", "refused the handshake"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+}
+
+// States reach the shim in batches: subscribed once the server confirmed,
+// also for a second subscription of a channel already subscribed (whose
+// change may come before its listener is in place), and nothing for a
+// subscription the shim removed.
+func TestSubscriptionStatesReachTheShim(t *testing.T) {
+	rec, hooks := newRecorder(t)
+	c := newTestClient(t, hooks, "extended")
+	defer closeClient(t, c)
+	const channel = "resources/states"
+	stateOf := func(id string) string {
+		last := ""
+		for _, batch := range rec.states {
+			var pairs []any
+			if err := json.Unmarshal([]byte(batch), &pairs); err != nil {
+				t.Fatalf("states batch %q: %v", batch, err)
+			}
+			for i := 0; i+1 < len(pairs); i += 2 {
+				if n, _ := pairs[i].(float64); strconv.Itoa(int(n)) == id {
+					last, _ = pairs[i+1].(string)
+				}
+			}
+		}
+		return last
+	}
+	if _, err := c.Call("apply", "s\x1f5\x1f0\x1f0\x1f0\x1f"+channel+"\x1f1\x1f*\x1f-1"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "subscription 5 subscribed", func() bool { return stateOf("5") == "subscribed" })
+	if _, err := c.Call("apply", "s\x1f6\x1f0\x1f0\x1f0\x1f"+channel+"\x1f1\x1f*\x1f-1"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "subscription 6 subscribed", func() bool { return stateOf("6") == "subscribed" })
+	rec.mu.Lock()
+	before := len(rec.states)
+	rec.mu.Unlock()
+	if _, err := c.Call("apply", "u\x1f5"); err != nil {
+		t.Fatal(err)
+	}
+	// The unsubscribe is done once a later call on the same worker ran:
+	// a third subscription's state comes after it.
+	if _, err := c.Call("apply", "s\x1f7\x1f0\x1f0\x1f0\x1f"+channel+"\x1f1\x1f*\x1f-1"); err != nil {
+		t.Fatal(err)
+	}
+	rec.waitFor(t, "subscription 7 subscribed", func() bool { return stateOf("7") == "subscribed" })
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, batch := range rec.states[before:] {
+		if strings.Contains(batch, "[5,") || strings.Contains(batch, ",5,") {
+			t.Errorf("a state for the removed subscription 5 reached the shim: %s", batch)
+		}
+	}
+}
+
+// With debug the engine's lifecycle reaches hooks.onLog; without it,
+// nothing does.
+func TestDebugLogsTheLifecycle(t *testing.T) {
+	for _, debug := range []bool{true, false} {
+		rec, hooks := newRecorder(t)
+		c := newClientWith(t, hooks, map[string]any{"url": serverURL(t), "protocol": "auto", "debug": debug})
+		if _, err := c.Call("apply", "s\x1f1\x1f0\x1f0\x1f0\x1fresources/debug\x1f1\x1f*\x1f-1"); err != nil {
+			t.Fatal(err)
+		}
+		rec.waitFor(t, "subscribed", func() bool {
+			return len(rec.states) > 0 && strings.Contains(rec.states[len(rec.states)-1], `"subscribed"`)
+		})
+		closeClient(t, c)
+		rec.mu.Lock()
+		logs := strings.Join(rec.logs, "\n")
+		rec.mu.Unlock()
+		if !debug {
+			if logs != "" {
+				t.Errorf("without debug the bridge logged:\n%s", logs)
+			}
+			continue
+		}
+		for _, want := range []string{"dialing " + serverURL(t), "open " + serverURL(t), `to server: {"action":"hello"`,
+			`from server: {"action":"hello"`, `from server: {"action":"subscribed","channel":"resources/debug"`,
+			"subscription 1 to resources/debug: subscribing → subscribed"} {
+			if !strings.Contains(logs, want) {
+				t.Errorf("debug log lacks %q:\n%s", want, logs)
+			}
+		}
 	}
 }

@@ -25,9 +25,11 @@ type boundClient struct {
 	hooks   safejs.Value
 	funcs   *funcSet
 	batch   *batcher
-	subs    map[int]*provider.Subscription // touched only by the worker
-	subsMax int                            // len(subs) high-water mark since subs was made
-	gcTimer *time.Timer                    // worker only: the collection after a mass unsubscribe
+	states  *stateBatch      // nil when the shim takes no subscription states
+	log     func(string)     // nil unless config.debug: the bridge's lifecycle lines
+	subs    map[int]boundSub // touched only by the worker
+	subsMax int              // len(subs) high-water mark since subs was made
+	gcTimer *time.Timer      // worker only: the collection after a mass unsubscribe
 	removes []func()
 
 	mu     sync.Mutex
@@ -36,37 +38,57 @@ type boundClient struct {
 	state  string // "running", "closing", "closed"
 }
 
+// boundSub is an engine subscription and the remover of its state listener.
+type boundSub struct {
+	sub *provider.Subscription
+	off func() // nil when nothing listens
+}
+
 // newClient builds a client from the shim's config and hooks objects.
 func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 	b := &boundClient{
 		hooks:  hooks,
-		subs:   make(map[int]*provider.Subscription),
+		subs:   make(map[int]boundSub),
 		wakeup: make(chan struct{}, 1),
 		state:  "running",
 	}
 	b.funcs = newFuncSet(b.report)
-	cfg, hasToken, err := readConfig(config)
+	cfg, opts, err := readConfig(config)
 	if err != nil {
-		return safejs.Value{}, codedError("ERR_INVALID_ARGUMENT", err)
+		return safejs.Value{}, codedError(codeInvalidArgument, wrapErr("failed to create client", err))
 	}
 	openSocket, err := hooks.Get("openSocket")
 	if err != nil || openSocket.Type() != safejs.TypeFunction {
-		return safejs.Value{}, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to create client: hooks.openSocket is not a function"))
+		return safejs.Value{}, codedError(codeInvalidArgument, errors.New("failed to create client: hooks.openSocket is not a function"))
 	}
 	onEvents, err := hooks.Get("onEvents")
 	if err != nil || onEvents.Type() != safejs.TypeFunction {
-		return safejs.Value{}, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to create client: hooks.onEvents is not a function"))
+		return safejs.Value{}, codedError(codeInvalidArgument, errors.New("failed to create client: hooks.onEvents is not a function"))
 	}
-	cfg.Transport = NewTransport(openSocket, b.report)
+	if opts.debug {
+		// Only with debug: without it the engine keeps its discarding
+		// logger and the bridge checks one nil func, so logging costs
+		// nothing on the hot path.
+		if onLog, err := hooks.Get("onLog"); err == nil && onLog.Type() == safejs.TypeFunction {
+			cfg.Logger = jsLogger{fn: onLog}
+			b.log = func(msg string) { _, _ = onLog.Invoke("debug", msg) }
+		}
+	}
+	if onStates, err := hooks.Get("onSubStates"); err == nil && onStates.Type() == safejs.TypeFunction {
+		b.states = newStateBatch(onStates, b.report)
+	}
+	transport := NewTransport(openSocket, b.report)
+	transport.log = b.log
+	cfg.Transport = transport
 	cfg.OnError = b.report
 	b.batch = newBatcher(onEvents, b.report)
-	cfg.OnDelivered = b.batch.flush
-	if hasToken {
+	cfg.OnDelivered = b.delivered
+	if opts.hasToken {
 		cfg.Token = b.getToken
 	}
 	engine, err := provider.New(cfg)
 	if err != nil {
-		return safejs.Value{}, codedError("ERR_INVALID_ARGUMENT", err)
+		return safejs.Value{}, codedError(codeInvalidArgument, err)
 	}
 	b.engine = engine
 	b.removes = append(b.removes, engine.OnStatus(b.onStatus))
@@ -95,7 +117,7 @@ func (b *boundClient) enqueue(fn func()) error {
 	b.mu.Lock()
 	if b.state != "running" {
 		b.mu.Unlock()
-		return codedError("ERR_CLOSED", provider.ErrClosed)
+		return codedError(codeClosed, provider.ErrClosed)
 	}
 	b.queue = append(b.queue, fn)
 	b.mu.Unlock()
@@ -125,133 +147,218 @@ func (b *boundClient) work() {
 	}
 }
 
+// subscribe takes (id, channel, types, ids, disabled, coalesceMs, ageMs);
+// ageMs, how long ago the application asked for the subscription, may be
+// left out.
 func (b *boundClient) subscribe(_ safejs.Value, args []safejs.Value) (any, error) {
 	if len(args) < 6 {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to subscribe: want 6 arguments"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to subscribe: want 6 arguments"))
 	}
 	id, err := args[0].Int()
 	if err != nil || id <= 0 {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to subscribe: subscription id must be a positive integer"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to subscribe: subscription id must be a positive integer"))
 	}
 	if args[1].Type() != safejs.TypeString {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to subscribe: channel must be a string"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to subscribe: channel must be a string"))
 	}
 	channel, _ := args[1].String()
 	types, err := stringList(args[2])
 	if err != nil {
-		return nil, codedError("ERR_INVALID_ARGUMENT", wrapErr("failed to subscribe: types", err))
+		return nil, codedError(codeInvalidArgument, wrapErr("failed to subscribe: types", err))
 	}
 	ids, err := stringList(args[3])
 	if err != nil {
-		return nil, codedError("ERR_INVALID_ARGUMENT", wrapErr("failed to subscribe: ids", err))
+		return nil, codedError(codeInvalidArgument, wrapErr("failed to subscribe: ids", err))
 	}
 	if args[3].IsNull() || args[3].IsUndefined() {
 		ids = nil
 	}
 	disabled, _ := args[4].Truthy()
 	coalesceMs, _ := args[5].Float()
+	var ageMs float64
+	if len(args) > 6 && args[6].Type() == safejs.TypeNumber {
+		ageMs, _ = args[6].Float()
+	}
 	return nil, b.subscribeOpts(id, provider.SubscribeOptions{
 		Channel:  channel,
 		Types:    types,
 		IDs:      ids,
 		Disabled: disabled,
-		Coalesce: time.Duration(coalesceMs * float64(time.Millisecond)),
+		Coalesce: msDuration(coalesceMs),
+		CalledAt: calledAt(time.Now, ageMs),
 	})
 }
+
+// calledAt turns "ageMs ago" into a time; zero (the engine reads it as
+// now) when the shim handed the subscription over at once.
+func calledAt(now func() time.Time, ageMs float64) time.Time {
+	if !(ageMs > 0) {
+		return time.Time{}
+	}
+	return now().Add(-msDuration(ageMs))
+}
+
+func msDuration(ms float64) time.Duration { return time.Duration(ms * float64(time.Millisecond)) }
 
 func (b *boundClient) subscribeOpts(id int, opts provider.SubscribeOptions) error {
 	opts.Callback = func(ev provider.Event) { b.batch.add(id, ev) }
 	return b.enqueue(func() {
-		if old := b.subs[id]; old != nil {
-			b.engine.Unsubscribe(old)
+		if old, ok := b.subs[id]; ok {
+			old.drop(b.engine)
 		}
 		sub, err := b.engine.Subscribe(opts)
 		if err != nil {
-			b.report(codedError("ERR_INVALID_ARGUMENT", err))
+			b.report(codedError(codeInvalidArgument, err))
 			return
 		}
-		b.subs[id] = sub
+		bs := boundSub{sub: sub}
+		if b.states != nil || b.log != nil {
+			channel := opts.Channel
+			bs.off = sub.OnState(func(from, to provider.SubState) {
+				if b.log != nil {
+					b.log("subscription " + strconv.Itoa(id) + " to " + channel + ": " + string(from) + " → " + string(to))
+				}
+				if b.states != nil {
+					b.states.add(id, sub)
+				}
+			})
+			// A change the loop made before the listener was in place
+			// (a channel already subscribed) would go unheard; the shim
+			// assumes subscribing until told otherwise.
+			if b.states != nil && sub.State() != provider.SubSubscribing {
+				b.states.add(id, sub)
+				b.states.flush()
+			}
+		}
+		b.subs[id] = bs
 		b.subsMax = max(b.subsMax, len(b.subs))
 	})
+}
+
+func (bs boundSub) drop(engine *provider.Client) {
+	if bs.off != nil {
+		bs.off()
+	}
+	engine.Unsubscribe(bs.sub)
 }
 
 // apply runs a batch of subscribes and unsubscribes that the shim joined
 // into one string, so that a burst of them costs one call (and three
 // JavaScript references) instead of one call and up to four references
-// each. Records are separated by U+001E, fields by U+001F:
-//
-//	s id coalesceMs disabled(0|1) channel nTypes types… nIDs(-1: null) ids…
-//	u id
+// each. The format is parseApply's. A malformed batch is refused whole.
 func (b *boundClient) apply(_ safejs.Value, args []safejs.Value) (any, error) {
 	if len(args) < 1 || args[0].Type() != safejs.TypeString {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to apply: want a string"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to apply: want a string"))
 	}
 	text, _ := args[0].String()
-	bad := func() (any, error) {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to apply: malformed batch"))
+	ops, ok := parseApply(text, time.Now)
+	if !ok {
+		return nil, codedError(codeInvalidArgument, errors.New("failed to apply: malformed batch"))
 	}
-	for _, rec := range strings.Split(text, "\x1e") {
-		f := strings.Split(rec, "\x1f")
-		if len(f) < 2 {
-			return bad()
+	for i := range ops {
+		var err error
+		if ops[i].unsubscribe {
+			err = b.unsubscribeID(ops[i].id)
+		} else {
+			err = b.subscribeOpts(ops[i].id, ops[i].opts)
 		}
-		id, err := strconv.Atoi(f[1])
-		if err != nil || id <= 0 {
-			return bad()
-		}
-		switch f[0] {
-		case "u":
-			if err := b.unsubscribeID(id); err != nil {
-				return nil, err
-			}
-		case "s":
-			if len(f) < 6 {
-				return bad()
-			}
-			coalesceMs, err1 := strconv.ParseFloat(f[2], 64)
-			nt, err2 := strconv.Atoi(f[5])
-			if err1 != nil || err2 != nil || nt < 0 || len(f) < 7+nt {
-				return bad()
-			}
-			types := f[6 : 6+nt : 6+nt]
-			ni, err := strconv.Atoi(f[6+nt])
-			if err != nil || len(f) != 7+nt+max(ni, 0) {
-				return bad()
-			}
-			var ids []string
-			if ni >= 0 {
-				ids = f[7+nt:]
-			}
-			err = b.subscribeOpts(id, provider.SubscribeOptions{
-				Channel: f[4], Types: types, IDs: ids, Disabled: f[3] == "1",
-				Coalesce: time.Duration(coalesceMs * float64(time.Millisecond)),
-			})
-			if err != nil {
-				return nil, err
-			}
-		default:
-			return bad()
+		if err != nil {
+			return nil, err
 		}
 	}
 	return nil, nil
 }
 
+// applyOp is one record of an apply batch.
+type applyOp struct {
+	unsubscribe bool
+	id          int
+	opts        provider.SubscribeOptions // subscribes only; no Callback yet
+}
+
+// parseApply reads the shim's batch. Records are separated by U+001E,
+// fields by U+001F:
+//
+//	s id coalesceMs disabled(0|1) ageMs channel nTypes types… nIDs(-1: null) ids…
+//	u id
+//
+// ageMs is how long before the batch the application called subscribe
+// (the shim queues subscriptions while live.wasm loads); now is read once,
+// and only when some record has an age.
+func parseApply(text string, now func() time.Time) ([]applyOp, bool) {
+	var (
+		ops     []applyOp
+		nowTime time.Time
+		haveNow bool
+	)
+	for _, rec := range strings.Split(text, "\x1e") {
+		f := strings.Split(rec, "\x1f")
+		if len(f) < 2 {
+			return nil, false
+		}
+		id, err := strconv.Atoi(f[1])
+		if err != nil || id <= 0 {
+			return nil, false
+		}
+		switch f[0] {
+		case "u":
+			if len(f) != 2 {
+				return nil, false
+			}
+			ops = append(ops, applyOp{unsubscribe: true, id: id})
+		case "s":
+			if len(f) < 8 {
+				return nil, false
+			}
+			coalesceMs, err1 := strconv.ParseFloat(f[2], 64)
+			ageMs, err2 := strconv.ParseFloat(f[4], 64)
+			nt, err3 := strconv.Atoi(f[6])
+			if err1 != nil || err2 != nil || err3 != nil || (f[3] != "0" && f[3] != "1") || nt < 0 || len(f) < 8+nt {
+				return nil, false
+			}
+			types := f[7 : 7+nt : 7+nt]
+			ni, err := strconv.Atoi(f[7+nt])
+			if err != nil || ni < -1 || len(f) != 8+nt+max(ni, 0) {
+				return nil, false
+			}
+			var ids []string
+			if ni >= 0 {
+				ids = f[8+nt:]
+			}
+			var at time.Time
+			if ageMs > 0 {
+				if !haveNow {
+					nowTime, haveNow = now(), true
+				}
+				at = nowTime.Add(-msDuration(ageMs))
+			}
+			ops = append(ops, applyOp{id: id, opts: provider.SubscribeOptions{
+				Channel: f[5], Types: types, IDs: ids, Disabled: f[3] == "1",
+				Coalesce: msDuration(coalesceMs), CalledAt: at,
+			}})
+		default:
+			return nil, false
+		}
+	}
+	return ops, true
+}
+
 func (b *boundClient) unsubscribe(_ safejs.Value, args []safejs.Value) (any, error) {
 	if len(args) < 1 {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to unsubscribe: want a subscription id"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to unsubscribe: want a subscription id"))
 	}
 	id, err := args[0].Int()
 	if err != nil {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to unsubscribe: subscription id must be a number"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to unsubscribe: subscription id must be a number"))
 	}
 	return nil, b.unsubscribeID(id)
 }
 
 func (b *boundClient) unsubscribeID(id int) error {
 	return b.enqueue(func() {
-		if sub := b.subs[id]; sub != nil {
+		if bs, ok := b.subs[id]; ok {
 			delete(b.subs, id)
-			b.engine.Unsubscribe(sub)
+			bs.drop(b.engine)
 			if b.subsMax >= 256 && len(b.subs) <= b.subsMax/8 {
 				b.released()
 			}
@@ -261,7 +368,7 @@ func (b *boundClient) unsubscribeID(id int) error {
 
 func (b *boundClient) publish(_ safejs.Value, args []safejs.Value) (any, error) {
 	if len(args) < 3 || args[0].Type() != safejs.TypeString || args[1].Type() != safejs.TypeString || args[2].Type() != safejs.TypeString {
-		return nil, codedError("ERR_INVALID_ARGUMENT", errors.New("failed to publish: want channel, type and payload JSON strings"))
+		return nil, codedError(codeInvalidArgument, errors.New("failed to publish: want channel, type and payload JSON strings"))
 	}
 	channel, _ := args[0].String()
 	typ, _ := args[1].String()
@@ -325,7 +432,7 @@ func (b *boundClient) stats(safejs.Value, []safejs.Value) (any, error) {
 // saw give wasm_exec.js's reference table its entries back (nothing else
 // would trigger a collection in an idle page).
 func (b *boundClient) released() {
-	m := make(map[int]*provider.Subscription, len(b.subs))
+	m := make(map[int]boundSub, len(b.subs))
 	for id, sub := range b.subs {
 		m[id] = sub
 	}
@@ -381,12 +488,22 @@ func (b *boundClient) shutdown() {
 	}
 	if b.batch != nil {
 		// Whatever the engine delivered before it stopped.
-		b.batch.flush()
+		b.delivered()
 	}
 	b.mu.Lock()
 	b.state = "closed"
 	b.mu.Unlock()
 	b.funcs.release()
+}
+
+// delivered runs once the engine ran every queued callback: the states
+// first, so that a subscription reads subscribed when its replayed events
+// arrive.
+func (b *boundClient) delivered() {
+	if b.states != nil {
+		b.states.flush()
+	}
+	b.batch.flush()
 }
 
 func (b *boundClient) onStatus(from, to provider.Status) {
@@ -405,11 +522,31 @@ func (b *boundClient) report(err error) {
 	if gerr != nil || fn.Type() != safejs.TypeFunction {
 		return
 	}
-	_, _ = fn.Invoke(errorCode(err), err.Error())
+	channel, serverCode, closeCode := errorDetails(err)
+	_, _ = fn.Invoke(errorCode(err), err.Error(), channel, serverCode, closeCode)
 }
 
-// getToken calls hooks.getToken() and waits for its promise.
+// jsLogger hands the engine's log lines to hooks.onLog(level, text).
+type jsLogger struct{ fn safejs.Value }
+
+func (l jsLogger) Log(level provider.LogLevel, msg string, err error) {
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	_, _ = l.fn.Invoke(level.String(), msg)
+}
+
+// getToken calls hooks.getToken() and waits for its promise. Its failures
+// carry ERR_TOKEN through the engine's connection error.
 func (b *boundClient) getToken(ctx context.Context) (string, error) {
+	tok, err := b.fetchToken(ctx)
+	if err != nil {
+		return "", codedError(codeToken, err)
+	}
+	return tok, nil
+}
+
+func (b *boundClient) fetchToken(ctx context.Context) (string, error) {
 	fn, err := b.hooks.Get("getToken")
 	if err != nil || fn.Type() != safejs.TypeFunction {
 		return "", errors.New("failed to get token: hooks.getToken is not a function")

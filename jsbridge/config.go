@@ -13,60 +13,97 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
-// readConfig turns the shim's config object into an engine Config. Absent
-// fields keep the engine's defaults; wrong types are errors.
-func readConfig(obj safejs.Value) (provider.Config, bool, error) {
+// bridgeOptions are the config fields the bridge itself uses.
+type bridgeOptions struct {
+	hasToken bool // getToken was given: the engine asks for a token before each dial
+	debug    bool // the engine's lifecycle goes to hooks.onLog
+}
+
+// readConfig turns the shim's config object into an engine Config. Every
+// field is required: the shim's DEFAULTS (npm/options.js) are the one
+// source of the browser's defaults, so the engine's own never apply to it
+// unnoticed. Wrong types, missing fields and values the engine would read
+// as "use the default" (a zero delay) are errors.
+func readConfig(obj safejs.Value) (provider.Config, bridgeOptions, error) {
 	var cfg provider.Config
+	var opts bridgeOptions
 	urls, err := obj.Get("urls")
 	if err != nil {
-		return cfg, false, wrapErr("failed to read urls", err)
+		return cfg, opts, wrapErr("failed to read urls", err)
 	}
 	cfg.URLs, err = stringList(urls)
 	if err != nil || len(cfg.URLs) == 0 {
-		return cfg, false, errors.New("failed to read urls: want a non-empty array of strings")
+		return cfg, opts, errors.New("failed to read urls: want a non-empty array of strings")
 	}
-	if s, ok, err := optString(obj, "protocol"); err != nil {
-		return cfg, false, err
-	} else if ok {
-		cfg.Protocol = protocol.Level(s)
+	level, err := reqString(obj, "protocol")
+	if err != nil {
+		return cfg, opts, err
 	}
+	cfg.Protocol = protocol.Level(level)
 	durations := []struct {
-		key string
-		dst *time.Duration
+		key      string
+		dst      *time.Duration
+		positive bool // the engine reads zero as its own default
 	}{
-		{"minDelay", &cfg.MinDelay}, {"maxDelay", &cfg.MaxDelay},
-		{"heartbeatGrace", &cfg.HeartbeatGrace}, {"coalesceMs", &cfg.Coalesce},
-		{"resyncSpreadMs", &cfg.ResyncSpread},
+		{"minDelay", &cfg.MinDelay, true}, {"maxDelay", &cfg.MaxDelay, true},
+		{"heartbeatGrace", &cfg.HeartbeatGrace, true}, {"coalesceMs", &cfg.Coalesce, false},
+		{"resyncSpreadMs", &cfg.ResyncSpread, false},
 	}
 	for _, d := range durations {
-		ms, ok, err := optNumber(obj, d.key)
+		ms, err := reqNumber(obj, d.key, d.positive)
 		if err != nil {
-			return cfg, false, err
+			return cfg, opts, err
 		}
-		if ok {
-			*d.dst = time.Duration(ms * float64(time.Millisecond))
+		*d.dst = time.Duration(ms * float64(time.Millisecond))
+	}
+	for _, n := range []struct {
+		key string
+		dst *int
+	}{{"queueMaxCount", &cfg.QueueMaxCount}, {"queueMaxBytes", &cfg.QueueMaxBytes}} {
+		f, err := reqNumber(obj, n.key, true)
+		if err != nil {
+			return cfg, opts, err
+		}
+		*n.dst = int(f)
+	}
+	for _, b := range []struct {
+		key string
+		dst *bool
+	}{{"filterIds", &cfg.FilterIDs}, {"debug", &opts.debug}, {"hasToken", &opts.hasToken}} {
+		if *b.dst, err = reqBool(obj, b.key); err != nil {
+			return cfg, opts, err
 		}
 	}
-	if n, ok, err := optNumber(obj, "queueMaxCount"); err != nil {
-		return cfg, false, err
-	} else if ok {
-		cfg.QueueMaxCount = int(n)
+	return cfg, opts, nil
+}
+
+func reqString(obj safejs.Value, key string) (string, error) {
+	s, ok, err := optString(obj, key)
+	if err == nil && !ok {
+		err = errors.New("failed to read " + key + ": missing")
 	}
-	if n, ok, err := optNumber(obj, "queueMaxBytes"); err != nil {
-		return cfg, false, err
-	} else if ok {
-		cfg.QueueMaxBytes = int(n)
+	return s, err
+}
+
+func reqNumber(obj safejs.Value, key string, positive bool) (float64, error) {
+	f, ok, err := optNumber(obj, key)
+	switch {
+	case err != nil:
+		return 0, err
+	case !ok:
+		return 0, errors.New("failed to read " + key + ": missing")
+	case positive && f == 0:
+		return 0, errors.New("failed to read " + key + ": must be positive")
 	}
-	if b, ok, err := optBool(obj, "filterIds"); err != nil {
-		return cfg, false, err
-	} else if ok {
-		cfg.FilterIDs = b
+	return f, nil
+}
+
+func reqBool(obj safejs.Value, key string) (bool, error) {
+	b, ok, err := optBool(obj, key)
+	if err == nil && !ok {
+		err = errors.New("failed to read " + key + ": missing")
 	}
-	hasToken, _, err := optBool(obj, "hasToken")
-	if err != nil {
-		return cfg, false, err
-	}
-	return cfg, hasToken, nil
+	return b, err
 }
 
 func optString(obj safejs.Value, key string) (string, bool, error) {

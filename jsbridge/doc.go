@@ -12,25 +12,36 @@
 //     returns a client object.
 //   - config: {urls, protocol, minDelay, maxDelay, heartbeatGrace,
 //     queueMaxCount, queueMaxBytes, filterIds, coalesceMs, resyncSpreadMs,
-//     debug, hasToken},
-//     durations in milliseconds.
+//     debug, hasToken}, durations in milliseconds. Every field is
+//     required: the shim's DEFAULTS are the browser's one source of
+//     defaults, and the engine's own never apply to it.
 //   - hooks, JavaScript functions that Go calls: onEvents(batch),
-//     onStatus(from, to), onError(code, message), getToken() → Promise of a
-//     string, openSocket(url, sink) → {send(text), buffer(size) →
-//     Uint8Array, sendBuffered(n), close(code, reason)}. Go copies an
-//     outbound frame into the buffer and sends its first n bytes: a number
-//     argument leaves wasm_exec.js no reference to release, a string does.
-//     A frame on a quiet socket goes to sink.onMessages at once; frames of a
-//     burst are joined with U+001E, which cannot occur in valid JSON text:
-//     one boundary crossing per batch, not per frame.
+//     onStatus(from, to), onSubStates(batch), onError(code, message,
+//     channel, serverCode, closeCode), onLog(level, text) (only with
+//     config.debug), getToken() → Promise of a string, openSocket(url,
+//     sink) → {send(text), buffer(size) → Uint8Array, sendBuffered(n),
+//     close(code, reason)}. Go copies an outbound frame into the buffer and
+//     sends its first n bytes: a number argument leaves wasm_exec.js no
+//     reference to release, a string does. A frame on a quiet socket goes
+//     to sink.onMessages at once; frames of a burst are joined with
+//     U+001E, which cannot occur in valid JSON text: one boundary crossing
+//     per batch, not per frame.
+//   - onError's code is one of errorCodes (errors.go); channel and
+//     serverCode are those of a refused request ("" otherwise), closeCode
+//     the close code of a connection the server ended (0 otherwise).
+//   - onSubStates receives the subscriptions whose state changed as one
+//     JSON text, [id,"state",…], states being provider.SubState values;
+//     it is called once per burst of changes, not per subscription.
 //   - client methods: subscribe(subId, channel, types, ids, disabled,
-//     coalesceMs), unsubscribe(subId), apply(batch) (subscribes and
-//     unsubscribes of one task in one call; the format is on apply),
-//     publish(channel, type, payloadJSON,
-//     metaJSON), reconnect(), close() → Promise, status(), stats() → JSON
-//     text of the engine's counters plus "goroutines" (the Go runtime's
-//     goroutine count, for leak checks) and "goLiveHeapBytes" (the Go heap
-//     live at the last collection), funcCount().
+//     coalesceMs, ageMs), unsubscribe(subId), apply(batch) (subscribes and
+//     unsubscribes of one task in one call; the format is parseApply's),
+//     publish(channel, type, payloadJSON, metaJSON), reconnect(), close()
+//     → Promise, status(), stats() → JSON text of the engine's counters
+//     plus "goroutines" (the Go runtime's goroutine count, for leak checks)
+//     and "goLiveHeapBytes" (the Go heap live at the last collection),
+//     funcCount(). ageMs is how long before the call the application asked
+//     for the subscription (the shim queues subscriptions while live.wasm
+//     loads); it becomes provider.SubscribeOptions.CalledAt.
 //   - onEvents receives one JSON string per batch: a flat array alternating
 //     the subscriber ids and the event they get, for example
 //     [[1,2],{"channel":"c","type":"updated","payload":{"ids":[1]},"date":1764190800000}].

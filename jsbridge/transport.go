@@ -6,11 +6,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
@@ -24,6 +27,9 @@ const frameSeparator = '\x1e'
 type Transport struct {
 	openSocket safejs.Value
 	report     func(error)
+	// log, when set (the shim's debug option), receives the sockets'
+	// lifecycle and the server's control frames.
+	log func(string)
 }
 
 // NewTransport returns a Transport over openSocket(url, sink).
@@ -34,9 +40,14 @@ func NewTransport(openSocket safejs.Value, report func(error)) *Transport {
 // Dial opens a socket and waits until it is open, closed, or ctx is done.
 func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error) {
 	c := &socketConn{
+		url:    url,
+		log:    t.log,
 		notify: make(chan struct{}, 1),
 		opened: make(chan struct{}),
 		done:   make(chan struct{}),
+	}
+	if c.log != nil {
+		c.log("dialing " + url)
 	}
 	c.funcs = newFuncSet(t.report)
 	sink, err := c.funcs.object(map[string]jsFunc{
@@ -56,10 +67,13 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 	c.sock = sock
 	select {
 	case <-c.opened:
+		if c.log != nil {
+			c.log("open " + url)
+		}
 		return c, nil
 	case <-c.done:
 		c.funcs.release()
-		return nil, wrapErr("failed to connect to "+url, c.closeErr)
+		return nil, notOpened(c.closeErr)
 	case <-ctx.Done():
 		_ = c.Close(protocol.CloseNormal, "")
 		return nil, wrapErr("failed to connect to "+url, ctx.Err())
@@ -69,6 +83,8 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 // socketConn is one open socket. The sink functions only record what
 // happened and return: the engine's goroutine reads it through Read.
 type socketConn struct {
+	url   string
+	log   func(string) // nil unless debugging
 	sock  safejs.Value
 	funcs *funcSet
 	out   safejs.Value // the shim's send buffer (a Uint8Array), writer only
@@ -107,6 +123,9 @@ func (c *socketConn) onMessages(_ safejs.Value, args []safejs.Value) (any, error
 	// sub-slices of it, never written to (the decoder only reads), so the
 	// engine may keep them.
 	buf := unsafe.Slice(unsafe.StringData(joined), len(joined))
+	if c.log != nil {
+		c.logFrames("from server", joined)
+	}
 	c.mu.Lock()
 	if c.state != "closed" {
 		for len(buf) > 0 {
@@ -136,7 +155,10 @@ func (c *socketConn) onClose(_ safejs.Value, args []safejs.Value) (any, error) {
 			reason = s
 		}
 	}
-	c.markClosed(&provider.CloseError{Code: protocol.CloseCode(code), Reason: reason})
+	ce := &provider.CloseError{Code: protocol.CloseCode(code), Reason: reason}
+	if c.markClosed(ce) && c.log != nil {
+		c.log(c.url + ": " + ce.Error())
+	}
 	return nil, nil
 }
 
@@ -219,6 +241,9 @@ func (c *socketConn) Write(_ context.Context, data []byte) error {
 	if closed {
 		return wrapErr("failed to write", errSocketClosed)
 	}
+	if c.log != nil {
+		c.logFrames("to server", string(data))
+	}
 	// Through the shim's buffer: a string argument would be one more
 	// JavaScript reference per frame, held until Go's next collection.
 	if len(data) > c.outN {
@@ -258,3 +283,53 @@ func (c *socketConn) Close(code protocol.CloseCode, reason string) error {
 }
 
 var errSocketClosed = errors.New("socket closed")
+
+// notOpened is the error of a socket that closed before it opened. A
+// browser tells a script nothing more than 1006 there, whether nothing
+// listens, the server refused the handshake (an origin it does not allow
+// gets 403) or a proxy failed, so the message names the likely causes.
+func notOpened(ce error) error {
+	var close *provider.CloseError
+	if !errs.As(ce, &close) {
+		return wrapErr("the connection closed before it opened", ce)
+	}
+	msg := "the connection closed before it opened (code " + strconv.Itoa(int(close.Code)) + ")"
+	if close.Code == protocol.CloseAbnormal {
+		msg += ": the server is unreachable or refused the handshake (check that it allows this page's origin)"
+	} else if close.Reason != "" {
+		msg += ": " + close.Reason
+	}
+	return &notOpenedErr{msg: msg, close: close}
+}
+
+type notOpenedErr struct {
+	msg   string
+	close *provider.CloseError
+}
+
+func (e *notOpenedErr) Error() string { return e.msg }
+func (e *notOpenedErr) Unwrap() error { return e.close }
+
+// controlPrefixes are the frames the debug log shows: the handshake, the
+// subscriptions and their answers, errors. Events, publishes, pings and
+// auth (it carries the token) stay out.
+var controlPrefixes = [...]string{
+	`{"action":"hello"`, `{"action":"subscribe"`, `{"action":"subscribed"`, `{"action":"unsubscribe"`,
+	`{"action":"error"`,
+}
+
+// logFrames logs the control frames among joined (frames separated by
+// U+001E); debug only.
+func (c *socketConn) logFrames(dir, joined string) {
+	for _, frame := range strings.Split(joined, string(frameSeparator)) {
+		for _, p := range controlPrefixes {
+			if strings.HasPrefix(frame, p) {
+				if len(frame) > 300 {
+					frame = frame[:300] + "…"
+				}
+				c.log(dir + ": " + frame)
+				break
+			}
+		}
+	}
+}

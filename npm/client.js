@@ -10,7 +10,11 @@ import { watchBrowserSignals } from "./signals.js";
 import { openSocket } from "./socket.js";
 
 const STATUSES = ["idle", "connecting", "open", "reconnecting", "closed"];
+// What Go may say about a subscription; "queued" and the final
+// "unsubscribed" of an app's unsubscribe are the shim's own.
+const GO_SUB_STATES = ["subscribing", "subscribed", "refused", "unsubscribed"];
 const knownClients = new WeakSet();
+const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
 
 /** True for objects made by createLiveClient. */
 export function isLiveClient(value) {
@@ -38,7 +42,11 @@ export function createLiveClient(options) {
   let phase = "waiting";
   /** @type {import("./index.js").LiveStatus} */
   let status = "idle";
+  // A load of live.wasm failed: until a connection opens, every attempt
+  // is a retry ("reconnecting"), whichever side makes it.
+  let failedBeforeOpen = false;
   const statusListeners = new Set();
+  const subStateListeners = new Set();
   /** @type {Map<number, Subscription>} subscriptions not yet unsubscribed */
   const subscriptions = new Map();
   // A handle's record (null: inert) is kept on the handle under this
@@ -60,8 +68,15 @@ export function createLiveClient(options) {
   let closing = null;
   let ready = deferred();
 
+  // Status moves forward only: idle → connecting → open ⇄ reconnecting,
+  // and closed from anywhere, for good. Go starts idle when it takes over
+  // from the queue here, and dials "connecting" after a load that failed;
+  // neither goes back on what the page was already told.
   const setStatus = (next) => {
-    if (next === status || !STATUSES.includes(next)) return;
+    if (next === status || !STATUSES.includes(next) || status === "closed") return;
+    if (next === "idle") return;
+    if (next === "connecting" && status !== "idle") return;
+    if (next === "open") failedBeforeOpen = false;
     const previous = status;
     status = next;
     debug(`status ${previous} → ${next}`);
@@ -70,6 +85,27 @@ export function createLiveClient(options) {
         listener(next, previous);
       } catch (err) {
         report(liveError(ErrorCodes.CALLBACK, `status listener threw: ${err?.message ?? err}`, err));
+      }
+    }
+  };
+
+  // The first subscribe or publish is what makes the client want a
+  // connection (Go dials on first use, not before).
+  const wantConnection = () => {
+    if (status === "idle" && phase !== "waiting") setStatus(failedBeforeOpen ? "reconnecting" : "connecting");
+  };
+
+  const setSubState = (sub, next) => {
+    if (sub.state === next) return;
+    const previous = sub.state;
+    sub.state = next;
+    if (subStateListeners.size === 0) return;
+    const info = { id: sub.id, channel: sub.channel, state: next };
+    for (const listener of [...subStateListeners]) {
+      try {
+        listener(info, previous);
+      } catch (err) {
+        report(liveError(ErrorCodes.CALLBACK, `subscription state listener threw: ${err?.message ?? err}`, err));
       }
     }
   };
@@ -109,8 +145,29 @@ export function createLiveClient(options) {
     onStatus(_from, to) {
       if (phase !== "closed") setStatus(to);
     },
-    onError(code, message) {
-      report(liveError(String(code), String(message)));
+    onSubStates(batch) {
+      if (phase !== "running") return;
+      let items;
+      try {
+        items = JSON.parse(batch);
+      } catch (err) {
+        report(liveError(ErrorCodes.INTERNAL, `malformed subscription states: ${err.message}`, err));
+        return;
+      }
+      for (let i = 0; i + 1 < items.length; i += 2) {
+        const sub = subscriptions.get(items[i]);
+        if (sub !== undefined && GO_SUB_STATES.includes(items[i + 1])) setSubState(sub, items[i + 1]);
+      }
+    },
+    onError(code, message, channel, serverCode, closeCode) {
+      const err = liveError(String(code), String(message));
+      if (typeof channel === "string" && channel !== "") err.channel = channel;
+      if (typeof serverCode === "string" && serverCode !== "") err.serverCode = serverCode;
+      if (typeof closeCode === "number" && closeCode > 0) err.closeCode = closeCode;
+      report(err);
+    },
+    onLog(level, text) {
+      debug(level === "debug" ? String(text) : `${level}: ${text}`);
     },
     getToken() {
       return Promise.resolve()
@@ -124,7 +181,6 @@ export function createLiveClient(options) {
 
   const startLoad = () => {
     phase = "loading";
-    setStatus("connecting");
     let attempt;
     try {
       attempt = Promise.resolve((settings.loadRuntime ?? loadRuntime)(settings.wasmURL));
@@ -173,7 +229,8 @@ export function createLiveClient(options) {
     report(error);
     phase = "load-failed";
     lastLoadFailureAt = Date.now();
-    setStatus("reconnecting");
+    failedBeforeOpen = true;
+    if (status !== "idle") setStatus("reconnecting");
     ready.reject(error);
     ready = deferred();
     const delay = backoff(settings.minDelay, settings.maxDelay, loadFailures++);
@@ -205,6 +262,10 @@ export function createLiveClient(options) {
     clearTimeout(retryTimer);
     stopWatchingSignals();
     stopWatchingExit();
+    for (const sub of subscriptions.values()) {
+      sub.removed = true;
+      setSubState(sub, "unsubscribed");
+    }
     subscriptions.clear();
     queuedPublishes = [];
     queuedBytes = 0;
@@ -215,11 +276,17 @@ export function createLiveClient(options) {
   // Subscribes and unsubscribes made in one task reach Go in one call: a
   // call per subscription leaves wasm_exec.js up to four references each
   // until Go's next collection, and its reference table never shrinks.
+  // A subscribe is held as its record and written when flushed, with how
+  // long ago the app asked for it (a subscribe queued while live.wasm
+  // loaded carries the whole wait, so Go can ask the server for what it
+  // accepted meanwhile).
+  /** @type {Array<string | Subscription>} */
   let ops = [];
   const SEP = /[\x1c-\x1f]/;
   const flushOps = () => {
     if (ops.length === 0) return;
-    const text = ops.join("\x1e");
+    const at = now();
+    const text = ops.map((op) => (typeof op === "string" ? op : subscribeRecord(op, at))).join("\x1e");
     ops = [];
     if (goClient !== null) callGo("apply", () => goClient.apply(text));
   };
@@ -227,16 +294,23 @@ export function createLiveClient(options) {
     if (ops.length === 0) queueMicrotask(flushOps);
     ops.push(op);
   };
+  // The format is jsbridge's parseApply:
+  // s id coalesceMs disabled ageMs channel nTypes types… nIDs(-1: null) ids…
+  const subscribeRecord = (sub, at) => {
+    const ids = sub.ids === null ? ["-1"] : [String(sub.ids.length), ...sub.ids];
+    return ["s", sub.id, settings.coalesceMs, "0", ageOf(sub, at), sub.channel, sub.types.length, ...sub.types, ...ids].join("\x1f");
+  };
+  const ageOf = (sub, at) => Math.max(0, Math.floor(at - sub.calledAt));
   const sendSubscribe = (sub) => {
-    sub.state = "active";
+    sub.inGo = true;
+    setSubState(sub, "subscribing");
     const strings = [sub.channel, ...sub.types, ...(sub.ids ?? [])];
     if (typeof goClient.apply !== "function" || strings.some((x) => SEP.test(x))) {
       flushOps();
-      callGo("subscribe", () => goClient.subscribe(sub.id, sub.channel, sub.types, sub.ids, false, settings.coalesceMs));
+      callGo("subscribe", () => goClient.subscribe(sub.id, sub.channel, sub.types, sub.ids, false, settings.coalesceMs, ageOf(sub, now())));
       return;
     }
-    const ids = sub.ids === null ? ["-1"] : [String(sub.ids.length), ...sub.ids];
-    queueOp(["s", sub.id, settings.coalesceMs, "0", sub.channel, sub.types.length, ...sub.types, ...ids].join("\x1f"));
+    queueOp(sub);
   };
   const sendUnsubscribe = (id) => {
     if (typeof goClient.apply !== "function") callGo("unsubscribe", () => goClient.unsubscribe(id));
@@ -268,6 +342,17 @@ export function createLiveClient(options) {
       statusListeners.add(listener);
       return () => statusListeners.delete(listener);
     },
+    subscriptions() {
+      return Array.from(subscriptions.values(), (sub) => ({ id: sub.id, channel: sub.channel, state: sub.state }));
+    },
+    onSubscriptionState(listener) {
+      if (typeof listener !== "function") {
+        report(invalid("onSubscriptionState expects a function"));
+        return () => {};
+      }
+      subStateListeners.add(listener);
+      return () => subStateListeners.delete(listener);
+    },
     subscribe(options) {
       try {
         const request = parseSubscribe(options, settings.filterIds);
@@ -282,9 +367,20 @@ export function createLiveClient(options) {
         if (request.kind === "inert") return inertHandle(request.channel);
         const id = nextId++;
         /** @type {Subscription} */
-        const sub = { id, state: "queued", channel: request.channel, types: request.types, ids: request.ids, callback: request.callback };
+        const sub = {
+          id,
+          state: "queued",
+          inGo: false,
+          removed: false,
+          calledAt: now(),
+          channel: request.channel,
+          types: request.types,
+          ids: request.ids,
+          callback: request.callback,
+        };
         subscriptions.set(id, sub);
         const handle = bind({ channel: sub.channel, id }, sub);
+        wantConnection();
         if (phase === "running") sendSubscribe(sub);
         else retryLoadOnUse();
         return handle;
@@ -301,12 +397,12 @@ export function createLiveClient(options) {
           return;
         }
         // Inert handles, second calls and calls after close are no-ops.
-        if (sub === null || sub.state === "removed") return;
-        const wasActive = sub.state === "active";
-        sub.state = "removed";
+        if (sub === null || sub.removed) return;
+        sub.removed = true;
         subscriptions.delete(sub.id);
+        setSubState(sub, "unsubscribed");
         // A subscribe still queued before the runtime is ready never reaches Go.
-        if (wasActive && phase === "running") sendUnsubscribe(sub.id);
+        if (sub.inGo && phase === "running") sendUnsubscribe(sub.id);
       } catch (err) {
         report(liveError(ErrorCodes.INTERNAL, `unsubscribe failed: ${err?.message ?? err}`, err));
       }
@@ -322,6 +418,7 @@ export function createLiveClient(options) {
           report(request.error);
           return;
         }
+        wantConnection();
         if (phase === "running") {
           sendPublish(request);
           return;
@@ -402,7 +499,10 @@ export function createLiveClient(options) {
 /**
  * @typedef {object} Subscription
  * @property {number} id
- * @property {"queued" | "active" | "removed"} state
+ * @property {import("./index.js").LiveSubscriptionState} state what the app sees
+ * @property {boolean} inGo sent to Go (an unsubscribe must follow it there)
+ * @property {boolean} removed the app unsubscribed, or the client closed
+ * @property {number} calledAt when the app called subscribe (performance.now())
  * @property {string} channel
  * @property {string[]} types
  * @property {string[] | null} ids
@@ -413,11 +513,17 @@ function isBrowser() {
   return typeof window !== "undefined" && typeof document !== "undefined" && typeof WebAssembly !== "undefined";
 }
 
-// Full jitter above a floor: min + U[0, min(cap, min·2^n)], as centrifuge-js.
-// No clamp after adding the floor, so the spread survives at the cap.
-function backoff(min, max, attempt) {
-  const spread = Math.min(max, min * 2 ** Math.min(attempt, 30));
-  return min + Math.random() * spread;
+/**
+ * The delay before retry `attempt` (0-based), the engine's formula
+ * (provider/backoff.go): min + U[0, min(max − min, min·2^attempt)). It
+ * never drops below min nor reaches above max, and keeps its whole spread
+ * [min, max) once capped, so clients that hit the cap together do not
+ * retry together.
+ */
+export function backoff(min, max, attempt, random = Math.random) {
+  const spread = Math.min(max - min, min * 2 ** Math.min(attempt, 40));
+  const r = random();
+  return min + (r >= 0 && r < 1 ? r : 0) * spread;
 }
 
 // A promise that never counts as an unhandled rejection: `ready` may fail

@@ -1,5 +1,7 @@
 // Every error this package reports carries one of these codes, so that an
 // onError handler can branch on `err.code` instead of parsing messages.
+// The codes Go reports are listed in jsbridge/testdata/error-codes.json;
+// the tests check that each is here, in index.d.ts and in the README.
 
 /** @type {Readonly<Record<string, string>>} */
 export const ErrorCodes = Object.freeze({
@@ -9,6 +11,13 @@ export const ErrorCodes = Object.freeze({
   QUEUE_FULL: "ERR_QUEUE_FULL",
   CLOSED: "ERR_CLOSED",
   CALLBACK: "ERR_CALLBACK",
+  CONNECTION: "ERR_CONNECTION",
+  CONNECTION_CLOSED: "ERR_CONNECTION_CLOSED",
+  TOKEN: "ERR_TOKEN",
+  SUBSCRIBE_REFUSED: "ERR_SUBSCRIBE_REFUSED",
+  PUBLISH_REFUSED: "ERR_PUBLISH_REFUSED",
+  RATE_LIMITED: "ERR_RATE_LIMITED",
+  SERVER: "ERR_SERVER",
   WASM_LOAD: "ERR_WASM_LOAD",
   WASM_EXITED: "ERR_WASM_EXITED",
   VERSION_MISMATCH: "ERR_VERSION_MISMATCH",

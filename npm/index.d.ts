@@ -1,8 +1,47 @@
 // Type declarations for refine-live-wasm. Structurally compatible with
 // @refinedev/core 5's LiveProvider and LiveEvent without depending on it.
 
-/** Connection state of a client, one string at a time. */
+/**
+ * Connection state of a client. It only moves forward: idle → connecting →
+ * open ⇄ reconnecting, and closed from any of them.
+ *
+ * - `idle`: nothing asked for a connection yet (no subscribe or publish),
+ *   or the client runs on a server (SSR), where it never connects.
+ * - `connecting`: working towards the first connection (loading live.wasm,
+ *   dialing), and nothing has failed yet.
+ * - `open`: connected; subscriptions are live.
+ * - `reconnecting`: a load of live.wasm, a dial or a connection failed; the
+ *   client retries with backoff (the reason went to `onError`).
+ * - `closed`: for good: `close()` was called, the Go runtime exited, or the
+ *   server refused the client (a terminal close code such as 4500
+ *   unauthorized, reported as `ERR_CONNECTION_CLOSED`).
+ */
 export type LiveStatus = "idle" | "connecting" | "open" | "reconnecting" | "closed";
+
+/**
+ * State of one subscription.
+ *
+ * - `queued`: waiting for live.wasm to load.
+ * - `subscribing`: sent to the engine, not yet confirmed by the server (and
+ *   again while it is resubscribed after a lost connection).
+ * - `subscribed`: live (confirmed by an extended server, or sent on an open
+ *   connection to a basic one).
+ * - `refused`: the server refused the channel (forbidden, unauthorized,
+ *   too large, subscription limit); the error went to `onError` once per
+ *   channel with `ERR_SUBSCRIBE_REFUSED` and `err.channel`. It is tried
+ *   again on the next connection, or when another subscriber of the
+ *   channel arrives.
+ * - `unsubscribed`: unsubscribed by the app, or the client closed.
+ */
+export type LiveSubscriptionState = "queued" | "subscribing" | "subscribed" | "refused" | "unsubscribed";
+
+/** One subscription as `client.subscriptions()` and `onSubscriptionState` show it. */
+export interface LiveSubscriptionInfo {
+  /** The handle's `id`. */
+  readonly id: number;
+  readonly channel: string;
+  readonly state: LiveSubscriptionState;
+}
 
 /** An event as subscribers receive it and as `publish` accepts it. */
 export interface LiveEvent {
@@ -51,8 +90,15 @@ export interface LiveSubscriptionHandle {
 /** The error passed to `onError`. */
 export interface LiveError extends Error {
   code: LiveErrorCode | (string & {});
+  /** The channel of a refused subscribe or publish (`ERR_SUBSCRIBE_REFUSED`, `ERR_PUBLISH_REFUSED`, `ERR_RATE_LIMITED`). */
+  channel?: string;
+  /** The server's own code for a refusal: "forbidden", "unauthorized", "too_large", "subscription_limit", "rate_limited", … */
+  serverCode?: string;
+  /** The WebSocket close code, when the server closed the connection (`ERR_CONNECTION_CLOSED`, some `ERR_CONNECTION`). */
+  closeCode?: number;
 }
 
+/** Every code an error passed to `onError` can carry (the README's table says when each occurs). */
 export type LiveErrorCode =
   | "ERR_INVALID_ARGUMENT"
   | "ERR_NOT_SERIALIZABLE"
@@ -60,6 +106,13 @@ export type LiveErrorCode =
   | "ERR_QUEUE_FULL"
   | "ERR_CLOSED"
   | "ERR_CALLBACK"
+  | "ERR_CONNECTION"
+  | "ERR_CONNECTION_CLOSED"
+  | "ERR_TOKEN"
+  | "ERR_SUBSCRIBE_REFUSED"
+  | "ERR_PUBLISH_REFUSED"
+  | "ERR_RATE_LIMITED"
+  | "ERR_SERVER"
   | "ERR_WASM_LOAD"
   | "ERR_WASM_EXITED"
   | "ERR_VERSION_MISMATCH"
@@ -73,6 +126,13 @@ export declare const ErrorCodes: Readonly<{
   QUEUE_FULL: "ERR_QUEUE_FULL";
   CLOSED: "ERR_CLOSED";
   CALLBACK: "ERR_CALLBACK";
+  CONNECTION: "ERR_CONNECTION";
+  CONNECTION_CLOSED: "ERR_CONNECTION_CLOSED";
+  TOKEN: "ERR_TOKEN";
+  SUBSCRIBE_REFUSED: "ERR_SUBSCRIBE_REFUSED";
+  PUBLISH_REFUSED: "ERR_PUBLISH_REFUSED";
+  RATE_LIMITED: "ERR_RATE_LIMITED";
+  SERVER: "ERR_SERVER";
   WASM_LOAD: "ERR_WASM_LOAD";
   WASM_EXITED: "ERR_WASM_EXITED";
   VERSION_MISMATCH: "ERR_VERSION_MISMATCH";
@@ -105,33 +165,44 @@ export interface LiveClientOptions {
   protocol?: "auto" | "basic" | "extended";
   /**
    * Called before each connection attempt; its result authenticates the
-   * connection (extended protocol). A rejection is reported and retried.
+   * connection (extended protocol). For liveserver with `--jwt-secret` it
+   * is an HS256 JWT whose `sub_channels` and `pub_channels` claims list
+   * the channel patterns allowed. A rejection is reported (`ERR_TOKEN`)
+   * and retried with backoff.
    * @default undefined (no authentication)
    */
   getToken?: () => Promise<string> | string;
-  /** Delays between reconnection attempts: full jitter above a floor. */
+  /**
+   * Delays between attempts (reconnections, and retries of a failed
+   * live.wasm load): attempt n (0 for the first retry) waits
+   * `minDelay + random·min(maxDelay − minDelay, minDelay·2^n)`, random in
+   * [0, 1): never below minDelay, never above maxDelay, and spread over
+   * the whole range once capped. A server's retry hint replaces it.
+   */
   reconnect?: {
     /**
-     * Floor of the delay before a reconnection attempt, in ms.
+     * Floor of every delay, in ms; must be above 0.
      * @default 500
      */
     minDelay?: number;
     /**
-     * Cap of the random part of the delay, in ms.
+     * Cap of the whole delay, in ms; at least minDelay.
      * @default 20000
      */
     maxDelay?: number;
   };
   /**
    * How long past the server's heartbeat interval a silent connection is
-   * still trusted, in ms.
+   * still trusted, in ms; must be above 0.
    * @default 10000
    */
   heartbeatGrace?: number;
   /**
-   * Bounds of the queue of publishes made while disconnected. When full the
-   * newest publish is dropped and reported with ERR_QUEUE_FULL; a single
-   * event larger than maxBytes is refused with ERR_PAYLOAD_TOO_LARGE.
+   * Bounds of the queue of publishes made while disconnected (while
+   * live.wasm loads and while the connection is down). When full the
+   * oldest waiting publish is dropped to make room and reported with
+   * ERR_QUEUE_FULL; a single event larger than maxBytes is refused with
+   * ERR_PAYLOAD_TOO_LARGE.
    */
   publishQueue?: {
     /** @default 100 */
@@ -141,8 +212,11 @@ export interface LiveClientOptions {
   };
   /**
    * Drop events whose payload.ids miss the ids a useOne/useMany
-   * subscription was made with ("created" events always pass).
-   * @default true
+   * subscription was made with ("created" events always pass). Off by
+   * default: Refine keeps a subscription's ids when a page moves to
+   * another record without remounting, and the filter would then hide the
+   * new record's events. Safe only where every id change remounts.
+   * @default false
    */
   filterIds?: boolean;
   /**
@@ -171,7 +245,11 @@ export interface LiveClientOptions {
    */
   onError?: (error: LiveError) => void;
   /**
-   * Log status changes and protocol traffic to the console.
+   * Print the engine's lifecycle to `console.debug`: status changes, dials,
+   * the hello and the level chosen, close codes, subscribes and the
+   * server's answers (with `since` and `recovered`: replays), resyncs,
+   * refused subscribes, and every reported error. Events, publishes and
+   * tokens are never printed.
    * @default false
    */
   debug?: boolean;
@@ -211,6 +289,10 @@ export interface LiveClient {
   readonly status: LiveStatus;
   /** Calls `listener(status, previous)` on every change; returns a remover. */
   onStatusChange(listener: (status: LiveStatus, previous: LiveStatus) => void): () => void;
+  /** The subscriptions the app holds (subscribed and not yet unsubscribed), with their states. */
+  subscriptions(): LiveSubscriptionInfo[];
+  /** Calls `listener(subscription, previous)` on every change of a subscription's state; returns a remover. */
+  onSubscriptionState(listener: (subscription: LiveSubscriptionInfo, previous: LiveSubscriptionState) => void): () => void;
   subscribe(options: LiveSubscribeOptions): LiveSubscriptionHandle;
   unsubscribe(handle: unknown): void;
   publish(event: LiveEvent | Omit<LiveEvent, "date">): void;

@@ -2,6 +2,11 @@
 // onError and replaced by its default: setting up a client never throws.
 import { ErrorCodes, liveError } from "./errors.js";
 
+/**
+ * The one source of the browser's defaults: goConfig sends every value to
+ * Go, which refuses a config missing one. index.d.ts documents each of
+ * them with `@default` (test/unit/contract.test.js compares).
+ */
 export const DEFAULTS = Object.freeze({
   protocol: "auto",
   minDelay: 500,
@@ -33,13 +38,16 @@ export function normalizeOptions(options, report) {
     return fallback;
   };
   const isDelay = (v) => typeof v === "number" && Number.isFinite(v) && v >= 0;
+  // Go reads a zero delay as "use the default", and a zero backoff floor
+  // would reconnect in a tight loop.
+  const isPositive = (v) => isDelay(v) && v > 0;
   const isCount = (v) => Number.isInteger(v) && v > 0;
   const isFn = (v) => typeof v === "function";
   const reconnect = opts.reconnect !== null && typeof opts.reconnect === "object" ? opts.reconnect : {};
   const queue = opts.publishQueue !== null && typeof opts.publishQueue === "object" ? opts.publishQueue : {};
 
-  const minDelay = pick(reconnect.minDelay, DEFAULTS.minDelay, isDelay, "reconnect.minDelay");
-  let maxDelay = pick(reconnect.maxDelay, DEFAULTS.maxDelay, isDelay, "reconnect.maxDelay");
+  const minDelay = pick(reconnect.minDelay, DEFAULTS.minDelay, isPositive, "reconnect.minDelay");
+  let maxDelay = pick(reconnect.maxDelay, DEFAULTS.maxDelay, isPositive, "reconnect.maxDelay");
   if (maxDelay < minDelay) {
     report(invalid(`reconnect.maxDelay (${maxDelay}) is below reconnect.minDelay (${minDelay}); using ${minDelay}`));
     maxDelay = minDelay;
@@ -51,7 +59,7 @@ export function normalizeOptions(options, report) {
     getToken: pick(opts.getToken, undefined, isFn, "getToken"),
     minDelay,
     maxDelay,
-    heartbeatGrace: pick(opts.heartbeatGrace, DEFAULTS.heartbeatGrace, isDelay, "heartbeatGrace"),
+    heartbeatGrace: pick(opts.heartbeatGrace, DEFAULTS.heartbeatGrace, isPositive, "heartbeatGrace"),
     queueMaxCount: pick(queue.maxCount, DEFAULTS.queueMaxCount, isCount, "publishQueue.maxCount"),
     queueMaxBytes: pick(queue.maxBytes, DEFAULTS.queueMaxBytes, isCount, "publishQueue.maxBytes"),
     filterIds: pick(opts.filterIds, DEFAULTS.filterIds, (v) => typeof v === "boolean", "filterIds"),
@@ -65,7 +73,7 @@ export function normalizeOptions(options, report) {
   };
 }
 
-/** The plain config object handed to Go's api.newClient. */
+/** The plain config object handed to Go's api.newClient: every field, always. */
 export function goConfig(settings) {
   return {
     urls: settings.urls,

@@ -120,8 +120,12 @@ type Config struct {
 	// retry once after close code 4501 (token expired).
 	Token func(ctx context.Context) (string, error)
 
-	// MinDelay and MaxDelay bound the reconnect delay (see the package
-	// documentation for the formula). Defaults 500ms and 20s.
+	// MinDelay and MaxDelay bound the delay before each reconnection
+	// attempt: attempt n (0 for the first retry) waits
+	// MinDelay + r·min(MaxDelay − MinDelay, MinDelay·2^n), r in [0, 1):
+	// never below MinDelay, never above MaxDelay (the cap of the whole
+	// delay), and spread over the whole range once capped. A server's retry
+	// hint replaces it. Defaults 500ms and 20s.
 	MinDelay, MaxDelay time.Duration
 	// StableAfter is how long a connection must stay up after its handshake
 	// before the backoff attempt counter resets. Default 5s.

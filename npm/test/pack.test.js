@@ -11,6 +11,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
+// The versions the tests use live in the test package, not the published one.
+const testPkg = JSON.parse(readFileSync(join(root, "test", "package.json"), "utf8"));
 const missing = ["live.wasm", "wasm_exec.js"].filter((f) => !existsSync(join(root, f)));
 const needsWasm = missing.length === 0 ? false : `npm/${missing.join(" and npm/")} missing: run \`make wasm\` first`;
 
@@ -38,15 +40,39 @@ describe("the packed tarball", () => {
 
   test("holds the package files and nothing else", { skip }, () => {
     const files = packed.files.map((f) => f.path).sort();
-    for (const expected of ["index.js", "index.d.ts", "client.js", "loader.js", "socket.js", "version.js", "live.wasm", "wasm_exec.js", "package.json"]) {
+    for (const expected of [
+      "index.js",
+      "index.d.ts",
+      "client.js",
+      "loader.js",
+      "socket.js",
+      "version.js",
+      "live.wasm",
+      "wasm_exec.js",
+      "package.json",
+      "README.md",
+      "LICENSE",
+    ]) {
       assert.ok(files.includes(expected), `${expected} is packed`);
     }
     assert.deepEqual(files.filter((f) => f.includes("/") || f.startsWith("test")), [], "no tests or folders");
     assert.equal(packed.version, pkg.version);
   });
 
+  test("ships a lean package.json and the license it names", { skip }, () => {
+    const listing = run("tar", ["-xzOf", join(dir, packed.filename), "package/package.json"], dir);
+    const shipped = JSON.parse(listing);
+    for (const key of ["scripts", "devDependencies", "dependencies", "peerDependencies", "optionalDependencies"]) {
+      assert.equal(shipped[key], undefined, `the published package.json has no ${key}`);
+    }
+    assert.equal(shipped.license, "MIT");
+    const license = run("tar", ["-xzOf", join(dir, packed.filename), "package/LICENSE"], dir);
+    assert.match(license, /^MIT License/);
+    assert.equal(license, readFileSync(join(root, "..", "LICENSE"), "utf8"), "npm/LICENSE is the repository's LICENSE");
+  });
+
   test("installs beside @refinedev/core 5 and satisfies LiveProvider under tsc --strict", { skip, timeout: 300000 }, () => {
-    const dev = pkg.devDependencies;
+    const dev = testPkg.devDependencies;
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "pack-check", private: true, type: "module" }, null, 2));
     const deps = ["@refinedev/core", "@tanstack/react-query", "react", "react-dom", "@types/react", "@types/react-dom", "typescript"].map(
       (name) => `${name}@${dev[name]}`,
@@ -76,7 +102,7 @@ describe("the packed tarball", () => {
           module: "ESNext",
           moduleResolution: "bundler",
           // @refinedev/core's own .d.ts files reference modules it does not
-          // ship types for; our index.d.ts is checked on its own by `npm run typecheck`.
+          // ship types for; our index.d.ts is checked on its own (test/unit/types.test.js).
           skipLibCheck: true,
           types: [],
         },

@@ -56,6 +56,37 @@ describe("live.wasm against a live server", () => {
     await page.close();
   });
 
+  test("at start-up a status listener sees connecting then open, and the subscription goes queued → subscribing → subscribed", { skip }, async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(
+      async ({ url, reconnect }) => {
+        const client = live.createLiveClient({ url, reconnect, debug: true });
+        const statuses = [client.status];
+        client.onStatusChange((s) => statuses.push(s));
+        const states = [];
+        client.onSubscriptionState((info, previous) => states.push(`${previous}>${info.state}`));
+        const channel = helpers.uniqueChannel("startup");
+        client.subscribe({ channel, callback() {} });
+        const queued = client.subscriptions().map((s) => s.state);
+        await helpers.until(() => client.subscriptions()[0].state === "subscribed", 10000, "subscribed");
+        const list = client.subscriptions();
+        await client.close();
+        return { statuses, states, queued, list: list.map((s) => ({ ...s, channel: s.channel === channel })) };
+      },
+      { url: liveServerURL, reconnect: FAST },
+    );
+    assert.deepEqual(result.statuses, ["idle", "connecting", "open", "closed"]);
+    assert.deepEqual(result.queued, ["queued"]);
+    assert.deepEqual(result.states, ["queued>subscribing", "subscribing>subscribed", "subscribed>unsubscribed"]);
+    assert.deepEqual(result.list, [{ id: 1, channel: true, state: "subscribed" }]);
+    // debug: true printed the engine's lifecycle.
+    const lines = browser.consoleLines.filter((l) => l.startsWith("debug: [refine-live-wasm]"));
+    for (const want of ["status idle → connecting", `dialing ${liveServerURL}`, 'from server: {"action":"hello"', 'from server: {"action":"subscribed"']) {
+      assert.ok(lines.some((l) => l.includes(want)), `console.debug lacks ${want}:\n${lines.join("\n")}`);
+    }
+    await page.close();
+  });
+
   test("an unsubscribe before ready sends nothing for that channel", { skip }, async () => {
     const page = await browser.newPage();
     const frames = await page.evaluate(

@@ -55,3 +55,58 @@ export async function publishUntil(publisher, event, received, timeoutMs = 10000
 export function uniqueChannel(prefix) {
   return `${prefix}/${Math.random().toString(36).slice(2, 10)}`;
 }
+
+/**
+ * A WebSocket stand-in that plays an extended server inside the page: it
+ * answers the hello, confirms subscribes, and refuses (forbidden) those to
+ * a channel in `refuse`. The engine and the bridge run for real.
+ */
+export function scriptedServer({ refuse = [] } = {}) {
+  const received = [];
+  class ScriptedWebSocket {
+    constructor(url) {
+      this.url = url;
+      this.bufferedAmount = 0;
+      this.readyState = 0;
+      this.onopen = this.onmessage = this.onerror = this.onclose = null;
+      setTimeout(() => {
+        if (this.readyState !== 0) return;
+        this.readyState = 1;
+        this.onopen?.({});
+      }, 0);
+    }
+    send(text) {
+      const m = JSON.parse(text);
+      received.push(m);
+      const reply = (obj) => setTimeout(() => this.readyState === 1 && this.onmessage?.({ data: JSON.stringify(obj) }), 0);
+      if (m.action === "hello") reply({ action: "hello", protocol: "refine-live.v1", session: "scripted", heartbeat: 0, maxMessage: 65536 });
+      if (m.action === "subscribe") {
+        reply(
+          refuse.includes(m.channel)
+            ? { action: "error", code: "forbidden", message: "not allowed to subscribe", channel: m.channel }
+            : { action: "subscribed", channel: m.channel, epoch: "e1", seq: 0 },
+        );
+      }
+    }
+    close(code = 1000, reason = "") {
+      if (this.readyState === 3) return;
+      this.readyState = 3;
+      setTimeout(() => this.onclose?.({ code, reason }), 0);
+    }
+  }
+  return { WebSocket: ScriptedWebSocket, received };
+}
+
+/** The status changes a client may make: forward only, closed for good. */
+export const ALLOWED_STATUS_CHANGES = new Set([
+  "idle>connecting",
+  "idle>reconnecting",
+  "idle>closed",
+  "connecting>open",
+  "connecting>reconnecting",
+  "connecting>closed",
+  "open>reconnecting",
+  "open>closed",
+  "reconnecting>open",
+  "reconnecting>closed",
+]);

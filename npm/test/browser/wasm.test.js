@@ -3,6 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { closedPortURL, failWithoutWasmInCI, liveServerURL, needsWasm, startBrowser } from "./harness.js";
+import { ALLOWED_STATUS_CHANGES } from "./page-helpers.js";
+
+
 
 failWithoutWasmInCI(test);
 
@@ -37,7 +40,8 @@ describe("live.wasm in Chromium", () => {
       await client.close();
       return { before, readyMs, leftovers, initKeys, funcCount: stats?.funcCount, after: client.status };
     }, NOWHERE);
-    assert.equal(result.before, "connecting");
+    // Nothing was asked of it: it loads live.wasm but wants no connection yet.
+    assert.equal(result.before, "idle");
     assert.deepEqual(result.leftovers, []);
     assert.deepEqual(result.initKeys, []);
     assert.equal(typeof result.funcCount, "number");
@@ -64,6 +68,7 @@ describe("live.wasm in Chromium", () => {
     const result = await page.evaluate(async (url) => {
       const sink = helpers.errorSink();
       const broken = live.createLiveClient({ url, wasmURL: "/missing.wasm", onError: sink.onError, reconnect: { minDelay: 60000, maxDelay: 60000 } });
+      broken.subscribe({ channel: "c", callback() {} });
       const first = await broken.ready.then(() => "resolved", (err) => err.code);
       const statusAfterFailure = broken.status;
       await broken.close();
@@ -130,6 +135,63 @@ describe("live.wasm in Chromium", () => {
     assert.deepEqual(result.codes.slice(0, 18), [...expected, ...expected]);
     // After close every call reports something and none throws.
     assert.ok(result.codes.slice(18).length >= 5);
+    await page.close();
+  });
+
+  test("a server that is not there: the status never goes back, and the error says why", { skip }, async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(async (url) => {
+      const sink = helpers.errorSink();
+      const client = live.createLiveClient({ url, onError: sink.onError, reconnect: { minDelay: 50, maxDelay: 100 } });
+      const statuses = [client.status];
+      client.onStatusChange((s, previous) => statuses.push(`${previous}>${s}`));
+      client.subscribe({ channel: "c", callback() {} });
+      await helpers.until(() => sink.errors.filter((e) => e.code === "ERR_CONNECTION").length >= 2, 10000, "two failed dials");
+      await client.close();
+      return { statuses, errors: sink.errors };
+    }, NOWHERE);
+    const [initial, ...changes] = result.statuses;
+    assert.equal(initial, "idle");
+    assert.equal(changes[0], "idle>connecting");
+    for (const change of changes) assert.ok(ALLOWED_STATUS_CHANGES.has(change), `status change ${change} in ${changes}`);
+    assert.ok(!changes.slice(1).some((c) => c.endsWith(">idle") || c.endsWith(">connecting")), String(changes));
+    const dial = result.errors.find((e) => e.code === "ERR_CONNECTION");
+    assert.match(dial.message, /^failed to dial ws:\/\/127\.0\.0\.1:\d+\/live: /);
+    assert.match(dial.message, /the connection closed before it opened \(code 1006\): the server is unreachable or refused the handshake \(check that it allows this page's origin\)/);
+    await page.close();
+  });
+
+  test("a refused channel: one error with its code and channel, and a state the app can see", { skip }, async () => {
+    const page = await browser.newPage();
+    const result = await page.evaluate(async () => {
+      const sink = helpers.errorSink();
+      const server = helpers.scriptedServer({ refuse: ["resources/secrets"] });
+      const errors = [];
+      const client = live.createLiveClient({
+        url: "ws://scripted/live",
+        WebSocket: server.WebSocket,
+        onError: (e) => errors.push({ code: e.code, channel: e.channel, serverCode: e.serverCode, message: e.message }),
+      });
+      const states = [];
+      client.onSubscriptionState((info, previous) => states.push(`${info.id}:${previous}>${info.state}`));
+      client.subscribe({ channel: "resources/posts", callback() {} });
+      client.subscribe({ channel: "resources/secrets", callback() {} });
+      client.subscribe({ channel: "resources/secrets", callback() {} });
+      await helpers.until(() => client.subscriptions().every((s) => s.state !== "queued" && s.state !== "subscribing"), 10000, "every answer");
+      const list = client.subscriptions();
+      await client.close();
+      return { errors, states, list, status: client.status, sink: sink.errors };
+    });
+    assert.deepEqual(
+      result.errors.map(({ code, channel, serverCode }) => ({ code, channel, serverCode })),
+      [{ code: "ERR_SUBSCRIBE_REFUSED", channel: "resources/secrets", serverCode: "forbidden" }],
+    );
+    assert.match(result.errors[0].message, /resources\/secrets/);
+    assert.equal(result.list[0].state, "subscribed");
+    // The engine marks a refused channel's subscriptions refused (or, before
+    // it knew that state, unsubscribed): never subscribed, never waiting.
+    for (const sub of result.list.slice(1)) assert.ok(["refused", "unsubscribed"].includes(sub.state), JSON.stringify(result.list));
+    assert.deepEqual(result.states.slice(0, 3), ["1:queued>subscribing", "2:queued>subscribing", "3:queued>subscribing"]);
     await page.close();
   });
 

@@ -22,9 +22,24 @@ p.publish?.({ channel: "resources/posts", type: "created", payload: { ids: [1] }
 shorthand.publish?.({ channel: "c", type: "t", payload: {}, date: new Date(), meta: { dataProviderName: "default" } });
 
 const code: "ERR_CLOSED" = ErrorCodes.CLOSED;
+const refused: "ERR_SUBSCRIBE_REFUSED" = ErrorCodes.SUBSCRIBE_REFUSED;
 const off: () => void = client.onStatusChange((status, previous) => console.log(status, previous));
+const offStates: () => void = client.onSubscriptionState((sub, previous) => {
+  const state: "queued" | "subscribing" | "subscribed" | "refused" | "unsubscribed" = sub.state;
+  console.log(sub.id, sub.channel, state, previous);
+});
+const channels: string[] = client.subscriptions().map((s) => s.channel);
+createLiveClient({
+  url: "ws://x",
+  onError: (e) => {
+    const where: string | undefined = e.channel;
+    const why: string | undefined = e.serverCode;
+    const close: number | undefined = e.closeCode;
+    console.log(where, why, close);
+  },
+});
 async function lifecycle(): Promise<void> {
   await client.ready;
   await client.close();
 }
-export { code, off, lifecycle };
+export { code, refused, off, offStates, channels, lifecycle };

@@ -6,11 +6,34 @@ export class FakeGoClient {
     this.config = config;
     this.hooks = hooks;
     this.calls = [];
+    /** @type {Map<number, number>} subscription id → ageMs it arrived with */
+    this.ages = new Map();
+    /** The raw apply batches. */
+    this.applied = [];
     this.currentStatus = "idle";
     this.closed = false;
   }
-  subscribe(...args) {
-    this.calls.push(["subscribe", ...args]);
+  subscribe(id, channel, types, ids, disabled, coalesceMs, ageMs) {
+    this.calls.push(["subscribe", id, channel, types, ids, disabled, coalesceMs]);
+    this.ages.set(id, ageMs);
+  }
+  /** Decodes the batch as jsbridge's parseApply does, into the same records as the calls. */
+  apply(text) {
+    this.applied.push(text);
+    for (const record of text.split("\x1e")) {
+      const f = record.split("\x1f");
+      if (f[0] === "u" && f.length === 2) {
+        this.unsubscribe(Number(f[1]));
+        continue;
+      }
+      if (f[0] !== "s") throw new Error(`malformed apply record ${JSON.stringify(record)}`);
+      const nTypes = Number(f[6]);
+      const types = f.slice(7, 7 + nTypes);
+      const nIds = Number(f[7 + nTypes]);
+      const ids = nIds < 0 ? null : f.slice(8 + nTypes);
+      if (f.length !== 8 + nTypes + Math.max(nIds, 0)) throw new Error(`malformed apply record ${JSON.stringify(record)}`);
+      this.subscribe(Number(f[1]), f[5], types, ids, f[3] === "1", Number(f[2]), Number(f[4]));
+    }
   }
   unsubscribe(id) {
     this.calls.push(["unsubscribe", id]);
@@ -43,6 +66,10 @@ export class FakeGoClient {
     const from = this.currentStatus;
     this.currentStatus = to;
     this.hooks.onStatus(from, to);
+  }
+  /** Reports subscription states the way Go does: `[id, "state", ...]` as JSON. */
+  setSubStates(...pairs) {
+    this.hooks.onSubStates(JSON.stringify(pairs.flat()));
   }
   ops(kind) {
     return this.calls.filter((c) => c[0] === kind);
@@ -103,6 +130,9 @@ export function errorSink() {
 }
 
 export const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Resolves after the microtasks queued so far: the shim's batched calls to Go have run. */
+export const flushed = () => new Promise((resolve) => queueMicrotask(resolve));
 
 /** An EventTarget stand-in that counts its listeners. */
 export function fakeTarget(extra = {}) {

@@ -1,0 +1,271 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+)
+
+// The contract between the bridge and the shim: the error codes, the
+// config and the apply batch. These tests need no server.
+
+// jsbridge/testdata/error-codes.json is the list npm's tests compare with
+// ErrorCodes, index.d.ts and the README; it must be exactly the codes Go
+// can produce, and every code literal in the bridge must be in it.
+func TestErrorCodesMatchTheGoldenList(t *testing.T) {
+	raw, err := os.ReadFile("testdata/error-codes.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden []string
+	if err := json.Unmarshal(raw, &golden); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(golden, errorCodes[:]) {
+		want, _ := json.MarshalIndent(errorCodes, "", "  ")
+		t.Fatalf("testdata/error-codes.json is %v; the bridge's errorCodes are:\n%s", golden, want)
+	}
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	literal := regexp.MustCompile(`"ERR_[A-Z_]+"`)
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range literal.FindAllString(string(src), -1) {
+			if !slices.Contains(golden, strings.Trim(m, `"`)) {
+				t.Errorf("%s uses %s, which errorCodes does not list", f, m)
+			}
+		}
+	}
+}
+
+// Each kind of error the engine reports gets the code that says what
+// happened, and every listed code is reachable.
+func TestErrorCodeOfEachKind(t *testing.T) {
+	refused := func(code, channel, ref string) error {
+		return wrapErr("failed to subscribe", &provider.ServerError{Code: code, Channel: channel, Ref: ref})
+	}
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{refused(protocol.CodeForbidden, "resources/secrets", ""), codeSubscribeRefused},
+		{refused(protocol.CodeSubscriptionLimit, "c", ""), codeSubscribeRefused},
+		{refused(protocol.CodeUnauthorized, "c", "r1"), codePublishRefused},
+		{refused(protocol.CodeRateLimited, "c", ""), codeRateLimited},
+		{refused(protocol.CodeInternal, "", ""), codeServer},
+		{wrapErr("failed to publish", provider.ErrQueueFull), codeQueueFull},
+		{wrapErr("failed to publish", provider.ErrTooLarge), codePayloadTooLarge},
+		{wrapErr("failed to subscribe", provider.ErrInvalidOptions), codeInvalidArgument},
+		{wrapErr("failed to create client", provider.ErrInvalidConfig), codeInvalidArgument},
+		{wrapErr("failed to publish", provider.ErrClosed), codeClosed},
+		{errors.Join(provider.ErrTerminal, &provider.CloseError{Code: protocol.CloseUnauthorized}), codeConnectionClosed},
+		{errors.Join(provider.ErrConnect, notOpened(&provider.CloseError{Code: protocol.CloseAbnormal})), codeConnection},
+		{wrapErr("failed to keep connection", provider.ErrHeartbeatTimeout), codeConnection},
+		{wrapErr("failed to open connection", provider.ErrHandshake), codeConnection},
+		{wrapErr("failed to stay connected", &provider.CloseError{Code: protocol.CloseTokenExpired}), codeConnection},
+		{errors.Join(provider.ErrConnect, codedError(codeToken, errors.New("failed to get token: rejected"))), codeToken},
+		{panicError("boom"), codeInternal},
+		{wrapErr("failed to run callback", provider.ErrCallbackPanic), codeInternal},
+		{errors.New("failed to read frames: no argument"), codeInternal},
+	}
+	seen := map[string]bool{}
+	for _, c := range cases {
+		got := errorCode(c.err)
+		seen[got] = true
+		if got != c.want {
+			t.Errorf("errorCode(%v) = %s, want %s", c.err, got, c.want)
+		}
+	}
+	for _, code := range errorCodes {
+		if !seen[code] {
+			t.Errorf("no case produces %s: is it still emitted?", code)
+		}
+	}
+	channel, serverCode, closeCode := errorDetails(refused(protocol.CodeForbidden, "resources/secrets", ""))
+	if channel != "resources/secrets" || serverCode != "forbidden" || closeCode != 0 {
+		t.Errorf("details of a refused subscribe: %q %q %d", channel, serverCode, closeCode)
+	}
+	if _, _, closeCode := errorDetails(errors.Join(provider.ErrTerminal, &provider.CloseError{Code: 4502})); closeCode != 4502 {
+		t.Errorf("close code of a terminal close: %d", closeCode)
+	}
+}
+
+// The browser's defaults have one source, the shim's DEFAULTS: the config
+// it sends carries every field, the bridge refuses a config missing one
+// (so the engine's own defaults never apply unnoticed), and where the
+// engine documents a default of its own for the same setting it agrees.
+func TestConfigComesWholeFromTheShim(t *testing.T) {
+	cfgObj := shimConfig(t, map[string]any{"url": "ws://127.0.0.1:1/live"})
+	cfg, opts, err := readConfig(cfgObj)
+	if err != nil {
+		t.Fatalf("readConfig of the shim's defaults: %v", err)
+	}
+	defaults, _ := importModule(t, "../npm/options.js").Get("DEFAULTS")
+	ms := func(key string) time.Duration {
+		v, _ := defaults.Get(key)
+		f, err := v.Float()
+		if err != nil {
+			t.Fatalf("DEFAULTS.%s: %v", key, err)
+		}
+		return msDuration(f)
+	}
+	count := func(key string) int {
+		v, _ := defaults.Get(key)
+		n, err := v.Int()
+		if err != nil {
+			t.Fatalf("DEFAULTS.%s: %v", key, err)
+		}
+		return n
+	}
+	flag := func(key string) bool {
+		v, _ := defaults.Get(key)
+		b, _ := v.Bool()
+		return b
+	}
+	level, _ := defaults.Get("protocol")
+	levelText, _ := level.String()
+	checks := []struct {
+		name      string
+		got, want any
+		engine    any // the engine's documented default; nil: it has none of its own
+	}{
+		{"protocol", cfg.Protocol, protocol.Level(levelText), protocol.LevelAuto},
+		{"minDelay", cfg.MinDelay, ms("minDelay"), provider.DefaultMinDelay},
+		{"maxDelay", cfg.MaxDelay, ms("maxDelay"), provider.DefaultMaxDelay},
+		{"heartbeatGrace", cfg.HeartbeatGrace, ms("heartbeatGrace"), provider.DefaultHeartbeatGrace},
+		{"queueMaxCount", cfg.QueueMaxCount, count("queueMaxCount"), provider.DefaultQueueMaxCount},
+		{"queueMaxBytes", cfg.QueueMaxBytes, count("queueMaxBytes"), provider.DefaultQueueMaxBytes},
+		{"filterIds", cfg.FilterIDs, flag("filterIds"), false},
+		{"coalesceMs", cfg.Coalesce, ms("coalesceMs"), time.Duration(0)},
+		// The engine spreads no resyncs unless asked: a Go program has no
+		// page of queries refetching at once. The browser's default is
+		// the shim's, as for every field.
+		{"resyncSpreadMs", cfg.ResyncSpread, ms("resyncSpreadMs"), nil},
+		{"debug", opts.debug, flag("debug"), nil},
+		{"hasToken", opts.hasToken, false, nil},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: the bridge read %v, the shim's default is %v", c.name, c.got, c.want)
+		}
+		if c.engine != nil && c.engine != c.want {
+			t.Errorf("%s: the engine documents %v, the shim %v", c.name, c.engine, c.want)
+		}
+	}
+
+	keysFn, _ := jsEval(t, `(o) => Object.keys(o)`)
+	without, _ := jsEval(t, `(o, k) => { const c = { ...o }; delete c[k]; return c; }`)
+	keys, _ := keysFn.Invoke(cfgObj)
+	list, _ := stringList(keys)
+	if len(list) != 12 {
+		t.Errorf("the shim sends %d fields %v; readConfig reads 12", len(list), list)
+	}
+	for _, key := range list {
+		partial, _ := without.Invoke(cfgObj, key)
+		if _, _, err := readConfig(partial); err == nil {
+			t.Errorf("readConfig accepted a config without %s", key)
+		}
+	}
+	zero, _ := jsEval(t, `(o) => ({ ...o, minDelay: 0 })`)
+	z, _ := zero.Invoke(cfgObj)
+	if _, _, err := readConfig(z); err == nil {
+		t.Error("readConfig accepted minDelay 0, which the engine reads as its default")
+	}
+}
+
+// A subscription the shim queued while live.wasm loaded reaches the engine
+// with the time the application asked for it.
+func TestApplyCarriesWhenSubscribeWasCalled(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	reads := 0
+	clock := func() time.Time { reads++; return now }
+	batch := "s\x1f3\x1f50\x1f0\x1f1250\x1fresources/posts\x1f2\x1fcreated\x1fupdated\x1f-1" +
+		"\x1es\x1f4\x1f0\x1f1\x1f0\x1fc\x1f1\x1f*\x1f2\x1f1\x1f2" +
+		"\x1es\x1f5\x1f0\x1f0\x1f7.5\x1fc\x1f0\x1f0" +
+		"\x1eu\x1f3"
+	ops, ok := parseApply(batch, clock)
+	if !ok {
+		t.Fatal("parseApply refused a valid batch")
+	}
+	if len(ops) != 4 || reads != 1 {
+		t.Fatalf("%d ops, %d clock reads; want 4 ops and one read", len(ops), reads)
+	}
+	first := ops[0].opts
+	if ops[0].id != 3 || first.Channel != "resources/posts" || !slices.Equal(first.Types, []string{"created", "updated"}) ||
+		first.IDs != nil || first.Disabled || first.Coalesce != 50*time.Millisecond {
+		t.Errorf("first op %+v", ops[0])
+	}
+	if want := now.Add(-1250 * time.Millisecond); !first.CalledAt.Equal(want) {
+		t.Errorf("CalledAt %v, want %v", first.CalledAt, want)
+	}
+	if second := ops[1].opts; !second.CalledAt.IsZero() || !second.Disabled || !slices.Equal(second.IDs, []string{"1", "2"}) {
+		t.Errorf("second op %+v: an age of 0 leaves CalledAt zero (now)", ops[1])
+	}
+	if third := ops[2].opts; !third.CalledAt.Equal(now.Add(-7500*time.Microsecond)) || len(third.Types) != 0 || third.IDs == nil || len(third.IDs) != 0 {
+		t.Errorf("third op %+v", ops[2])
+	}
+	if !ops[3].unsubscribe || ops[3].id != 3 {
+		t.Errorf("fourth op %+v", ops[3])
+	}
+	if _, ok := parseApply("s\x1f1\x1f0\x1f0\x1fc\x1f1\x1f*\x1f-1", clock); ok {
+		t.Error("parseApply accepted a subscribe without its age field")
+	}
+	if _, ok := parseApply("s\x1f1\x1f0\x1f0\x1fsoon\x1fc\x1f1\x1f*\x1f-1", clock); ok {
+		t.Error("parseApply accepted an age that is not a number")
+	}
+	reads = 0
+	if _, ok := parseApply("s\x1f1\x1f0\x1f0\x1f0\x1fc\x1f1\x1f*\x1f-1\x1eu\x1f1", clock); !ok || reads != 0 {
+		t.Errorf("a batch without ages read the clock %d times", reads)
+	}
+}
+
+func TestAppendStates(t *testing.T) {
+	c, err := provider.New(provider.Config{URLs: []string{"ws://x"}, Transport: NewTransport(safejs.Undefined(), func(error) {})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "c", Disabled: true, Callback: func(provider.Event) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(appendStates(nil, []stateChange{{id: 7, sub: sub}, {id: 1234567890, sub: sub}}))
+	if want := `[7,"unsubscribed",1234567890,"unsubscribed"]`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+// A socket that fails before it opens says why in words: a browser only
+// ever reports 1006 there.
+func TestNotOpenedSaysWhy(t *testing.T) {
+	err := notOpened(&provider.CloseError{Code: protocol.CloseAbnormal})
+	want := "the connection closed before it opened (code 1006): the server is unreachable or refused the handshake (check that it allows this page's origin)"
+	if err.Error() != want {
+		t.Errorf("got %q\nwant %q", err.Error(), want)
+	}
+	var ce *provider.CloseError
+	if !errors.As(err, &ce) || ce.Code != protocol.CloseAbnormal {
+		t.Error("the error does not wrap the close")
+	}
+}
