@@ -56,6 +56,16 @@ func readConfig(obj safejs.Value) (provider.Config, bridgeOptions, error) {
 		}
 		*d.dst = time.Duration(ms * float64(time.Millisecond))
 	}
+	// 0 turns the late resync off in the shim; the engine reads zero as its
+	// default and a negative value as off.
+	late, err := reqNumber(obj, "lateResyncMs", false)
+	if err != nil {
+		return cfg, opts, err
+	}
+	cfg.LateResync = time.Duration(late * float64(time.Millisecond))
+	if late == 0 {
+		cfg.LateResync = -1
+	}
 	for _, n := range []struct {
 		key string
 		dst *int

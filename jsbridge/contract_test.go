@@ -162,6 +162,7 @@ func TestConfigComesWholeFromTheShim(t *testing.T) {
 		// page of queries refetching at once. The browser's default is
 		// the shim's, as for every field.
 		{"resyncSpreadMs", cfg.ResyncSpread, ms("resyncSpreadMs"), nil},
+		{"lateResyncMs", cfg.LateResync, ms("lateResyncMs"), provider.DefaultLateResync},
 		{"debug", opts.debug, flag("debug"), nil},
 		{"hasToken", opts.hasToken, false, nil},
 	}
@@ -178,8 +179,8 @@ func TestConfigComesWholeFromTheShim(t *testing.T) {
 	without, _ := jsEval(t, `(o, k) => { const c = { ...o }; delete c[k]; return c; }`)
 	keys, _ := keysFn.Invoke(cfgObj)
 	list, _ := stringList(keys)
-	if len(list) != 12 {
-		t.Errorf("the shim sends %d fields %v; readConfig reads 12", len(list), list)
+	if len(list) != 13 {
+		t.Errorf("the shim sends %d fields %v; readConfig reads 13", len(list), list)
 	}
 	for _, key := range list {
 		partial, _ := without.Invoke(cfgObj, key)

@@ -11,7 +11,7 @@
 //   - api.version is the build's version string; api.newClient(config, hooks)
 //     returns a client object.
 //   - config: {urls, protocol, minDelay, maxDelay, heartbeatGrace,
-//     queueMaxCount, queueMaxBytes, filterIds, coalesceMs, resyncSpreadMs,
+//     queueMaxCount, queueMaxBytes, filterIds, coalesceMs, resyncSpreadMs, lateResyncMs,
 //     debug, hasToken}, durations in milliseconds. Every field is
 //     required: the shim's DEFAULTS are the browser's one source of
 //     defaults, and the engine's own never apply to it.

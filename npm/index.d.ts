@@ -233,6 +233,16 @@ export interface LiveClientOptions {
    */
   resyncSpreadMs?: number;
   /**
+   * Against a basic server, which cannot replay what a subscription missed
+   * before it went live: a channel's first subscribe sent more than this
+   * many ms after `subscribe()` was called (the page waited for live.wasm
+   * and its socket) is followed by one resync event (reason "late"), so
+   * that Refine refetches what may have changed in between. 0 never does.
+   * liveserver replays that window instead (a first subscribe's `age`).
+   * @default 1000
+   */
+  lateResyncMs?: number;
+  /**
    * Where live.wasm is served from. The first client of a page decides:
    * there is one Go runtime per page.
    * @default new URL("./live.wasm", import.meta.url)

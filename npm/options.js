@@ -17,6 +17,7 @@ export const DEFAULTS = Object.freeze({
   filterIds: false,
   coalesceMs: 0,
   resyncSpreadMs: 250,
+  lateResyncMs: 1000,
   debug: false,
 });
 
@@ -65,6 +66,7 @@ export function normalizeOptions(options, report) {
     filterIds: pick(opts.filterIds, DEFAULTS.filterIds, (v) => typeof v === "boolean", "filterIds"),
     coalesceMs: pick(opts.coalesceMs, DEFAULTS.coalesceMs, isDelay, "coalesceMs"),
     resyncSpreadMs: pick(opts.resyncSpreadMs, DEFAULTS.resyncSpreadMs, isDelay, "resyncSpreadMs"),
+    lateResyncMs: pick(opts.lateResyncMs, DEFAULTS.lateResyncMs, isDelay, "lateResyncMs"),
     wasmURL: pick(opts.wasmURL, undefined, (v) => typeof v === "string" || v instanceof URL, "wasmURL"),
     onError: pick(opts.onError, undefined, isFn, "onError"),
     debug: pick(opts.debug, DEFAULTS.debug, (v) => typeof v === "boolean", "debug"),
@@ -86,6 +88,7 @@ export function goConfig(settings) {
     filterIds: settings.filterIds,
     coalesceMs: settings.coalesceMs,
     resyncSpreadMs: settings.resyncSpreadMs,
+    lateResyncMs: settings.lateResyncMs,
     debug: settings.debug,
     hasToken: settings.getToken !== undefined,
   };

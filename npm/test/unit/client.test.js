@@ -88,6 +88,7 @@ describe("mapping Refine's arguments", () => {
       filterIds: false,
       coalesceMs: 50,
       resyncSpreadMs: 250,
+      lateResyncMs: 1000,
       debug: false,
       hasToken: true,
     });

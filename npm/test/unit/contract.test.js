@@ -114,6 +114,7 @@ describe("defaults", () => {
     "LiveClientOptions.filterIds": literal(settings.filterIds, go.filterIds, DEFAULTS.filterIds),
     "LiveClientOptions.coalesceMs": literal(settings.coalesceMs, go.coalesceMs, DEFAULTS.coalesceMs),
     "LiveClientOptions.resyncSpreadMs": literal(settings.resyncSpreadMs, go.resyncSpreadMs, DEFAULTS.resyncSpreadMs),
+    "LiveClientOptions.lateResyncMs": literal(settings.lateResyncMs, go.lateResyncMs, DEFAULTS.lateResyncMs),
     "LiveClientOptions.debug": literal(settings.debug, go.debug, DEFAULTS.debug),
     "LiveClientOptions.wasmURL": (doc) => {
       assert.equal(doc, 'new URL("./live.wasm", import.meta.url)');
