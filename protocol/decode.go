@@ -153,6 +153,9 @@ func (m *ClientMessage) Validate() error {
 		if m.Protocol == "" {
 			return decodeErr(ErrInvalidField, "protocol", "required")
 		}
+		if m.MaxMessage < 0 {
+			return decodeErr(ErrInvalidField, "maxMessage", "negative")
+		}
 		return nil
 	case ActionAuth:
 		if m.Token == "" || len(m.Token) > MaxTokenLen {
@@ -269,6 +272,10 @@ func (m *ClientMessage) member(s *scanner, key []byte) error {
 		m.Channels, err = s.channelRequests("channels")
 	case "protocol":
 		m.Protocol, err = s.str("protocol")
+	case "batch":
+		m.Batch, err = s.boolean("batch")
+	case "maxMessage":
+		m.MaxMessage, err = s.int("maxMessage")
 	case "token":
 		m.Token, err = s.str("token")
 	default:
@@ -312,6 +319,8 @@ func (m *ServerMessage) member(s *scanner, key []byte) error {
 		m.Heartbeat, err = s.int("heartbeat")
 	case "maxMessage":
 		m.MaxMessage, err = s.int("maxMessage")
+	case "batch":
+		m.Batch, err = s.boolean("batch")
 	case "recovered":
 		m.Recovered, err = s.boolean("recovered")
 	case "ref":

@@ -45,6 +45,13 @@ func AppendClient(dst []byte, m *ClientMessage) []byte {
 		dst = append(dst, `,"protocol":`...)
 		dst = appendString(dst, m.Protocol)
 	}
+	if m.Batch {
+		dst = append(dst, `,"batch":true`...)
+	}
+	if m.MaxMessage != 0 {
+		dst = append(dst, `,"maxMessage":`...)
+		dst = strconv.AppendInt(dst, m.MaxMessage, 10)
+	}
 	if m.Token != "" {
 		dst = append(dst, `,"token":`...)
 		dst = appendString(dst, m.Token)
@@ -114,6 +121,10 @@ func AppendServer(dst []byte, m *ServerMessage) []byte {
 	str("session", m.Session)
 	num("heartbeat", m.Heartbeat)
 	num("maxMessage", m.MaxMessage)
+	if m.Batch {
+		sep()
+		dst = append(dst, `"batch":true`...)
+	}
 	if m.Recovered {
 		sep()
 		dst = append(dst, `"recovered":true`...)

@@ -92,6 +92,12 @@ type ClientMessage struct {
 	Channels []ChannelRequest `json:"channels,omitempty"`
 	// Protocol is the level offered in a hello.
 	Protocol string `json:"protocol,omitempty"`
+	// Batch, on a hello, says that the client reads frames holding several
+	// messages separated by BatchSeparator.
+	Batch bool `json:"batch,omitempty"`
+	// MaxMessage, on a hello, is the largest frame the client reads, in
+	// bytes; a batching server keeps its batched frames within it.
+	MaxMessage int64 `json:"maxMessage,omitempty"`
 	// Token is the credential of an auth message.
 	Token string `json:"token,omitempty"`
 }
@@ -136,6 +142,9 @@ type ServerMessage struct {
 	Heartbeat int64 `json:"heartbeat,omitempty"`
 	// MaxMessage is the largest frame the server accepts, in bytes.
 	MaxMessage int64 `json:"maxMessage,omitempty"`
+	// Batch, on a hello answering a client's batch, says that the frames
+	// after this one may hold several messages.
+	Batch bool `json:"batch,omitempty"`
 
 	// Recovered, on subscribed, says that every event after Since was
 	// replayed.

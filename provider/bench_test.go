@@ -64,3 +64,38 @@ func TestForwardedEventAllocatesNothing(t *testing.T) {
 	}
 	h.waitLoop("deliveries", func() bool { return delivered.Load() > 64 })
 }
+
+// BenchmarkOnFrameBatched is BenchmarkOnFrame with 16 events per frame,
+// as a batching server sends a burst; one op is one event.
+func BenchmarkOnFrameBatched(b *testing.B) {
+	h := newHarness(b, extended)
+	defer h.c.Close()
+	noop := func(Event) {}
+	h.c.Subscribe(SubscribeOptions{Channel: "resources/posts", Types: []string{"*"}, Callback: noop})
+	h.c.Subscribe(SubscribeOptions{Channel: "resources/posts", IDs: []string{"7"}, Callback: noop})
+	h.c.Subscribe(SubscribeOptions{Channel: "resources/posts", Types: []string{"deleted"}, Callback: noop})
+	h.openBatch()
+	const per = 16
+	var frame []byte
+	for i := 0; i < per; i++ {
+		if i > 0 {
+			frame = append(frame, '\n')
+		}
+		frame = append(frame, `{"channel":"resources/posts","type":"updated","payload":{"ids":[7,8]},"id":"ev`+itoa(i)+
+			`","seq":`+itoa(i+1)+`,"epoch":"e1","date":1700000000000}`...)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	done := make(chan struct{})
+	h.c.post(func() {
+		defer close(done)
+		cs := h.c.conn
+		ch := h.c.channels["resources/posts"]
+		now := h.clk.Now()
+		for i := 0; i < b.N; i += per {
+			ch.pos = protocol.Position{Epoch: "e1", Seq: 0}
+			h.c.onFrame(cs, frame, now)
+		}
+	})
+	<-done
+}

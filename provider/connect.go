@@ -32,6 +32,9 @@ type connState struct {
 	// batched: a subscribe listing several channels was sent before the
 	// level was known; a basic server ignored it.
 	batched bool
+	// split: the server's hello accepted batched frames, so every later
+	// frame may hold several messages separated by newlines.
+	split bool
 	// subPause holds subscribes back: a rate limit's wait, or the pacing
 	// of per-channel subscribes (tokens, refilled from tokensAt).
 	subPause    Timer
@@ -147,7 +150,10 @@ func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration)
 		c.cfg.Logger.Log(LogInfo, "no hello from server: speaking basic", nil)
 		c.markOpen(cs, protocol.LevelBasic)
 	})
-	cs.send(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
+	// Offering batches costs a basic server nothing (it ignores the whole
+	// hello) and lets ours send a burst as one frame.
+	cs.send(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version,
+		Batch: true, MaxMessage: maxInbound})
 	if tok != "" {
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: tok})
 	}

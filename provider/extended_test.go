@@ -46,7 +46,7 @@ func reconnect(h *harness, fc *fakeConn) (*fakeConn, string) {
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(h.t).accept()
-	fc2.expectWriteEq(h.t, `{"action":"hello","protocol":"refine-live.v1"}`)
+	fc2.expectWriteEq(h.t, clientHello)
 	sub := fc2.expectWrite(h.t)
 	fc2.send(`{"action":"hello","protocol":"refine-live.v1","heartbeat":25000}`)
 	h.waitStatus(StatusOpen)

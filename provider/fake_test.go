@@ -283,13 +283,16 @@ func (h *harness) waitStatus(s Status) {
 	h.waitLoop("status "+string(s), func() bool { return h.c.loopStatus == s })
 }
 
+// clientHello is the engine's hello: it offers batched frames.
+const clientHello = `{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`
+
 // open accepts the next dial and completes the handshake for level: basic
 // (no hello expected) or extended (hello answered with heartbeat ms).
 func (h *harness) open(level protocol.Level, heartbeat int) *fakeConn {
 	h.t.Helper()
 	fc := h.tr.expectDial(h.t).accept()
 	if level == protocol.LevelExtended {
-		fc.expectWriteEq(h.t, `{"action":"hello","protocol":"refine-live.v1"}`)
+		fc.expectWriteEq(h.t, clientHello)
 		fc.send(`{"action":"hello","protocol":"refine-live.v1","session":"s1","heartbeat":` + itoa(heartbeat) + `}`)
 	}
 	h.waitStatus(StatusOpen)

@@ -13,17 +13,38 @@ const maxInbound = 1 << 20
 
 var emptyObject = []byte("{}")
 
-// onFrame handles one frame of the current connection, received at now.
-// This is the hot path: decode into a reused message, filter, queue for
-// delivery. The caller reads the clock once per batch: in the browser each
+// onFrame handles one frame of the current connection, received at now,
+// and returns how many messages it held. After a hello that accepted
+// batches, a frame holds one or more messages separated by newlines; they
+// are handled in order, each as a slice of the frame, so splitting costs no
+// allocation. The caller reads the clock once per batch: in the browser each
 // reading is two calls out of wasm.
-func (c *Client) onFrame(cs *connState, data []byte, now time.Time) {
+func (c *Client) onFrame(cs *connState, data []byte, now time.Time) int {
 	if c.conn != cs {
-		return
+		return 0
 	}
 	cs.lastInbound = now
 	cs.heard = true
 	stopTimer(&cs.probe)
+	if !cs.split {
+		c.onMessage(cs, data, now)
+		return 1
+	}
+	n := 0
+	for rest := data; len(rest) > 0 && c.conn == cs; {
+		var msg []byte
+		msg, rest = protocol.NextMessage(rest)
+		if len(msg) > 0 {
+			c.onMessage(cs, msg, now)
+			n++
+		}
+	}
+	return n
+}
+
+// onMessage handles one message. This is the hot path: decode into a
+// reused message, filter, queue for delivery.
+func (c *Client) onMessage(cs *connState, data []byte, now time.Time) {
 	m := &c.msg
 	c.dec.Limit = maxInbound
 	if err := c.dec.Decode(data, m); err != nil {
@@ -47,6 +68,7 @@ func (c *Client) onFrame(cs *connState, data []byte, now time.Time) {
 			} else {
 				c.maxMessage.Store(protocol.DefaultMaxMessage)
 			}
+			cs.split = m.Batch
 			c.markOpen(cs, protocol.LevelExtended)
 		}
 	case protocol.ActionPing:

@@ -15,7 +15,7 @@ func TestAutoFallsBackOnFirstEvent(t *testing.T) {
 	h := newHarness(t, nil)
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := h.tr.expectDial(t).accept()
-	fc.expectWriteEq(t, `{"action":"hello","protocol":"refine-live.v1"}`)
+	fc.expectWriteEq(t, clientHello)
 	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c","age":1000}`)
 	fc.send(`{"channel":"c","type":"updated","payload":{}}`)
 	h.waitStatus(StatusOpen)
@@ -67,7 +67,7 @@ func TestAutoKeepsExtendedOnServerRestart(t *testing.T) {
 	h.waitLoop("retry", func() bool { return h.c.retry != nil })
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
-	fc2.expectWriteEq(t, `{"action":"hello","protocol":"refine-live.v1"}`)
+	fc2.expectWriteEq(t, clientHello)
 }
 
 func TestTerminalCloseStops(t *testing.T) {

@@ -84,7 +84,7 @@ func (c *Client) readLoop(ctx context.Context, cs *connState) {
 	}
 }
 
-// frameChunk is how many frames of a batch the loop handles before it lets
+// frameChunk is how many messages of a batch the loop handles before it lets
 // the delivery goroutine run. A backlog handled in one go would grow the
 // delivery queue to the whole backlog: in the browser, where goroutines
 // take turns on one thread, growing and scanning that queue took half of
@@ -97,12 +97,14 @@ func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
 		frames, err := bc.ReadBatch(ctx)
 		if len(frames) > 0 && !c.post(func() {
 			now := c.cfg.Clock.Now()
-			for i, data := range frames {
-				if i > 0 && i%frameChunk == 0 {
+			n := 0
+			for _, data := range frames {
+				if n >= frameChunk {
 					runtime.Gosched()
 					now = c.cfg.Clock.Now()
+					n = 0
 				}
-				c.onFrame(cs, data, now)
+				n += c.onFrame(cs, data, now)
 			}
 		}) {
 			return

@@ -22,7 +22,7 @@ func TestFirstSubscribeAsksForItsAge(t *testing.T) {
 			r := h.tr.expectDial(t)
 			h.clk.Advance(250 * time.Millisecond) // the dial takes a while
 			fc := r.accept()
-			fc.expectWriteEq(t, `{"action":"hello","protocol":"refine-live.v1"}`)
+			fc.expectWriteEq(t, clientHello)
 			// 3 s before the subscribe, 0.25 s of dial counted twice
 			// (waiting and round trip), and the margin.
 			fc.expectWriteEq(t, `{"action":"subscribe","channel":"c","age":4500}`)
@@ -92,7 +92,7 @@ func TestManyChannelsShareOneSubscribe(t *testing.T) {
 		h.sub(SubscribeOptions{Channel: "c" + itoa(i)})
 	}
 	fc := h.tr.expectDial(t).accept()
-	fc.expectWriteEq(t, `{"action":"hello","protocol":"refine-live.v1"}`)
+	fc.expectWriteEq(t, clientHello)
 	h.waitLoop("the first flush", func() bool { return len(h.c.toSubscribe) == n-basicBurst })
 	singles, lists := subscribeFrames(h.flush(fc))
 	if len(singles) != basicBurst || len(lists) != 0 {
@@ -118,7 +118,7 @@ func TestManyChannelsShareOneSubscribe(t *testing.T) {
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
-	fc2.expectWriteEq(t, `{"action":"hello","protocol":"refine-live.v1"}`)
+	fc2.expectWriteEq(t, clientHello)
 	h.waitLoop("the flush", func() bool { return len(h.c.toSubscribe) == 0 })
 	singles, lists = subscribeFrames(h.flush(fc2))
 	if len(singles) != 0 || len(lists) != 1 || len(lists[0]) != n {

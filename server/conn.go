@@ -23,6 +23,7 @@ var errConnClosed = errors.New("connection closing")
 type conn struct {
 	srv     *Server
 	ws      *websocket.Conn
+	wire    *wireConn // what ws writes to; the writer's frames go straight to it
 	log     *slog.Logger
 	session string
 
@@ -40,6 +41,16 @@ type conn struct {
 	flush    bool // send what is queued before the close frame
 	writerWG sync.WaitGroup
 	lastRead atomic.Int64 // unix nanoseconds of the last inbound frame or pong
+
+	// frameLimit is the largest batched frame for a client whose hello
+	// asked for batches, 0 for any other; helloOut is the server's hello
+	// as queued. The reader sets both before queueing that hello, so the
+	// writer, which reads them once it has the hello, needs no lock.
+	frameLimit int
+	helloOut   []byte
+	// batching is the writer's own: set once the hello has been written,
+	// since the client splits only the frames that follow it.
+	batching bool
 
 	// Reader-owned state.
 	subs        map[string]*subscription
@@ -112,80 +123,3 @@ func (c *conn) send(ctx context.Context, m *protocol.ServerMessage) error {
 }
 
 func (c *conn) touch() { c.lastRead.Store(time.Now().UnixNano()) }
-
-// writeLoop drains the queue, pings, watches liveness and finally performs
-// the close handshake. It is the only goroutine writing to ws.
-func (c *conn) writeLoop(ctx context.Context) {
-	defer c.writerWG.Done()
-	hb := c.srv.cfg.Heartbeat
-	ticker := time.NewTicker(hb)
-	defer ticker.Stop()
-	var pings sync.WaitGroup
-	defer pings.Wait()
-	for {
-		select {
-		case b := <-c.out:
-			if err := c.write(ctx, b); err != nil {
-				c.log.Debug("write failed", "err", err)
-				c.requestClose(protocol.CloseAbnormal, "", false, "")
-				_ = c.ws.CloseNow()
-				return
-			}
-		case <-ticker.C:
-			idle := time.Since(time.Unix(0, c.lastRead.Load()))
-			if idle > 2*hb {
-				c.closeWith(protocol.CloseHeartbeatTimeout, "no frame within twice the heartbeat", "heartbeat")
-				continue
-			}
-			if c.extended.Load() {
-				if err := c.write(ctx, []byte(`{"action":"ping"}`)); err != nil {
-					c.requestClose(protocol.CloseAbnormal, "", false, "")
-					_ = c.ws.CloseNow()
-					return
-				}
-				continue
-			}
-			// A basic client has no ping message; browsers answer WebSocket
-			// pings themselves, and the pong updates lastRead.
-			pings.Add(1)
-			go func() {
-				defer pings.Done()
-				pctx, cancel := context.WithTimeout(ctx, hb)
-				defer cancel()
-				_ = c.ws.Ping(pctx)
-			}()
-		case <-c.closing:
-			c.finish(ctx)
-			return
-		}
-	}
-}
-
-func (c *conn) write(ctx context.Context, b []byte) error {
-	wctx, cancel := context.WithTimeout(ctx, c.srv.cfg.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(wctx, websocket.MessageText, b)
-}
-
-// finish writes what the close request wants flushed, then the close frame.
-func (c *conn) finish(ctx context.Context) {
-	if c.code == websocket.StatusCode(protocol.CloseAbnormal) {
-		_ = c.ws.CloseNow()
-		return
-	}
-	if c.flush {
-	drain:
-		for {
-			select {
-			case b := <-c.out:
-				if err := c.write(ctx, b); err != nil {
-					_ = c.ws.CloseNow()
-					return
-				}
-			default:
-				break drain
-			}
-		}
-	}
-	_ = c.ws.Close(c.code, c.reason)
-}

@@ -136,11 +136,12 @@ func appendBasic(dst []byte, ev *Event) []byte {
 }
 
 func appendExtended(dst []byte, ev *Event) []byte {
+	// Extended frames may be batched, whose messages end at a newline.
 	m := protocol.ServerMessage{
 		Channel: ev.Channel,
 		Type:    ev.Type,
-		Payload: ev.Payload,
-		Meta:    nullToEmpty(ev.Meta),
+		Payload: protocol.OneLine(ev.Payload),
+		Meta:    protocol.OneLine(nullToEmpty(ev.Meta)),
 		ID:      ev.ID,
 		Seq:     ev.Seq,
 		Epoch:   ev.Epoch,

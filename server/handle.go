@@ -33,6 +33,9 @@ func (c *conn) readLoop(ctx context.Context) {
 		m, derr := protocol.DecodeClient(data, c.srv.cfg.MaxMessage)
 		if !c.levelKnown {
 			if derr == nil && m.Action == protocol.ActionHello && m.Protocol == protocol.Version {
+				// Before setLevel: the writer reads the batch settings once it
+				// sees the extended level.
+				c.acceptBatch(&m)
 				c.setLevel(true)
 				if err := c.sendHello(ctx); err != nil {
 					return
@@ -74,13 +77,28 @@ func (c *conn) sendHello(ctx context.Context) error {
 		return nil
 	}
 	c.helloSent = true
-	return c.send(ctx, &protocol.ServerMessage{
+	c.helloOut = protocol.AppendServer(make([]byte, 0, 128), &protocol.ServerMessage{
 		Action:     protocol.ActionHello,
 		Protocol:   protocol.Version,
 		Session:    c.session,
 		Heartbeat:  c.srv.cfg.Heartbeat.Milliseconds(),
 		MaxMessage: int64(c.srv.cfg.MaxMessage),
+		Batch:      c.frameLimit > 0,
 	})
+	return c.sendWait(ctx, c.helloOut)
+}
+
+// acceptBatch takes up a hello's offer to read batched frames, which are
+// then kept within both the client's limit and the server's own.
+func (c *conn) acceptBatch(m *protocol.ClientMessage) {
+	if !m.Batch {
+		return
+	}
+	limit := int64(protocol.DefaultMaxMessage)
+	if m.MaxMessage > 0 {
+		limit = m.MaxMessage
+	}
+	c.frameLimit = int(min(limit, int64(c.srv.cfg.MaxMessage)))
 }
 
 // binaryFrame: the protocol is JSON text. An extended client that sends

@@ -123,8 +123,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		limiter: rate.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst),
 	}
 	c.log = s.cfg.Logger.With("session", c.session, "remote", r.RemoteAddr)
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hw := &hijackWriter{ResponseWriter: w, timeout: s.cfg.WriteTimeout}
+	ws, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		Subprotocols: []string{protocol.Version},
+		// The writer frames messages itself (wire.go): no extension may
+		// change the framing.
+		CompressionMode: websocket.CompressionDisabled,
 		// checkOrigin has decided, with the loopback default that
 		// OriginPatterns cannot express.
 		InsecureSkipVerify: true,
@@ -137,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.log.Info("handshake refused", "err", err, "origin", r.Header.Get("Origin"))
 		return
 	}
-	c.ws = ws
+	c.ws, c.wire = ws, hw.wire
 	ws.SetReadLimit(int64(s.cfg.MaxMessage))
 	c.touch()
 	if !s.track(c) {

@@ -172,7 +172,7 @@ func TestBasicServerRoundTripAndRestart(t *testing.T) {
 	}
 	// Auto mode: the hello goes first and the basic server ignores it, as
 	// it ignores the first subscribe's age.
-	s.expectFrame(t, `{"action":"hello","protocol":"refine-live.v1"}`)
+	s.expectFrame(t, `{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`)
 	s.expectFrameMatching(t, regexp.MustCompile(`^\{"action":"subscribe","channel":"resources/posts","age":\d+\}$`))
 
 	s.broadcast("resources/posts", "updated", `{"ids":[1]}`)
