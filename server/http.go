@@ -68,8 +68,9 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	writeJSON(w, status, httpError{Code: code, Message: msg})
 }
 
-// PublishHandler serves POST /publish for backends in any language.
-// Answers: 200 with the stored position; 400 bad_request (body not one
+// PublishHandler serves POST /publish for backends in any language. The
+// body is one event or an array of events (all stored, or none when one is
+// refused; see publishBatch). Answers: 200 with the stored position; 400 bad_request (body not one
 // JSON object, or an event breaking the event rules); 401 unauthorized
 // (missing or wrong bearer token when Config.PublishToken is set); 405 on
 // other methods; 413 too_large (body over MaxPublishBody, or event over
@@ -97,30 +98,43 @@ func (s *Server) PublishHandler() http.Handler {
 			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, "failed to read body")
 			return
 		}
+		if isArray(body) {
+			s.publishBatch(w, r, body)
+			return
+		}
 		ev, err := decodeBody(body)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, protocol.CodeBadRequest, err.Error())
 			return
 		}
 		stored, err := s.publish(r.Context(), ev, "http")
-		var de *protocol.DecodeError
-		switch {
-		case errors.Is(err, ErrInvalidEvent) && errors.As(err, &de):
-			status := http.StatusBadRequest
-			if de.Kind == protocol.ErrTooLarge {
-				status = http.StatusRequestEntityTooLarge
-			}
-			writeError(w, status, de.Code(), de.Error())
-			return
-		case err != nil:
-			s.cfg.Logger.Error("publish failed", "channel", ev.Channel, "err", err)
-			writeError(w, http.StatusInternalServerError, protocol.CodeInternal, "publish failed")
+		if err != nil {
+			s.writePublishError(w, err, ev.Channel, "")
 			return
 		}
-		writeJSON(w, http.StatusOK, publishResponse{
-			ID: stored.ID, Channel: stored.Channel, Seq: stored.Seq, Epoch: stored.Epoch, Date: stored.Date.UnixMilli(),
-		})
+		writeJSON(w, http.StatusOK, responseFor(stored))
 	})
+}
+
+func responseFor(ev Event) publishResponse {
+	return publishResponse{ID: ev.ID, Channel: ev.Channel, Seq: ev.Seq, Epoch: ev.Epoch, Date: ev.Date.UnixMilli()}
+}
+
+// writePublishError answers a refused or failed publish; where names the
+// event of an array.
+func (s *Server) writePublishError(w http.ResponseWriter, err error, channel, where string) {
+	var de *protocol.DecodeError
+	switch {
+	case errors.Is(err, ErrInvalidEvent) && errors.As(err, &de):
+		status := http.StatusBadRequest
+		if de.Kind == protocol.ErrTooLarge {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeError(w, status, de.Code(), where+de.Error())
+	default:
+		s.cfg.Logger.Error("publish failed", "channel", channel, "err", err)
+		writeError(w, http.StatusInternalServerError, protocol.CodeInternal, "publish failed")
+	}
 }
 
 // publishTokenOK compares in constant time so that the token cannot be

@@ -79,9 +79,23 @@ func (s *Server) Publish(ctx context.Context, ev Event) (Event, error) {
 // publish is the one path of every entry point: normalize and check, then
 // store.
 func (s *Server) publish(ctx context.Context, ev Event, source string) (Event, error) {
-	if err := ev.prepare(s.cfg.MaxMessage); err != nil {
-		return Event{}, fmt.Errorf("failed to publish: %w: %w", ErrInvalidEvent, err)
+	if err := s.check(&ev); err != nil {
+		return Event{}, err
 	}
+	return s.store(ctx, ev, source)
+}
+
+// check is publish's validation alone, for a request that checks all its
+// events before storing any.
+func (s *Server) check(ev *Event) error {
+	if err := ev.prepare(s.cfg.MaxMessage); err != nil {
+		return fmt.Errorf("failed to publish: %w: %w", ErrInvalidEvent, err)
+	}
+	return nil
+}
+
+// store publishes an event that check accepted.
+func (s *Server) store(ctx context.Context, ev Event, source string) (Event, error) {
 	if ev.ID == "" {
 		// Node prefix plus counter: unique without coordination, and
 		// inside the character set of refs.
