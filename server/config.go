@@ -56,7 +56,10 @@ type Config struct {
 	// connection. A connection whose queue overflows is a slow consumer:
 	// it is closed with 4002 and never slows anyone else. Default 512.
 	SendQueue int
-	// WriteTimeout bounds one frame write. Default 10s.
+	// WriteTimeout bounds a write to the socket: the frames of one drain of
+	// the send queue, or a control frame. The deadline is moved forward
+	// once half of it has passed, so a write gets between half and all of
+	// it. Default 10s.
 	WriteTimeout time.Duration
 
 	// Heartbeat is the ping interval announced in the hello. A connection

@@ -32,6 +32,8 @@ type wireConn struct {
 	// stall, when set (by tests, under mu), runs once in the next flush:
 	// it holds the writer inside a write while messages queue up.
 	stall func()
+	// deadline is the write deadline last set, guarded by mu.
+	deadline time.Time
 }
 
 // Write is the path of coder/websocket's control frames: straight to the
@@ -43,10 +45,15 @@ func (w *wireConn) Write(p []byte) (int, error) {
 }
 
 func (w *wireConn) write(p []byte) (int, error) {
-	// A deadline per call replaces a context per frame; setting one is a
-	// timer update, not a system call.
-	if err := w.Conn.SetWriteDeadline(time.Now().Add(w.timeout)); err != nil {
-		return 0, fmt.Errorf("failed to set the write deadline: %w", err)
+	// A deadline replaces a context per frame. It is moved only once half
+	// of it has passed, so that a busy connection updates its timer once
+	// in a while rather than on every write; a write may then be given
+	// between half and all of the timeout.
+	if now := time.Now(); w.deadline.Sub(now) < w.timeout/2 {
+		w.deadline = now.Add(w.timeout)
+		if err := w.Conn.SetWriteDeadline(w.deadline); err != nil {
+			return 0, fmt.Errorf("failed to set the write deadline: %w", err)
+		}
 	}
 	w.writes.Add(1)
 	n, err := w.Conn.Write(p)
