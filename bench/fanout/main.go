@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,7 +23,7 @@ type params struct {
 	server, clients     string
 	conns, channels     int
 	events, payload     int
-	publishers          int
+	publishers, slow    int
 	timeout             time.Duration
 	serveKind, serveURL string
 }
@@ -38,6 +37,7 @@ func main() {
 	flag.IntVar(&p.events, "events", 1000, "events published, spread over the channels in turn")
 	flag.IntVar(&p.payload, "payload", 100, "payload bytes")
 	flag.IntVar(&p.publishers, "publishers", 1, "concurrent publishing requests")
+	flag.IntVar(&p.slow, "slow", 0, "extra basic connections (liveserver) on channel 0 that never read")
 	flag.DurationVar(&p.timeout, "timeout", 50*time.Second, "limit for the whole delivery")
 	cpuprofile := flag.String("cpuprofile", "", "write the load generator's own CPU profile (the clients) to this file; FANOUT_CPUPROFILE does it for the server")
 	flag.StringVar(&p.serveKind, "serve", "", "internal: run this server in the foreground")
@@ -149,6 +149,13 @@ func run(p params) error {
 	if err := dialAll(p, url, dial, recvs, ready); err != nil {
 		return err
 	}
+	for range p.slow {
+		closeSlow, err := dialSlow(url, "bench/0")
+		if err != nil {
+			return err
+		}
+		defer closeSlow()
+	}
 	if err := waitSubscribed(p, addr, ready); err != nil {
 		return err
 	}
@@ -179,7 +186,7 @@ func run(p params) error {
 	if err != nil {
 		return err
 	}
-	return report(p, recvs, perChannel, got, expected, elapsed, published, base, idle, end)
+	return report(p, addr, recvs, perChannel, got, expected, elapsed, published, base, idle, end)
 }
 
 // dialAll connects the clients, 32 at a time.
@@ -218,7 +225,7 @@ func waitSubscribed(p params, addr string, ready []func() bool) error {
 				n++
 			}
 		}
-		if n == len(ready) && (p.server == "centrifuge" || serverSubscriptions(addr) == len(ready)) {
+		if n == len(ready) && (p.server == "centrifuge" || serverSubscriptions(addr) == len(ready)+p.slow) {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -229,19 +236,7 @@ func waitSubscribed(p params, addr string, ready []func() bool) error {
 }
 
 func serverSubscriptions(addr string) int {
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range bytes.Split(b, []byte("\n")) {
-		if v, ok := bytes.CutPrefix(line, []byte("refine_live_subscriptions ")); ok {
-			n, _ := strconv.ParseFloat(string(v), 64)
-			return int(n)
-		}
-	}
-	return -1
+	return int(metricValue(addr, "refine_live_subscriptions"))
 }
 
 // publishAll posts the events, each request as soon as the previous one of
@@ -300,7 +295,7 @@ func publishAll(p params, addr string) error {
 	return first
 }
 
-func report(p params, recvs []*recv, perChannel []int, got int64, expected int, elapsed, published time.Duration, base, idle, end procSample) error {
+func report(p params, addr string, recvs []*recv, perChannel []int, got int64, expected int, elapsed, published time.Duration, base, idle, end procSample) error {
 	var lats []int32
 	lost, disordered := 0, 0
 	for i, r := range recvs {
@@ -326,6 +321,10 @@ func report(p params, recvs []*recv, perChannel []int, got int64, expected int, 
 		p.server, p.clients, p.conns, p.channels, p.events, got, d/elapsed.Seconds()/1000,
 		pct(0.5), pct(0.99), pct(1), float64(cpu.Microseconds())/d, float64(end.syscw-idle.syscw)/d,
 		float64(int64(idle.rssKiB)-int64(base.rssKiB))/float64(p.conns), lost, published.Seconds())
+	if p.slow > 0 {
+		fmt.Fprintf(os.Stderr, "slow consumers closed: %.0f of %d\n",
+			metricValue(addr, `refine_live_disconnects_total{reason="slow_consumer"}`), p.slow)
+	}
 	if recvs[0].stats != nil {
 		fmt.Fprintln(os.Stderr, "client 0:", recvs[0].stats())
 	}

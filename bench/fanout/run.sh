@@ -1,24 +1,30 @@
 #!/bin/sh
-# The fan-out matrix of docs/benchmarks.md: liveserver with the Go engine
-# (extended, batching) and with basic clients, and a centrifuge node with
-# centrifuge-go clients, at 1,000 and 2,000 connections on 1 and 100
-# channels, the servers taking turns. Each line is one run of under a
-# minute. ROUNDS (1) repeats the matrix; PUBLISHERS (1) sets concurrent
-# publishing requests.
+# The fan-out matrix of docs/benchmarks.md. Each line is one run of under a
+# minute; the servers take turns within each size. Settings:
+#   KINDS       "server:clients" pairs (default below)
+#   CONNS       connection counts (1000 2000)
+#   CHANNELS    channel counts (1 100); 1 channel gets 1,000 events,
+#               100 channels 20,000
+#   PUBLISHERS  concurrent publishing requests (1)
+#   ROUNDS      repetitions of the matrix (1)
+#   BIN         the load generator to run, built here unless it exists
 set -e
 cd "$(dirname "$0")"
-go build -o "${BIN:=/tmp/fanout}" .
+BIN=${BIN:-/tmp/fanout}
+[ -x "$BIN" ] || go build -o "$BIN" .
+KINDS=${KINDS:-"liveserver:extended liveserver:extended-raw liveserver:basic centrifuge:centrifuge"}
 echo "| server | clients | conns | channels | events | deliveries | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery | writes/delivery | server KiB/idle conn | clients missing events | publish s |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for round in $(seq "${ROUNDS:-1}"); do
-	for conns in 1000 2000; do
-		for channels in 1 100; do
+	for conns in ${CONNS:-1000 2000}; do
+		for channels in ${CHANNELS:-1 100}; do
 			events=1000
 			[ "$channels" = 100 ] && events=20000
-			for kind in "liveserver extended" "liveserver extended-raw" "liveserver basic" "centrifuge centrifuge"; do
-				set -- $kind
-				"$BIN" -server "$1" -clients "$2" -conns "$conns" -channels "$channels" -events "$events" \
-					-publishers "${PUBLISHERS:-1}" -timeout 50s 2>/dev/null || echo "| $1 | $2 | $conns | $channels | failed |"
+			for kind in $KINDS; do
+				server=${kind%%:*} clients=${kind#*:}
+				"$BIN" -server "$server" -clients "$clients" -conns "$conns" -channels "$channels" -events "$events" \
+					-publishers "${PUBLISHERS:-1}" -timeout 50s 2>/dev/null ||
+					echo "| $server | $clients | $conns | $channels | failed |"
 			done
 		done
 	done
