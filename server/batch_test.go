@@ -64,7 +64,7 @@ func stall(t *testing.T, s *testServer, c *conn, channel string, n int) {
 	for i := 1; i < n; i++ {
 		publish(i)
 	}
-	waitFor(t, "a full queue", func() bool { return len(c.out) == n-1 })
+	waitFor(t, "a full queue", func() bool { return c.queue.len() == n-1 })
 }
 
 func TestBatchedFramesHoldTheQueuedMessages(t *testing.T) {

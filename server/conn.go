@@ -33,7 +33,7 @@ type conn struct {
 	levelKnown bool
 	helloSent  bool
 
-	out      chan []byte   // bounded send queue
+	queue    *sendQueue
 	closing  chan struct{} // closed by the first close request
 	once     sync.Once
 	code     websocket.StatusCode
@@ -51,6 +51,9 @@ type conn struct {
 	// batching is the writer's own: set once the hello has been written,
 	// since the client splits only the frames that follow it.
 	batching bool
+	// spare is the writer's own: the slice it gives the queue in exchange
+	// for the messages it takes.
+	spare [][]byte
 
 	// Reader-owned state.
 	subs        map[string]*subscription
@@ -95,26 +98,26 @@ func (c *conn) trySend(b []byte) bool {
 		return false
 	default:
 	}
-	select {
-	case c.out <- b:
+	if c.queue.push(b) {
 		return true
-	default:
-		c.closeSlow()
-		return false
 	}
+	c.closeSlow()
+	return false
 }
 
 // sendWait queues b, waiting for room. Only the reader uses it, for its own
 // replies and replays, so a slow client only slows its own reads.
 func (c *conn) sendWait(ctx context.Context, b []byte) error {
-	select {
-	case c.out <- b:
-		return nil
-	case <-c.closing:
-		return errConnClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	for !c.queue.push(b) {
+		select {
+		case <-c.queue.room:
+		case <-c.closing:
+			return errConnClosed
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
+	return nil
 }
 
 // send encodes a control message and queues it.

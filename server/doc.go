@@ -18,9 +18,13 @@
 //   - hub (hub.go): this node's subscriptions; encodes each event once per
 //     level and fans it out without ever blocking on a connection.
 //   - conn (conn.go, handle.go): one WebSocket connection, a reader that
-//     handles frames in order and a writer that drains a bounded queue.
+//     handles frames in order and a writer that drains a bounded queue
+//     (queue.go, writer.go). The writer frames what it drains itself and
+//     writes it with one call (wire.go), batching the messages of a
+//     client that asked for it into newline-separated frames.
 //   - auth.go: pluggable Authenticator and Authorizer, JWT HS256 built in.
-//   - http.go: POST /publish, GET /healthz, GET /metrics.
+//   - http.go, publish_batch.go: POST /publish (one event or an array),
+//     GET /healthz, GET /metrics.
 //
 // docs/server.md describes running and embedding the server, its flags,
 // limits, close codes and metrics; docs/protocol.md the wire format.

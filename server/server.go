@@ -131,7 +131,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &conn{
 		srv:     s,
 		session: randomHex(8),
-		out:     make(chan []byte, s.cfg.SendQueue),
+		queue:   newSendQueue(s.cfg.SendQueue),
 		closing: make(chan struct{}),
 		subs:    make(map[string]*subscription),
 		limiter: rate.NewLimiter(s.cfg.MessageRate, s.cfg.MessageBurst),

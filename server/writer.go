@@ -10,26 +10,28 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
-// drainBytes bounds the messages one drain takes from the queue, so that a
-// long backlog goes out in writes of a sensible size.
+// drainBytes bounds the messages of one write, so that a long backlog goes
+// out in writes of a sensible size.
 const drainBytes = 64 << 10
+
+// maxSpare is the largest message slice a writer keeps between drains; a
+// larger one (left by a burst) goes to the garbage collector, so that an
+// idle connection holds little.
+const maxSpare = 32
 
 // maxPooledOut is the largest write buffer kept for reuse; a larger one (a
 // drain of big events) is left to the garbage collector.
 const maxPooledOut = 1 << 20
 
-// drainBuf is one drain's scratch space. Buffers are pooled rather than
-// kept per connection: an idle connection then holds none.
+// drainBuf is one write's buffer. Buffers are pooled rather than kept per
+// connection: an idle connection then holds none.
 type drainBuf struct {
-	msgs [][]byte
-	out  []byte
+	out []byte
 }
 
 var drainPool = sync.Pool{New: func() any { return &drainBuf{out: make([]byte, 0, 16<<10)} }}
 
 func (d *drainBuf) release() {
-	clear(d.msgs) // the shared frames must not outlive their delivery
-	d.msgs = d.msgs[:0]
 	if cap(d.out) > maxPooledOut {
 		d.out = nil
 	}
@@ -49,8 +51,8 @@ func (c *conn) writeLoop(ctx context.Context) {
 	defer pings.Wait()
 	for {
 		select {
-		case b := <-c.out:
-			if err := c.drain(b); err != nil {
+		case <-c.queue.wake:
+			if err := c.drain(); err != nil {
 				c.log.Debug("write failed", "err", err)
 				c.requestClose(protocol.CloseAbnormal, "", false, "")
 				_ = c.ws.CloseNow()
@@ -86,25 +88,33 @@ func (c *conn) writeLoop(ctx context.Context) {
 	}
 }
 
-// drain writes first and whatever else is queued already with one write:
-// a lone message leaves at once, a burst costs one system call.
-func (c *conn) drain(first []byte) error {
-	d := drainPool.Get().(*drainBuf)
-	defer d.release()
-	d.msgs = append(d.msgs, first)
-	size := len(first)
-collect:
-	for size < drainBytes {
-		select {
-		case b := <-c.out:
-			d.msgs = append(d.msgs, b)
-			size += len(b)
-		default:
-			break collect
+// drain writes everything queued, with one write per drainBytes of
+// messages: a lone message leaves at once, a burst costs one system call.
+func (c *conn) drain() error {
+	all := c.queue.take(c.spare)
+	defer func() {
+		clear(all) // the shared frames must not outlive their delivery
+		c.spare = nil
+		if cap(all) <= maxSpare {
+			c.spare = all[:0]
 		}
+	}()
+	for msgs := all; len(msgs) > 0; {
+		n, size := 1, len(msgs[0])
+		for n < len(msgs) && size+len(msgs[n]) <= drainBytes {
+			size += len(msgs[n])
+			n++
+		}
+		d := drainPool.Get().(*drainBuf)
+		d.out = c.appendFrames(d.out[:0], msgs[:n])
+		err := c.wire.flush(d.out)
+		d.release()
+		if err != nil {
+			return err
+		}
+		msgs = msgs[n:]
 	}
-	d.out = c.appendFrames(d.out[:0], d.msgs)
-	return c.wire.flush(d.out)
+	return nil
 }
 
 // appendFrames writes msgs as text frames: one message per frame, or for a
@@ -156,17 +166,10 @@ func (c *conn) finish() {
 		return
 	}
 	if c.flush {
-	drain:
-		for {
-			select {
-			case b := <-c.out:
-				if err := c.drain(b); err != nil {
-					_ = c.ws.CloseNow()
-					return
-				}
-			default:
-				break drain
-			}
+		// The reader no longer queues once closing is set.
+		if err := c.drain(); err != nil {
+			_ = c.ws.CloseNow()
+			return
 		}
 	}
 	_ = c.ws.Close(c.code, c.reason)

@@ -7,11 +7,11 @@
 #               100 channels 20,000
 #   PUBLISHERS  concurrent publishing requests (1)
 #   ROUNDS      repetitions of the matrix (1)
-#   BIN         the load generator to run, built here unless it exists
+#   BIN         where the load generator is built (/tmp/fanout)
 set -e
 cd "$(dirname "$0")"
 BIN=${BIN:-/tmp/fanout}
-[ -x "$BIN" ] || go build -o "$BIN" .
+go build -o "$BIN" .
 KINDS=${KINDS:-"liveserver:extended liveserver:extended-raw liveserver:basic centrifuge:centrifuge"}
 echo "| server | clients | conns | channels | events | deliveries | deliveries/s | p50 ms | p99 ms | max ms | server CPU µs/delivery | writes/delivery | server KiB/idle conn | clients missing events | publish s |"
 echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
