@@ -319,9 +319,10 @@ var controlPrefixes = [...]string{
 }
 
 // logFrames logs the control frames among joined (frames separated by
-// U+001E); debug only.
+// U+001E, and messages of a batched frame by newlines, so that an event
+// batched behind a control message stays out too); debug only.
 func (c *socketConn) logFrames(dir, joined string) {
-	for _, frame := range strings.Split(joined, string(frameSeparator)) {
+	for _, frame := range strings.FieldsFunc(joined, func(r rune) bool { return r == frameSeparator || r == '\n' }) {
 		for _, p := range controlPrefixes {
 			if strings.HasPrefix(frame, p) {
 				if len(frame) > 300 {
