@@ -180,3 +180,15 @@ func TestBatchedPayloadWithNewlines(t *testing.T) {
 		t.Fatalf("payload %q", m.Payload)
 	}
 }
+
+// A replay longer than the send queue waits for room instead of failing:
+// the reader's sends block until the writer has emptied the queue.
+func TestReplayLongerThanTheSendQueue(t *testing.T) {
+	s := startServer(t, Config{SendQueue: 4})
+	const ch = "resources/posts"
+	evs := publishN(t, s, ch, 50)
+	c, _ := dialExtended(t, s.WSURL)
+	subscribeSince(c, ch, &protocol.Position{Epoch: evs[0].Epoch, Seq: 0})
+	expectEvents(t, c, ch, 1, 50)
+	expectSubscribed(t, c, ch, 50, true)
+}
