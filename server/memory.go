@@ -163,29 +163,37 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, channel string, deliver fu
 
 // History implements Broker.
 func (b *MemoryBroker) History(ctx context.Context, channel string, since *protocol.Position) (History, error) {
-	ch, err := b.lock(channel)
-	if err != nil {
-		return History{}, err
-	}
-	defer ch.mu.Unlock()
-	b.expire(ch)
-	h := History{Top: protocol.Position{Epoch: ch.epoch, Seq: ch.seq}}
-	if since == nil {
-		return h, nil
-	}
-	oldest := ch.seq - uint64(ch.n) + 1 // seq of the oldest kept event
-	if since.Epoch != ch.epoch || since.Seq > ch.seq || since.Seq+1 < oldest {
-		return h, nil
-	}
-	h.Complete = true
-	for seq := since.Seq + 1; seq <= ch.seq; seq++ {
-		h.Events = append(h.Events, *ch.at(seq))
-	}
-	return h, nil
+	return b.read(channel, func(ch *memChannel, h *History) {
+		if since == nil {
+			return
+		}
+		oldest := ch.seq - uint64(ch.n) + 1 // seq of the oldest kept event
+		if since.Epoch != ch.epoch || since.Seq > ch.seq || since.Seq+1 < oldest {
+			return
+		}
+		h.Complete = true
+		ch.appendFrom(h, since.Seq+1)
+	})
 }
 
 // HistoryAfter implements Broker.
 func (b *MemoryBroker) HistoryAfter(ctx context.Context, channel string, t time.Time) (History, error) {
+	return b.read(channel, func(ch *memChannel, h *History) {
+		if t.Before(b.started) || !t.After(ch.droppedUntil) || t.UnixNano() <= b.forgotUntil.Load() {
+			return
+		}
+		h.Complete = true
+		first := ch.seq + 1
+		for seq := ch.seq; seq > ch.seq-uint64(ch.n) && !ch.at(seq).Date.Before(t); seq-- {
+			first = seq
+		}
+		ch.appendFrom(h, first)
+	})
+}
+
+// read runs fill on the channel's expired, locked state with the channel's
+// position already in the History.
+func (b *MemoryBroker) read(channel string, fill func(ch *memChannel, h *History)) (History, error) {
 	ch, err := b.lock(channel)
 	if err != nil {
 		return History{}, err
@@ -193,18 +201,15 @@ func (b *MemoryBroker) HistoryAfter(ctx context.Context, channel string, t time.
 	defer ch.mu.Unlock()
 	b.expire(ch)
 	h := History{Top: protocol.Position{Epoch: ch.epoch, Seq: ch.seq}}
-	if t.Before(b.started) || !t.After(ch.droppedUntil) || t.UnixNano() <= b.forgotUntil.Load() {
-		return h, nil
-	}
-	h.Complete = true
-	first := ch.seq + 1
-	for seq := ch.seq; seq > ch.seq-uint64(ch.n) && !ch.at(seq).Date.Before(t); seq-- {
-		first = seq
-	}
+	fill(ch, &h)
+	return h, nil
+}
+
+// appendFrom appends the kept events from seq first to the newest.
+func (ch *memChannel) appendFrom(h *History, first uint64) {
 	for seq := first; seq <= ch.seq; seq++ {
 		h.Events = append(h.Events, *ch.at(seq))
 	}
-	return h, nil
 }
 
 // Close implements Broker.
