@@ -10,7 +10,7 @@ WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 # with the same flags.
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=github.com/refine-live-wasm/refine-live-wasm/...=
 
-.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e bin/liveserver bin/basicserver
+.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e test-browsers bin/liveserver bin/basicserver
 
 test: lint gotest test-npm test-e2e
 
@@ -48,14 +48,23 @@ bin/basicserver:
 npm-deps:
 	cd npm/test && npm ci --no-audit --no-fund --loglevel=error
 
-# The shim's unit, browser (headless Chromium) and packaging tests, against a
-# live reference server.
+# The shim's unit, browser and packaging tests, against a live reference
+# server: the browser suite in headless Chromium, then again in Firefox ESR
+# and WebKitGTK (each engine's Debian package, installed when missing).
 test-npm: wasm bin/liveserver bin/basicserver npm-deps
 	bash scripts/ensure-chromium.sh >/dev/null
+	bash scripts/ensure-browsers.sh >/dev/null
 	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test test
+	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test run test:firefox
+	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test run test:webkit
 
 npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist
+
+# Every browser suite in every engine it runs in: the npm package's suite
+# in Chromium, Firefox and WebKit (what test-npm runs), and the example
+# app's end-to-end suite, which drives Chromium alone.
+test-browsers: test-npm test-e2e
 
 # The example app's end-to-end suite in headless Chromium, on the packed
 # tarball, as a user would install it.
