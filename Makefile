@@ -62,8 +62,8 @@ npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist
 
 # Every browser suite in every engine it runs in: the npm package's suite
-# in Chromium, Firefox and WebKit (what test-npm runs), and the example
-# app's end-to-end suite, which drives Chromium alone.
+# in Chromium, Firefox and WebKit, the example app's suite in Chromium and
+# its key scenarios (e2e/engines.test.js) in Firefox and WebKit as well.
 test-browsers: test-npm test-e2e
 
 # The example app's end-to-end suite in headless Chromium, on the packed
