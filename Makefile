@@ -66,8 +66,9 @@ npm: wasm
 # its key scenarios (e2e/engines.test.js) in Firefox and WebKit as well.
 test-browsers: test-npm test-e2e
 
-# The example app's end-to-end suite in headless Chromium, on the packed
-# tarball, as a user would install it.
+# The example app's end-to-end suite in headless Chromium, and its key
+# scenarios in Firefox and WebKit, on the packed tarball, as a user would
+# install it.
 test-e2e: npm
 	SKIP_PACK=1 bash example-app/scripts/e2e.sh
 
