@@ -61,10 +61,10 @@ test-npm: wasm bin/liveserver bin/basicserver npm-deps
 npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist
 
-# Every browser suite in every engine it runs in: the npm package's suite
-# in Chromium, Firefox and WebKit, the example app's suite in Chromium and
-# its key scenarios (e2e/engines.test.js) in Firefox and WebKit as well.
-test-browsers: test-npm test-e2e
+# Every browser suite in every engine: the npm package's suite and the
+# example app's whole end-to-end suite in Chromium, Firefox and WebKit.
+test-browsers: test-npm npm
+	E2E_ALL_ENGINES=1 SKIP_PACK=1 bash example-app/scripts/e2e.sh
 
 # The example app's end-to-end suite in headless Chromium, and its key
 # scenarios in Firefox and WebKit, on the packed tarball, as a user would

@@ -1,6 +1,6 @@
 // One small driver per browser engine, so that every scenario is written
 // once: launch(engine) returns { consoleLines, newPage(url), close() }, and a
-// page has evaluate(fn, arg), setOffline(offline) and close(). Chromium
+// page has evaluate(fn, arg), goto(url), setOffline(offline) and close(). Chromium
 // runs through playwright-core, Firefox ESR through puppeteer-core (WebDriver
 // BiDi) and WebKitGTK's MiniBrowser through selenium-webdriver against
 // WebKitWebDriver under Xvfb: each engine's own Debian package, no
@@ -64,6 +64,7 @@ async function launchChromium(executablePath) {
       await page.goto(url);
       return {
         evaluate: (fn, arg) => page.evaluate(fn, arg),
+        goto: (to) => page.goto(to).then(() => {}),
         setOffline: (offline) => context.setOffline(offline),
         close: () => page.close(),
         native: page,
@@ -96,7 +97,13 @@ async function launchFirefox(paths) {
       page.on("console", (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
       page.on("pageerror", (err) => consoleLines.push(`pageerror: ${err.message}`));
       await page.goto(url);
-      return { evaluate: (fn, arg) => page.evaluate(fn, arg), setOffline: null, close: () => page.close(), native: page };
+      return {
+        evaluate: (fn, arg) => page.evaluate(fn, arg),
+        goto: (to) => page.goto(to).then(() => {}),
+        setOffline: null,
+        close: () => page.close(),
+        native: page,
+      };
     },
     async close() {
       await browser.close();
@@ -187,7 +194,8 @@ async function launchWebKit(paths) {
     consoleLines,
     newPage: (url) =>
       inTurn(async () => {
-        await driver.switchTo().newWindow("tab");
+        // A window each, not a tab: a background tab runs no animation frames.
+        await driver.switchTo().newWindow("window");
         const handle = await driver.getWindowHandle();
         await driver.get(url);
         await driver.executeScript(CAPTURE_CONSOLE);
@@ -204,6 +212,12 @@ async function launchWebKit(paths) {
               } finally {
                 await drain().catch(() => {});
               }
+            }),
+          goto: (to) =>
+            inTurn(async () => {
+              await driver.switchTo().window(handle);
+              await driver.get(to);
+              await driver.executeScript(CAPTURE_CONSOLE);
             }),
           setOffline: null,
           close: () =>
