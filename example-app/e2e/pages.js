@@ -1,46 +1,23 @@
-// The browser side of the end-to-end suite: headless Chromium from
-// Debian's package, the app's pages and what they show and send, and the
-// per-file set-up of browser, backends and cleanups.
-import { execFileSync } from "node:child_process";
+// The browser side of the end-to-end suite: headless Chromium (or, with
+// BROWSER_ENGINE, Firefox or WebKit) from Debian's packages, the app's
+// pages and what they show and send, and the per-file set-up of browser,
+// backends and cleanups.
 import { join } from "node:path";
-import { launch } from "../../npm/test/browser/engines.js";
+import { CHROMIUM_ARGS, chromiumPath, launch } from "../../npm/test/browser/engines.js";
 import { AnyPage } from "./anypage.js";
 import { DEADLINE, repoDir, startBackend, startProxy, waitFor } from "./backend.js";
 
 /** The engine the suite drives (BROWSER_ENGINE; Chromium by default). */
 export const engine = process.env.BROWSER_ENGINE || "chromium";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** Finds Debian's Chromium (installing it when root), via the repository's script. */
-function chromiumPath() {
-  try {
-    return execFileSync("bash", [join(repoDir, "scripts", "ensure-chromium.sh")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    }).trim();
-  } catch {
-    throw new Error("no Chromium: install Debian's package (apt-get install chromium) or set CHROME_PATH");
-  }
-}
-
 /**
- * Launches headless Chromium. Playwright gives every launched browser a
+ * Launches the engine's browser. Playwright gives every launched Chromium a
  * fresh temporary profile (user-data-dir) and deletes it on close.
  */
 export async function launchBrowser() {
   if (engine !== "chromium") return launch(engine, join(repoDir, "scripts"));
   const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: chromiumPath(join(repoDir, "scripts")), args: CHROMIUM_ARGS });
 }
 
 /**

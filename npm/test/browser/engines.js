@@ -13,7 +13,8 @@ import { join } from "node:path";
 
 export const ENGINES = ["chromium", "firefox", "webkit"];
 
-const CHROMIUM_ARGS = [
+/** Chromium's flags: headless as root, no background traffic. */
+export const CHROMIUM_ARGS = [
   "--headless",
   "--no-sandbox",
   "--disable-gpu",
@@ -29,6 +30,11 @@ function scriptOutput(scripts, name) {
   return execFileSync("bash", [join(scripts, name)], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
 }
 
+/** Debian's Chromium, installed when missing and root (scripts/ensure-chromium.sh). */
+export function chromiumPath(scripts) {
+  return scriptOutput(scripts, "ensure-chromium.sh");
+}
+
 function browserPaths(scripts) {
   return Object.fromEntries(scriptOutput(scripts, "ensure-browsers.sh").split("\n").map((l) => l.split("=")));
 }
@@ -39,10 +45,25 @@ function browserPaths(scripts) {
  * @param {string} scripts the repository's scripts folder
  */
 export async function launch(engine, scripts) {
-  if (engine === "chromium") return launchChromium(scriptOutput(scripts, "ensure-chromium.sh"));
+  if (engine === "chromium") return launchChromium(chromiumPath(scripts));
   if (engine === "firefox") return launchFirefox(browserPaths(scripts));
   if (engine === "webkit") return launchWebKit(browserPaths(scripts));
   throw new Error(`unknown browser engine ${engine}: want one of ${ENGINES.join(", ")}`);
+}
+
+// A Playwright or Puppeteer page (their page APIs agree on what is used
+// here), its console collected, loaded at url.
+async function openPage(page, url, consoleLines, setOffline) {
+  page.on("console", (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
+  page.on("pageerror", (err) => consoleLines.push(`pageerror: ${err.message}`));
+  await page.goto(url);
+  return {
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    goto: (to) => page.goto(to).then(() => {}),
+    setOffline,
+    close: () => page.close(),
+    native: page,
+  };
 }
 
 async function launchChromium(executablePath) {
@@ -57,19 +78,7 @@ async function launchChromium(executablePath) {
     engine: "chromium",
     version: context.browser()?.version() ?? "",
     consoleLines,
-    async newPage(url) {
-      const page = await context.newPage();
-      page.on("console", (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
-      page.on("pageerror", (err) => consoleLines.push(`pageerror: ${err.message}`));
-      await page.goto(url);
-      return {
-        evaluate: (fn, arg) => page.evaluate(fn, arg),
-        goto: (to) => page.goto(to).then(() => {}),
-        setOffline: (offline) => context.setOffline(offline),
-        close: () => page.close(),
-        native: page,
-      };
-    },
+    newPage: async (url) => openPage(await context.newPage(), url, consoleLines, (offline) => context.setOffline(offline)),
     async close() {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -92,19 +101,7 @@ async function launchFirefox(paths) {
     engine: "firefox",
     version: await browser.version(),
     consoleLines,
-    async newPage(url) {
-      const page = await browser.newPage();
-      page.on("console", (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
-      page.on("pageerror", (err) => consoleLines.push(`pageerror: ${err.message}`));
-      await page.goto(url);
-      return {
-        evaluate: (fn, arg) => page.evaluate(fn, arg),
-        goto: (to) => page.goto(to).then(() => {}),
-        setOffline: null,
-        close: () => page.close(),
-        native: page,
-      };
-    },
+    newPage: async (url) => openPage(await browser.newPage(), url, consoleLines, null),
     async close() {
       await browser.close();
       rmSync(cache, { recursive: true, force: true });

@@ -90,6 +90,33 @@ export async function startBrowser() {
   };
 }
 
+/**
+ * The browser of a test file: started before its tests (unless skip, after
+ * setUp), closed after them, with the console printed when
+ * DEBUG_BROWSER_TESTS is set. Pass node:test's before and after.
+ */
+export function useBrowser({ before, after }, skip, setUp) {
+  let browser;
+  before(async () => {
+    if (skip) return;
+    await setUp?.();
+    browser = await startBrowser();
+  });
+  after(async () => {
+    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
+    await browser?.close();
+  });
+  return {
+    newPage: () => browser.newPage(),
+    get server() {
+      return browser.server;
+    },
+    get consoleLines() {
+      return browser.consoleLines;
+    },
+  };
+}
+
 /** A ws:// URL on a loopback port that was free a moment ago (nothing listens). */
 export async function closedPortURL() {
   const server = createServer();

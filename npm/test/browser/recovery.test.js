@@ -3,7 +3,7 @@
 // every event published meanwhile must arrive, once and in order.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { engine, failWithoutWasmInCI, liveServerURL, needsProxy, needsServer, needsWasm, proxyControl, proxyURL, startBrowser } from "./harness.js";
+import { engine, failWithoutWasmInCI, liveServerURL, needsProxy, needsServer, needsWasm, proxyControl, proxyURL, useBrowser } from "./harness.js";
 
 failWithoutWasmInCI(test);
 
@@ -42,15 +42,7 @@ async function collect() {
 
 describe(`recovery in ${engine}`, () => {
   const skip = needsWasm || needsServer || needsProxy;
-  let browser;
-  before(async () => {
-    if (skip) return;
-    browser = await startBrowser();
-  });
-  after(async () => {
-    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
-    await browser?.close();
-  });
+  const browser = useBrowser({ before, after }, skip);
 
   test("a dropped connection: every event published meanwhile arrives once, in order, with no resync", { skip }, async () => {
     const page = await browser.newPage();
