@@ -1,0 +1,88 @@
+package pgsource_test
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
+)
+
+// PostgreSQL stopped and started again: the WebSocket service goes on,
+// /healthz says degraded meanwhile, and the source resumes from the slot
+// with every change delivered exactly once.
+func TestPostgresRestart(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
+	h := newHarness(t, pg, pgsource.Config{})
+	got := h.subscribe(t, "resources/posts")
+	insert := func(from, to int) {
+		for i := from; i < to; i++ {
+			pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
+		}
+	}
+	insert(0, 50)
+	waitFor(t, 10*time.Second, "the first 50 events", func() bool { return len(got.all()) >= 50 })
+
+	pg.Stop()
+	waitFor(t, 10*time.Second, "a degraded health check", func() bool { return strings.Contains(health(h), `"degraded"`) })
+	if s := health(h); !strings.Contains(s, "postgres") {
+		t.Fatalf("the health check does not name PostgreSQL: %s", s)
+	}
+	// The clients stay connected to the server meanwhile: a publish over
+	// HTTP still reaches them.
+	other := h.subscribe(t, "notifications")
+	if _, err := h.live.Publish(t.Context(), eventOn("notifications")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "a publish while PostgreSQL is down", func() bool { return len(other.all()) == 1 })
+
+	pg.Start()
+	insert(50, 100)
+	waitFor(t, 20*time.Second, "100 events", func() bool { return len(got.all()) >= 100 })
+	waitFor(t, 5*time.Second, "a healthy check", func() bool { return strings.Contains(health(h), `"ok"`) })
+	checkOnce(t, got.all(), 100)
+	if body := scrape(t, h); !strings.Contains(body, `refine_live_postgres_events_total{table="public.posts"}`) ||
+		!strings.Contains(body, "refine_live_postgres_lag_bytes") || !strings.Contains(body, "refine_live_postgres_streaming 1") {
+		t.Fatalf("metrics missing:\n%s", grepLines(body, "postgres"))
+	}
+}
+
+func health(h *harness) string {
+	rec := httptest.NewRecorder()
+	h.live.HealthHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	return strconv.Itoa(rec.Code) + " " + rec.Body.String()
+}
+
+// checkOnce asserts that evs are the creations of rows 0..n-1, each once,
+// in order, with no resync.
+func checkOnce(t *testing.T, evs []provider.Event, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	next := 0
+	for _, e := range evs {
+		if e.Resync != "" {
+			t.Fatalf("resync event %+v", e)
+		}
+		if seen[e.ID] {
+			t.Fatalf("event %s delivered twice", e.ID)
+		}
+		seen[e.ID] = true
+		var p struct{ IDs []int }
+		if err := json.Unmarshal(e.Payload, &p); err != nil || len(p.IDs) != 1 {
+			t.Fatalf("payload %s", e.Payload)
+		}
+		if p.IDs[0] != next {
+			t.Fatalf("row %d arrived where %d was due", p.IDs[0], next)
+		}
+		next++
+	}
+	if next != n {
+		t.Fatalf("%d rows, want %d", next, n)
+	}
+}
