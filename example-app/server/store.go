@@ -238,7 +238,7 @@ func (m memStore) list(q listQuery) ([]record, int, error) {
 	rows, total := m.t.list(q)
 	return rows, total, nil
 }
-func (m memStore) get(id int) (record, error)         { return m.t.get(id) }
+func (m memStore) get(id int) (record, error)           { return m.t.get(id) }
 func (m memStore) create(fields record) (record, error) { return m.t.create(fields), nil }
 func (m memStore) update(id int, fields record, replace bool) (record, error) {
 	return m.t.update(id, fields, replace)
