@@ -95,3 +95,61 @@ func TestPostgresFailoverOfTheSlotOwner(t *testing.T) {
 		t.Fatalf("the stream holds %d events for %d changes", msgs, rows)
 	}
 }
+
+// PostgreSQL down when liveserver starts: it serves anyway, degraded, and
+// streams once PostgreSQL is up.
+func TestPostgresDownAtStartup(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE items (id int PRIMARY KEY)`)
+	pg.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, &syncBuffer{},
+			func(a string) { addrc <- a })
+	}()
+	var n *node
+	select {
+	case a := <-addrc:
+		n = &node{t: t, addr: a}
+	case err := <-done:
+		t.Fatalf("run: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("liveserver did not start")
+	}
+	if h, _ := n.get("/healthz"); !strings.Contains(h, `"degraded"`) || !strings.Contains(h, "postgres") {
+		t.Fatalf("healthz with PostgreSQL down: %s", h)
+	}
+	got := subscribeRows(t, "resources/items", n.addr)
+	pg.Start()
+	waitUntil(t, 20*time.Second, "a healthy check", func() bool {
+		h, _ := n.get("/healthz")
+		return strings.Contains(h, `"ok"`)
+	})
+	if err := insertRows(ctx, pg.URL(), 10); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "10 events", func() bool { return got.count() >= 10 || got.failed() })
+	got.check(t, 10)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+}
+
+// A table without a key stops the binary at startup, named in the error.
+func TestPostgresKeylessTableStopsStartup(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE logs (line text)`)
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, &syncBuffer{}, nil)
+	if err == nil || !strings.Contains(err.Error(), "public.logs has no primary key") || strings.Contains(err.Error(), "public.items") {
+		t.Fatalf("want public.logs refused, got %v", err)
+	}
+	for _, bad := range [][]string{{"--postgres-rename", "posts"}, {"--postgres-tables", "a;b"}} {
+		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, bad...), &syncBuffer{}, nil)
+		if err == nil || !strings.Contains(err.Error(), "failed to") {
+			t.Errorf("%v: want a clear error, got %v", bad, err)
+		}
+	}
+}

@@ -23,6 +23,7 @@ const (
 	StateConnecting State = "connecting" // before its first stream, or retrying after a failure
 	StateStandby    State = "standby"    // another node consumes the slot
 	StateStreaming  State = "streaming"
+	StateStalled    State = "stalled" // streaming, but the broker fails to store events
 	StateStopped    State = "stopped"
 )
 

@@ -295,6 +295,9 @@ func (st *stream) store(ctx context.Context, ev server.Event, table string) erro
 	cfg := &st.src.cfg
 	for attempt := 0; ; attempt++ {
 		_, err := st.src.pub.Publish(ctx, ev)
+		if err == nil && attempt > 0 {
+			st.src.setState(StateStreaming, "")
+		}
 		if err == nil {
 			if table != "" {
 				st.src.m.events.WithLabelValues(table).Inc()
@@ -311,6 +314,7 @@ func (st *stream) store(ctx context.Context, ev server.Event, table string) erro
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		st.src.setState(StateStalled, "failed to store events: "+err.Error())
 		wait := st.src.backoff(attempt)
 		cfg.Logger.Warn("failed to store an event; retrying", "id", ev.ID, "err", err, "in", wait.Round(time.Millisecond))
 		if !sleep(ctx, wait) {
