@@ -61,9 +61,12 @@ func Start(t testing.TB) *Server {
 	if out, err := s.command("initdb", "-D", s.dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
 		t.Fatalf("failed to run initdb: %v\n%s", err, out)
 	}
+	// fsync off makes the tests fast without changing what they see;
+	// synchronous_commit stays on, since a walsender sends only flushed
+	// WAL and would otherwise hold changes back for wal_writer_delay.
 	conf := "listen_addresses = '127.0.0.1'\nport = " + strconv.Itoa(s.port) + "\n" +
 		"unix_socket_directories = '" + s.dir + "'\nwal_level = logical\nmax_wal_senders = 10\n" +
-		"max_replication_slots = 10\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\n" +
+		"max_replication_slots = 10\nfsync = off\nfull_page_writes = off\n" +
 		"max_connections = 100\nshared_buffers = 32MB\nwal_sender_timeout = 10s\n"
 	f, err := os.OpenFile(filepath.Join(s.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {

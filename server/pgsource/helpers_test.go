@@ -3,6 +3,7 @@ package pgsource_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -149,3 +150,7 @@ func (w tlog) Write(p []byte) (int, error) {
 func eventOn(channel string) server.Event {
 	return server.Event{Channel: channel, Type: "created", Payload: json.RawMessage(`{}`)}
 }
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func wsTransport() provider.Transport { return &wstransport.Transport{} }
