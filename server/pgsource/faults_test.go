@@ -2,9 +2,11 @@ package pgsource_test
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -85,4 +87,37 @@ func checkOnce(t *testing.T, evs []provider.Event, n int) {
 	if next != n {
 		t.Fatalf("%d rows, want %d", next, n)
 	}
+}
+
+// A slot that holds back more WAL than LagWarn is warned about, and its
+// lag is in the metrics.
+func TestSlotLagWarned(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
+	logs := &lockedBuffer{}
+	h := newHarness(t, pg, pgsource.Config{LagWarn: 1, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	waitFor(t, 10*time.Second, "the warning", func() bool { return strings.Contains(logs.String(), "holds back much WAL") })
+	if !strings.Contains(logs.String(), "slot=refine_live") {
+		t.Fatalf("the warning does not name the slot: %s", logs.String())
+	}
+	if body := scrape(t, h); !strings.Contains(body, "refine_live_postgres_retained_bytes ") {
+		t.Fatalf("no retained bytes:\n%s", grepLines(body, "postgres"))
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
