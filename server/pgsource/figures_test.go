@@ -15,10 +15,13 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
+	"github.com/refine-live-wasm/refine-live-wasm/server/natsbroker"
 	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
 
@@ -33,9 +36,44 @@ func TestFiguresLatency(t *testing.T) {
 	if !*figures {
 		t.Skip("run with -figures")
 	}
-	pg := pgtest.Start(t)
-	pg.Exec(`CREATE TABLE lat (id int PRIMARY KEY)`)
-	h := newHarness(t, pg, pgsource.Config{Logger: quiet()})
+	t.Run("memory", func(t *testing.T) {
+		pg := pgtest.Start(t)
+		latency(t, newHarness(t, pg, pgsource.Config{Logger: quiet()}))
+	})
+	t.Run("nats", func(t *testing.T) {
+		pg := pgtest.Start(t)
+		latency(t, newHarnessOn(t, pg, pgsource.Config{Logger: quiet()}, natsBroker(t)))
+	})
+}
+
+// natsBroker is a JetStream broker on an embedded NATS with its store on
+// disk.
+func natsBroker(t *testing.T) server.Broker {
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+		JetStream: true, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	b, err := natsbroker.New(context.Background(), nc, natsbroker.Options{Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+func latency(t *testing.T, h *harness) {
+	h.pg.Exec(`CREATE TABLE lat (id int PRIMARY KEY)`)
 	arrived := make(chan time.Time, 1)
 	c, err := provider.New(provider.Config{URLs: []string{h.ws}, Transport: wsTransport(), OnError: func(error) {}})
 	if err != nil {
@@ -48,7 +86,7 @@ func TestFiguresLatency(t *testing.T) {
 		}
 	}})
 	waitFor(t, 5*time.Second, "the subscription", func() bool { return sub.State() == provider.SubSubscribed })
-	conn := pg.Conn()
+	conn := h.pg.Conn()
 	const n, warm = 1000, 50
 	var lat []time.Duration
 	for i := 0; i < n+warm; i++ {
@@ -66,7 +104,7 @@ func TestFiguresLatency(t *testing.T) {
 		}
 	}
 	slices.Sort(lat)
-	t.Logf("FIGURE latency: %d single-row autocommit INSERTs, start of Exec -> callback: p50 %v, p90 %v, p99 %v, max %v",
+	t.Logf("FIGURE latency (%s): %d single-row autocommit INSERTs, start of Exec -> callback: p50 %v, p90 %v, p99 %v, max %v", t.Name(),
 		n, lat[n/2].Round(10*time.Microsecond), lat[n*9/10].Round(10*time.Microsecond), lat[n*99/100].Round(10*time.Microsecond), lat[n-1].Round(10*time.Microsecond))
 }
 

@@ -29,13 +29,19 @@ type harness struct {
 
 func newHarness(t *testing.T, pg *pgtest.Server, cfg pgsource.Config) *harness {
 	t.Helper()
-	h := &harness{pg: pg}
-	var src *pgsource.Source
-	var mu sync.Mutex
 	// The history counts as whole from before the test: a first subscribe
 	// then replays rather than resyncs.
 	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
 	t.Cleanup(func() { _ = broker.Close() })
+	return newHarnessOn(t, pg, cfg, broker)
+}
+
+// newHarnessOn is newHarness on the given broker.
+func newHarnessOn(t *testing.T, pg *pgtest.Server, cfg pgsource.Config, broker server.Broker) *harness {
+	t.Helper()
+	h := &harness{pg: pg}
+	var src *pgsource.Source
+	var mu sync.Mutex
 	h.live = server.New(server.Config{Broker: broker, Logger: testLogger(t), Degraded: func() string {
 		mu.Lock()
 		defer mu.Unlock()
