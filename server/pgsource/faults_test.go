@@ -1,17 +1,21 @@
 package pgsource_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
+	"github.com/refine-live-wasm/refine-live-wasm/server"
 	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
 
@@ -120,4 +124,53 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// flakyPublisher fails while down is set, as a broker that lost NATS.
+type flakyPublisher struct {
+	pgsource.Publisher
+	down atomic.Bool
+}
+
+func (f *flakyPublisher) Publish(ctx context.Context, ev server.Event) (server.Event, error) {
+	if f.down.Load() {
+		return server.Event{}, errors.New("broker away")
+	}
+	return f.Publisher.Publish(ctx, ev)
+}
+
+// While the broker refuses events the source holds them, reports itself
+// stalled, and delivers each once when the broker is back.
+func TestBrokerFailureStallsWithoutLoss(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
+	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
+	defer broker.Close()
+	live := server.New(server.Config{Broker: broker, Logger: testLogger(t)})
+	hs := httptest.NewServer(live.Handler())
+	defer hs.Close()
+	h := &harness{pg: pg, live: live, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/live"}
+	flaky := &flakyPublisher{Publisher: live}
+	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: testLogger(t), RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond}, flaky)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	got := h.subscribe(t, "resources/posts")
+	for i := 0; i < 5; i++ {
+		pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
+	}
+	waitFor(t, 10*time.Second, "5 events", func() bool { return len(got.all()) >= 5 })
+	flaky.down.Store(true)
+	for i := 5; i < 10; i++ {
+		pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
+	}
+	waitFor(t, 10*time.Second, "the stalled state", func() bool { return strings.Contains(src.Degraded(), "stalled") })
+	flaky.down.Store(false)
+	waitFor(t, 10*time.Second, "10 events", func() bool { return len(got.all()) >= 10 })
+	waitFor(t, 5*time.Second, "streaming again", func() bool { return src.Degraded() == "" })
+	checkOnce(t, got.all(), 10)
 }
