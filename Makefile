@@ -76,6 +76,12 @@ test-e2e: npm
 demo:
 	bash example-app/scripts/demo.sh
 
+# The example app on a throwaway PostgreSQL, with no publish call in the
+# backend: rows changed with psql show up live (the script prints how).
+.PHONY: demo-postgres
+demo-postgres:
+	bash example-app/scripts/demo-postgres.sh
+
 # Browser benchmarks beside a plain JavaScript provider (about 5 minutes);
 # rewrites its section of docs/benchmarks.md and docs/bench-chart.svg.
 .PHONY: bench

@@ -136,8 +136,12 @@ func (b *MemoryBroker) Publish(ctx context.Context, ev Event) (Event, bool, erro
 	if seq, ok := ch.ids[ev.ID]; ok {
 		return *ch.at(seq), true, nil
 	}
+	var last time.Time
+	if ch.n > 0 {
+		last = ch.at(ch.seq).Date
+	}
 	ch.seq++
-	ev.Seq, ev.Epoch, ev.Date = ch.seq, ch.epoch, b.now()
+	ev.Seq, ev.Epoch, ev.Date = ch.seq, ch.epoch, stamp(ev.Date, b.now(), last)
 	ch.push(ev, b.opts.History)
 	for s := range ch.subs {
 		s.deliver(ev)
@@ -307,4 +311,19 @@ func (b *MemoryBroker) expireLoop() {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// stamp is the date of an event stored at now after an event dated last:
+// the publisher's date when it gave one (a change source gives the commit
+// time) and it is not in the future, but never before last, since
+// HistoryAfter and expiry walk the history in date order.
+func stamp(given, now, last time.Time) time.Time {
+	d := now
+	if !given.IsZero() && given.Before(now) {
+		d = given
+	}
+	if d.Before(last) {
+		d = last
+	}
+	return d
 }
