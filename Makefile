@@ -10,7 +10,7 @@ WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 # with the same flags.
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=github.com/refine-live-wasm/refine-live-wasm/...=
 
-.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e bin/liveserver bin/basicserver
+.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e test-browsers bin/liveserver bin/basicserver
 
 test: lint gotest test-npm test-e2e
 
@@ -48,23 +48,39 @@ bin/basicserver:
 npm-deps:
 	cd npm/test && npm ci --no-audit --no-fund --loglevel=error
 
-# The shim's unit, browser (headless Chromium) and packaging tests, against a
-# live reference server.
+# The shim's unit, browser and packaging tests, against a live reference
+# server: the browser suite in headless Chromium, then again in Firefox ESR
+# and WebKitGTK (each engine's Debian package, installed when missing).
 test-npm: wasm bin/liveserver bin/basicserver npm-deps
 	bash scripts/ensure-chromium.sh >/dev/null
+	bash scripts/ensure-browsers.sh >/dev/null
 	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test test
+	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test run test:firefox
+	node scripts/live-harness.mjs bin/liveserver --basic bin/basicserver -- npm --prefix npm/test run test:webkit
 
 npm: wasm
 	mkdir -p dist && cd npm && npm pack --silent --pack-destination ../dist
 
-# The example app's end-to-end suite in headless Chromium, on the packed
-# tarball, as a user would install it.
+# Every browser suite in every engine: the npm package's suite and the
+# example app's whole end-to-end suite in Chromium, Firefox and WebKit.
+test-browsers: test-npm npm
+	E2E_ALL_ENGINES=1 SKIP_PACK=1 bash example-app/scripts/e2e.sh
+
+# The example app's end-to-end suite in headless Chromium, and its key
+# scenarios in Firefox and WebKit, on the packed tarball, as a user would
+# install it.
 test-e2e: npm
 	SKIP_PACK=1 bash example-app/scripts/e2e.sh
 
 # Serves the example app at http://127.0.0.1:$${PORT:-8080}.
 demo:
 	bash example-app/scripts/demo.sh
+
+# The example app on a throwaway PostgreSQL, with no publish call in the
+# backend: rows changed with psql show up live (the script prints how).
+.PHONY: demo-postgres
+demo-postgres:
+	bash example-app/scripts/demo-postgres.sh
 
 # Browser benchmarks beside a plain JavaScript provider (about 5 minutes);
 # rewrites its section of docs/benchmarks.md and docs/bench-chart.svg.

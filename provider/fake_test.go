@@ -304,7 +304,12 @@ func (h *harness) open(level protocol.Level, heartbeat int) *fakeConn {
 func (h *harness) flush(fc *fakeConn) []string {
 	h.t.Helper()
 	const marker = `{"action":"marker"}`
-	h.query(func() { h.c.conn.out.push([]byte(marker)) })
+	// Subscribes wait for the loop to be idle: those queued so far leave
+	// before the marker, as they would before any later frame.
+	h.query(func() {
+		h.c.flushSubscribes()
+		h.c.conn.out.push([]byte(marker))
+	})
 	var out []string
 	for {
 		w := fc.expectWrite(h.t)

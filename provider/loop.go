@@ -22,7 +22,6 @@ type loopState struct {
 	basicURLs    map[string]bool // auto mode: URLs whose server choked on our hello
 	tokenRetried bool            // close 4501 already retried with a fresh token
 
-	gen      uint64 // numbers dials and connections; stale callbacks compare it
 	dial     *dialState
 	conn     *connState
 	retry    Timer

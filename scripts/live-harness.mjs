@@ -7,10 +7,12 @@
 // new process on the same port (its in-memory history is lost, as in a real
 // restart) and answers once the new one is healthy. With --basic it also
 // gets REFINE_LIVE_TEST_BASIC_WS, a server that speaks only the plain
-// protocol of Refine's documentation.
+// protocol of Refine's documentation. REFINE_LIVE_TEST_PROXY_WS reaches the
+// same server through a proxy that POST REFINE_LIVE_TEST_CONTROL_URL/cut,
+// /offline and /online drop and hold, for recovery tests in any engine.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
+import { connect, createServer as createNetServer } from "node:net";
 
 const sep = process.argv.indexOf("--");
 const binary = process.argv[2];
@@ -74,14 +76,61 @@ async function stop() {
 
 await start();
 
+// A TCP proxy in front of the server, for tests that drop connections
+// without restarting it: POST /cut ends every link through it, /offline
+// ends them and refuses new ones until /online.
+const links = new Set();
+let refusing = false;
+const proxy = createNetServer((client) => {
+  if (refusing) {
+    client.destroy();
+    return;
+  }
+  const upstream = connect(port, "127.0.0.1");
+  const link = { client, upstream };
+  links.add(link);
+  const end = () => {
+    links.delete(link);
+    client.destroy();
+    upstream.destroy();
+  };
+  client.on("error", end).on("close", end);
+  upstream.on("error", end).on("close", end);
+  client.pipe(upstream);
+  upstream.pipe(client);
+});
+const cutLinks = () => {
+  for (const { client, upstream } of links) {
+    client.destroy();
+    upstream.destroy();
+  }
+  links.clear();
+};
+const proxyPort = await freePort();
+await new Promise((r) => proxy.listen(proxyPort, "127.0.0.1", r));
+
+const routes = {
+  "/restart": async () => {
+    await stop();
+    await start();
+  },
+  "/cut": async () => cutLinks(),
+  "/offline": async () => {
+    refusing = true;
+    cutLinks();
+  },
+  "/online": async () => {
+    refusing = false;
+  },
+};
 const control = createServer(async (req, res) => {
-  if (req.method !== "POST" || req.url !== "/restart") {
+  const route = req.method === "POST" ? routes[req.url] : undefined;
+  if (route === undefined) {
     res.writeHead(404).end();
     return;
   }
   try {
-    await stop();
-    await start();
+    await route();
     res.writeHead(204).end();
   } catch (err) {
     res.writeHead(500).end(String(err));
@@ -106,10 +155,14 @@ const run = spawn(command[0], command.slice(1), {
     ...env,
     REFINE_LIVE_TEST_WS: `ws://127.0.0.1:${port}/live`,
     REFINE_LIVE_TEST_RESTART_URL: `http://127.0.0.1:${controlPort}/restart`,
+    REFINE_LIVE_TEST_PROXY_WS: `ws://127.0.0.1:${proxyPort}/live`,
+    REFINE_LIVE_TEST_CONTROL_URL: `http://127.0.0.1:${controlPort}`,
   },
 });
 const code = await new Promise((resolve) => run.once("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 control.close();
+cutLinks();
+proxy.close();
 basic?.kill("SIGTERM");
 await stop();
 process.exit(code);

@@ -22,7 +22,8 @@ import (
 // below a subscriber's position.
 type Broker interface {
 	// Publish stores ev in its channel's history, assigning Seq, Epoch and
-	// Date, then delivers it. ev.ID is never empty. When an event with the
+	// Date (keeping a Date the publisher set, such as a change source's
+	// commit time, unless it lies in the future), then delivers it. ev.ID is never empty. When an event with the
 	// same ID is still in the channel's history, Publish stores nothing and
 	// returns that event with duplicate set.
 	Publish(ctx context.Context, ev Event) (stored Event, duplicate bool, err error)

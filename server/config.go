@@ -96,6 +96,12 @@ type Config struct {
 
 	// Logger receives structured logs. Default slog.Default().
 	Logger *slog.Logger
+
+	// Degraded, when set, is asked by GET /healthz. A non-empty answer
+	// (why a dependency such as a change source is away) is served as
+	// 200 {"status":"degraded","reason":…}: the WebSocket service goes on,
+	// so a load balancer should keep the node.
+	Degraded func() string
 }
 
 func (c Config) withDefaults() Config {

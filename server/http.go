@@ -148,6 +148,7 @@ func (s *Server) publishTokenOK(r *http.Request) bool {
 }
 
 // HealthHandler serves GET /healthz: 200 {"status":"ok"} while serving,
+// 200 {"status":"degraded","reason":…} while Config.Degraded says so, and
 // 503 {"status":"shutting down"} once Shutdown has begun, so that a load
 // balancer stops sending new clients.
 func (s *Server) HealthHandler() http.Handler {
@@ -158,6 +159,12 @@ func (s *Server) HealthHandler() http.Handler {
 		if closing {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
 			return
+		}
+		if s.cfg.Degraded != nil {
+			if reason := s.cfg.Degraded(); reason != "" {
+				writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": reason})
+				return
+			}
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -136,8 +136,12 @@ func (b *MemoryBroker) Publish(ctx context.Context, ev Event) (Event, bool, erro
 	if seq, ok := ch.ids[ev.ID]; ok {
 		return *ch.at(seq), true, nil
 	}
+	var last time.Time
+	if ch.n > 0 {
+		last = ch.at(ch.seq).Date
+	}
 	ch.seq++
-	ev.Seq, ev.Epoch, ev.Date = ch.seq, ch.epoch, b.now()
+	ev.Seq, ev.Epoch, ev.Date = ch.seq, ch.epoch, stamp(ev.Date, b.now(), last)
 	ch.push(ev, b.opts.History)
 	for s := range ch.subs {
 		s.deliver(ev)
@@ -163,29 +167,37 @@ func (b *MemoryBroker) Subscribe(ctx context.Context, channel string, deliver fu
 
 // History implements Broker.
 func (b *MemoryBroker) History(ctx context.Context, channel string, since *protocol.Position) (History, error) {
-	ch, err := b.lock(channel)
-	if err != nil {
-		return History{}, err
-	}
-	defer ch.mu.Unlock()
-	b.expire(ch)
-	h := History{Top: protocol.Position{Epoch: ch.epoch, Seq: ch.seq}}
-	if since == nil {
-		return h, nil
-	}
-	oldest := ch.seq - uint64(ch.n) + 1 // seq of the oldest kept event
-	if since.Epoch != ch.epoch || since.Seq > ch.seq || since.Seq+1 < oldest {
-		return h, nil
-	}
-	h.Complete = true
-	for seq := since.Seq + 1; seq <= ch.seq; seq++ {
-		h.Events = append(h.Events, *ch.at(seq))
-	}
-	return h, nil
+	return b.read(channel, func(ch *memChannel, h *History) {
+		if since == nil {
+			return
+		}
+		oldest := ch.seq - uint64(ch.n) + 1 // seq of the oldest kept event
+		if since.Epoch != ch.epoch || since.Seq > ch.seq || since.Seq+1 < oldest {
+			return
+		}
+		h.Complete = true
+		ch.appendFrom(h, since.Seq+1)
+	})
 }
 
 // HistoryAfter implements Broker.
 func (b *MemoryBroker) HistoryAfter(ctx context.Context, channel string, t time.Time) (History, error) {
+	return b.read(channel, func(ch *memChannel, h *History) {
+		if t.Before(b.started) || !t.After(ch.droppedUntil) || t.UnixNano() <= b.forgotUntil.Load() {
+			return
+		}
+		h.Complete = true
+		first := ch.seq + 1
+		for seq := ch.seq; seq > ch.seq-uint64(ch.n) && !ch.at(seq).Date.Before(t); seq-- {
+			first = seq
+		}
+		ch.appendFrom(h, first)
+	})
+}
+
+// read runs fill on the channel's expired, locked state with the channel's
+// position already in the History.
+func (b *MemoryBroker) read(channel string, fill func(ch *memChannel, h *History)) (History, error) {
 	ch, err := b.lock(channel)
 	if err != nil {
 		return History{}, err
@@ -193,18 +205,15 @@ func (b *MemoryBroker) HistoryAfter(ctx context.Context, channel string, t time.
 	defer ch.mu.Unlock()
 	b.expire(ch)
 	h := History{Top: protocol.Position{Epoch: ch.epoch, Seq: ch.seq}}
-	if t.Before(b.started) || !t.After(ch.droppedUntil) || t.UnixNano() <= b.forgotUntil.Load() {
-		return h, nil
-	}
-	h.Complete = true
-	first := ch.seq + 1
-	for seq := ch.seq; seq > ch.seq-uint64(ch.n) && !ch.at(seq).Date.Before(t); seq-- {
-		first = seq
-	}
+	fill(ch, &h)
+	return h, nil
+}
+
+// appendFrom appends the kept events from seq first to the newest.
+func (ch *memChannel) appendFrom(h *History, first uint64) {
 	for seq := first; seq <= ch.seq; seq++ {
 		h.Events = append(h.Events, *ch.at(seq))
 	}
-	return h, nil
 }
 
 // Close implements Broker.
@@ -302,4 +311,19 @@ func (b *MemoryBroker) expireLoop() {
 		}
 		b.mu.Unlock()
 	}
+}
+
+// stamp is the date of an event stored at now after an event dated last:
+// the publisher's date when it gave one (a change source gives the commit
+// time) and it is not in the future, but never before last, since
+// HistoryAfter and expiry walk the history in date order.
+func stamp(given, now, last time.Time) time.Time {
+	d := now
+	if !given.IsZero() && given.Before(now) {
+		d = given
+	}
+	if d.Before(last) {
+		d = last
+	}
+	return d
 }

@@ -51,3 +51,8 @@ func newMetrics() *metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// MetricsRegistry is where a component running beside the Server (a change
+// source) registers its own metrics, so that MetricsHandler serves them
+// with the Server's.
+func (s *Server) MetricsRegistry() prometheus.Registerer { return s.metrics.reg }

@@ -16,6 +16,7 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 	"github.com/refine-live-wasm/refine-live-wasm/server/natsbroker"
+	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
 
 // originsEnv lists allowed origin patterns when --origin is not given.
@@ -46,6 +47,13 @@ type options struct {
 	natsPrefix      string
 	natsReplicas    int
 	natsMemory      bool
+	postgres        string
+	pgSlot          string
+	pgPublication   string
+	pgSchema        string
+	pgTables        []string
+	pgRename        string
+	pgLagWarn       int64
 }
 
 // listFlag collects a repeatable flag that also accepts comma lists.
@@ -96,6 +104,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.natsPrefix, "nats-prefix", natsbroker.DefaultSubjectPrefix, "subject prefix of the channels (same on every node)")
 	fs.IntVar(&o.natsReplicas, "nats-replicas", 1, "stream replicas (1, or 3 on a NATS cluster)")
 	fs.BoolVar(&o.natsMemory, "nats-memory", false, "keep the stream in memory instead of on disk")
+	fs.StringVar(&o.postgres, "postgres", os.Getenv("REFINE_LIVE_POSTGRES"), "PostgreSQL URL (env REFINE_LIVE_POSTGRES); streams committed changes of the published tables as events on resources/<table>")
+	fs.StringVar(&o.pgSlot, "postgres-slot", pgsource.DefaultSlot, "logical replication slot (created when missing)")
+	fs.StringVar(&o.pgPublication, "postgres-publication", pgsource.DefaultPublication, "publication streamed (created when missing)")
+	fs.StringVar(&o.pgSchema, "postgres-schema", pgsource.DefaultSchema, "schema whose tables become resources")
+	fs.Var(listFlag{&o.pgTables}, "postgres-tables", "tables of the schema to stream, repeatable or comma list (default: every table of the publication in the schema)")
+	fs.StringVar(&o.pgRename, "postgres-rename", "", "table=resource pairs, comma separated: the channel of table's events is resources/<resource>")
+	fs.Int64Var(&o.pgLagWarn, "postgres-lag-warn", pgsource.DefaultLagWarn, "bytes of WAL the slot may hold back on the PostgreSQL server before a warning is logged")
 	fs.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text or json")
 	if err := fs.Parse(args); err != nil {

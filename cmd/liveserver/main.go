@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/server"
+	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
 
 func main() {
@@ -44,7 +45,19 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 		return err
 	}
 	defer closeBroker()
-	live := server.New(o.config(log, broker))
+	cfg := o.config(log, broker)
+	var src *pgsource.Source
+	cfg.Degraded = func() string {
+		if src == nil {
+			return ""
+		}
+		return src.Degraded()
+	}
+	live := server.New(cfg)
+	if src, err = o.postgresSource(ctx, log, live); err != nil {
+		return err
+	}
+	defer func() { _ = src.Close() }()
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -63,7 +76,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	go func() { served <- hs.Serve(ln) }()
 	log.Info("listening", "addr", ln.Addr().String(), "websocket", "/live",
 		"origins", o.originPolicy(), "history", o.history, "jwt", o.jwtSecret != "",
-		"publish_token", o.publishToken != "", "nats", o.nats != "")
+		"publish_token", o.publishToken != "", "nats", o.nats != "", "postgres", o.postgres != "")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -74,6 +87,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready func(addr s
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	// The change source stops first: what it stored is confirmed to the
+	// slot, and nothing is published into a closing server.
+	_ = src.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	// Stop the listener first (http.Server does not track WebSocket

@@ -1,9 +1,11 @@
 // The server side of the end-to-end suite: the Go backend as a child
-// process, its REST API and metrics, a TCP proxy the tests can cut, and
-// waits on conditions with deadlines.
+// process, its REST API and metrics, a TCP proxy the tests can cut, an
+// HTTP proxy that holds chosen requests, and waits on conditions with
+// deadlines.
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -211,4 +213,65 @@ export async function publishHttp(baseUrl, event) {
   });
   if (!res.ok) throw new Error(`POST /publish: ${res.status} ${await res.text()}`);
   return res.json();
+}
+
+/**
+ * An HTTP proxy on loopback in front of targetPort that holds every
+ * request whose path matches pathPattern until release(), as a slow
+ * network would; everything else, WebSocket upgrades included, passes
+ * straight through. It does in any engine what Chromium's request
+ * interception does. requestedAt() is when the first held request came.
+ */
+export async function startHoldingProxy(targetPort, pathPattern) {
+  let requestedAt = 0;
+  let release;
+  const released = new Promise((resolve) => (release = resolve));
+  const server = http.createServer(async (req, res) => {
+    if (pathPattern.test(new URL(req.url, "http://x").pathname)) {
+      requestedAt ||= Date.now();
+      await released;
+    }
+    const upstream = http.request({ host: "127.0.0.1", port: targetPort, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode, up.headers);
+      up.pipe(res);
+    });
+    upstream.on("error", () => res.destroy());
+    req.pipe(upstream);
+  });
+  const sockets = new Set();
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.on("upgrade", (req, client, head) => {
+    const upstream = net.connect(targetPort, "127.0.0.1", () => {
+      const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(lines.join("\r\n") + "\r\n\r\n");
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on("error", drop).on("close", drop);
+    client.on("error", drop).on("close", drop);
+    sockets.add(upstream);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const port = server.address().port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requestedAt: () => requestedAt,
+    release: () => release(),
+    async close() {
+      release();
+      for (const s of sockets) s.destroy();
+      server.close();
+      await once(server, "close");
+    },
+  };
 }

@@ -29,8 +29,11 @@ async function assertTagged(app, testIds) {
 }
 
 // The edit page's "Up next" posts (useMany), as {id, title}.
-function upNext(app) {
-  return app.page.$$eval('[data-testid="up-next-post"]', (items) => items.map((li) => ({ id: li.dataset.id, title: li.dataset.title })));
+// Pairs, made objects here: WebDriver hands objects back with their keys in
+// its own order, and the comparison is of JSON text.
+async function upNext(app) {
+  const items = await app.page.$$eval('[data-testid="up-next-post"]', (items) => items.map((li) => [li.dataset.id, li.dataset.title]));
+  return items.map(([id, title]) => ({ id, title }));
 }
 
 async function waitForUpNext(app, rows, what) {

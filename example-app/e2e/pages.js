@@ -1,40 +1,23 @@
-// The browser side of the end-to-end suite: headless Chromium from
-// Debian's package, the app's pages and what they show and send, and the
-// per-file set-up of browser, backends and cleanups.
-import { execFileSync } from "node:child_process";
+// The browser side of the end-to-end suite: headless Chromium (or, with
+// BROWSER_ENGINE, Firefox or WebKit) from Debian's packages, the app's
+// pages and what they show and send, and the per-file set-up of browser,
+// backends and cleanups.
 import { join } from "node:path";
+import { CHROMIUM_ARGS, chromiumPath, launch } from "../../npm/test/browser/engines.js";
+import { AnyPage } from "./anypage.js";
 import { DEADLINE, repoDir, startBackend, startProxy, waitFor } from "./backend.js";
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-
-/** Finds Debian's Chromium (installing it when root), via the repository's script. */
-function chromiumPath() {
-  try {
-    return execFileSync("bash", [join(repoDir, "scripts", "ensure-chromium.sh")], {
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "inherit"],
-    }).trim();
-  } catch {
-    throw new Error("no Chromium: install Debian's package (apt-get install chromium) or set CHROME_PATH");
-  }
-}
+/** The engine the suite drives (BROWSER_ENGINE; Chromium by default). */
+export const engine = process.env.BROWSER_ENGINE || "chromium";
 
 /**
- * Launches headless Chromium. Playwright gives every launched browser a
+ * Launches the engine's browser. Playwright gives every launched Chromium a
  * fresh temporary profile (user-data-dir) and deletes it on close.
  */
 export async function launchBrowser() {
+  if (engine !== "chromium") return launch(engine, join(repoDir, "scripts"));
   const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: chromiumPath(join(repoDir, "scripts")), args: CHROMIUM_ARGS });
 }
 
 /**
@@ -44,6 +27,7 @@ export async function launchBrowser() {
  * page is loaded (to route its requests, say).
  */
 export async function openApp(browser, baseUrl, path = "/posts", params = {}, { beforeLoad } = {}) {
+  if (engine !== "chromium") return openAnyApp(browser, baseUrl, path, params, { beforeLoad });
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   const app = {
@@ -51,11 +35,14 @@ export async function openApp(browser, baseUrl, path = "/posts", params = {}, { 
     page,
     requests: [],
     sentFrames: [],
+    sockets: 0,
     errors: [],
+    async sync() {},
     async close() {
       await context.close();
     },
   };
+  page.on("websocket", () => app.sockets++);
   const tracked = new Map();
   page.on("request", (req) => {
     const url = new URL(req.url());
@@ -88,6 +75,37 @@ export async function openApp(browser, baseUrl, path = "/posts", params = {}, { 
   return app;
 }
 
+/**
+ * openApp in Firefox or WebKit: the page records what Playwright would see
+ * (?record=1, src/record.js) and AnyPage reads it with every call. It has
+ * no hook before the page loads, and no engine-level offline emulation but
+ * Chromium's: context.setOffline tells the page it went offline or online.
+ */
+async function openAnyApp(browser, baseUrl, path, params, { beforeLoad }) {
+  if (beforeLoad) throw new Error(`beforeLoad needs Chromium's request interception; not available in ${engine}`);
+  const query = new URLSearchParams({ ...params, record: "1" }).toString();
+  const driverPage = await browser.newPage(`${baseUrl}${path}?${query}`);
+  const app = {
+    requests: [],
+    sentFrames: [],
+    sockets: 0,
+    errors: [],
+    async sync() {
+      await app.page.evaluate(() => null);
+    },
+    async close() {
+      await driverPage.close();
+    },
+  };
+  app.page = new AnyPage(driverPage, app);
+  app.context = {
+    setOffline: (offline) =>
+      driverPage.setOffline ? driverPage.setOffline(offline) : app.page.evaluate((name) => window.dispatchEvent(new Event(name)), offline ? "offline" : "online"),
+  };
+  await app.sync();
+  return app;
+}
+
 /** Waits until the page's connection badge shows the given status. */
 export async function waitForStatus(app, status, timeout = DEADLINE) {
   await app.page.locator(`[data-testid="connection-badge"][data-status="${status}"]`).waitFor({ timeout });
@@ -102,10 +120,13 @@ export async function waitForForm(app, id) {
 }
 
 /** The rows of the posts list, as {id, title}. */
-export function listedPosts(app) {
-  return app.page.$$eval('[data-testid="post-row"]', (rows) =>
-    rows.map((r) => ({ id: r.dataset.id, title: r.querySelector('[data-testid="post-title"]').textContent })),
+export async function listedPosts(app) {
+  // Pairs, made objects here: WebDriver hands objects back with their keys
+  // in its own order, and the tests compare the JSON text.
+  const rows = await app.page.$$eval('[data-testid="post-row"]', (rows) =>
+    rows.map((r) => [r.dataset.id, r.querySelector('[data-testid="post-title"]').textContent]),
   );
+  return rows.map(([id, title]) => ({ id, title }));
 }
 
 /** Waits until the page's list shows exactly rows. */
@@ -146,7 +167,10 @@ export async function settle(app) {
 
 /** Waits until none of the page's API requests is in flight. */
 export async function waitForIdle(app) {
-  await waitFor("the page's requests to finish", () => app.requests.every((r) => r.state !== "pending"));
+  await waitFor("the page's requests to finish", async () => {
+    await app.sync();
+    return app.requests.every((r) => r.state !== "pending");
+  });
 }
 
 /** Requests of the page matching a predicate, counted. */
@@ -157,11 +181,17 @@ export function countRequests(app, pred) {
 /** GET requests of the posts table (the useTable query). */
 export const isTableFetch = (r) => r.method === "GET" && r.path === "/api/posts" && r.search.includes("_end=20");
 
-/** How many frames with the given action the page sent, per channel. */
+/** How many times the page sent the given action for each channel. */
 export function framesByChannel(app, action) {
   const counts = {};
+  const count = (channel) => {
+    if (typeof channel === "string") counts[channel] = (counts[channel] ?? 0) + 1;
+  };
   for (const f of app.sentFrames) {
-    if (f?.action === action && typeof f.channel === "string") counts[f.channel] = (counts[f.channel] ?? 0) + 1;
+    if (f?.action !== action) continue;
+    // An extended subscribe may list several channels.
+    if (Array.isArray(f.channels)) for (const c of f.channels) count(c?.channel);
+    else count(f.channel);
   }
   return counts;
 }

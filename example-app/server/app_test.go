@@ -24,7 +24,7 @@ func startApp(t *testing.T, dist string) *httptest.Server {
 		t.Fatal(err)
 	}
 	live := server.New(server.Config{Logger: quietLogger()})
-	srv := httptest.NewServer(newMux(live, &api{tables: tables, live: live, log: quietLogger()}, dist))
+	srv := httptest.NewServer(newMux(live, &api{tables: memStores(tables), live: live, log: quietLogger()}, dist))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -25,4 +25,12 @@
 //
 // The data lives in memory and starts from a seed (--seed-posts, or
 // --seed-file with a JSON object {"posts": [...], "categories": [...]}).
+//
+// With --postgres URL the data lives in PostgreSQL instead (tables posts
+// and categories, created and seeded when missing) and the REST API
+// publishes nothing: the PostgreSQL change source of package
+// server/pgsource turns every committed change into its event, so a row
+// changed with psql updates the open lists too:
+//
+//	psql "$URL" -c "UPDATE posts SET title = 'Edited with psql' WHERE id = 1"
 package main

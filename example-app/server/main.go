@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/server"
+	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
 
 // options are the command-line flags.
@@ -28,6 +29,7 @@ type options struct {
 	heartbeat    time.Duration
 	publishToken string
 	quiet        bool
+	postgres     string
 }
 
 func main() {
@@ -41,6 +43,8 @@ func main() {
 	flag.DurationVar(&opts.heartbeat, "heartbeat", 0, "live heartbeat interval (0: the hub's default)")
 	flag.StringVar(&opts.publishToken, "publish-token", "", "bearer token required by POST /publish (empty: open, for loopback only)")
 	flag.BoolVar(&opts.quiet, "quiet", false, "log warnings and errors only")
+	flag.StringVar(&opts.postgres, "postgres", os.Getenv("REFINE_LIVE_POSTGRES"),
+		"PostgreSQL URL (env REFINE_LIVE_POSTGRES): keep posts and categories there, seeded when empty, and make every committed change live through logical replication instead of publishing")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -76,14 +80,35 @@ func run(ctx context.Context, opts options, out io.Writer) error {
 	// page cannot have read data newer than this history's start.
 	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
 	defer broker.Close()
+	var src *pgsource.Source
 	live := server.New(server.Config{
 		Broker:         broker,
 		OriginPatterns: splitList(opts.origins),
 		Heartbeat:      opts.heartbeat,
 		PublishToken:   opts.publishToken,
 		Logger:         logger,
+		Degraded:       func() string { return src.Degraded() },
 	})
-	handler := newMux(live, &api{tables: tables, live: live, log: logger}, opts.dist)
+	a := &api{tables: memStores(tables), live: live, log: logger}
+	if opts.postgres != "" {
+		pool, stores, err := openPostgres(ctx, opts.postgres, seed)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		// No publish call: the change source turns every committed
+		// change into its event, including those made with psql.
+		a = &api{tables: stores, log: logger}
+		if src, err = pgsource.New(pgsource.Config{URL: opts.postgres, Publication: "refine_live_example", Slot: "refine_live_example",
+			Tables: []string{"posts", "categories"}, Logger: logger, Registerer: live.MetricsRegistry()}, live); err != nil {
+			return err
+		}
+		if err := src.Start(ctx); err != nil {
+			return err
+		}
+		defer func() { _ = src.Close() }()
+	}
+	handler := newMux(live, a, opts.dist)
 
 	ln, err := net.Listen("tcp", opts.addr)
 	if err != nil {
@@ -101,6 +126,7 @@ func run(ctx context.Context, opts options, out io.Writer) error {
 	case <-ctx.Done():
 	}
 
+	_ = src.Close() // nothing more is published into a closing hub
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	// Close the live connections first (with a retry hint), then the rest.

@@ -23,9 +23,21 @@ type publisher interface {
 	Publish(ctx context.Context, ev server.Event) (server.Event, error)
 }
 
-// api serves the REST resources and publishes a LiveEvent for every change.
+// store is one resource's rows: in memory (table) or in PostgreSQL
+// (pgTable).
+type store interface {
+	list(q listQuery) ([]record, int, error)
+	get(id int) (record, error)
+	create(fields record) (record, error)
+	update(id int, fields record, replace bool) (record, error)
+	remove(id int) (record, error)
+}
+
+// api serves the REST resources and publishes a LiveEvent for every
+// change. With live nil it publishes nothing: the PostgreSQL change
+// source announces every committed change, whoever made it.
 type api struct {
-	tables map[string]*table
+	tables map[string]store
 	live   publisher
 	log    *slog.Logger
 }
@@ -74,7 +86,7 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // lookup resolves the {resource} and {id} path values, answering 404
 // itself when they name nothing.
-func (a *api) lookup(w http.ResponseWriter, r *http.Request, withID bool) (string, *table, int, bool) {
+func (a *api) lookup(w http.ResponseWriter, r *http.Request, withID bool) (string, store, int, bool) {
 	cors(w)
 	name := r.PathValue("resource")
 	t, ok := a.tables[name]
@@ -103,7 +115,11 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	rows, total := t.list(q)
+	rows, total, err := t.list(q)
+	if err != nil {
+		a.failed(w, err)
+		return
+	}
 	w.Header().Set("X-Total-Count", strconv.Itoa(total))
 	writeJSON(w, http.StatusOK, rows)
 }
@@ -159,6 +175,10 @@ func (a *api) getOne(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := t.get(id)
+	if err != nil && !errors.Is(err, errNotFound) {
+		a.failed(w, err)
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
 		return
@@ -193,8 +213,12 @@ func (a *api) create(w http.ResponseWriter, r *http.Request) {
 	if _, ok := fields["createdAt"]; !ok {
 		fields["createdAt"] = time.Now().UTC().Format(time.RFC3339)
 	}
-	rec := t.create(fields)
-	a.publish(r.Context(), name, "created", rec["id"].(int))
+	rec, err := t.create(fields)
+	if err != nil {
+		a.failed(w, err)
+		return
+	}
+	a.publish(r.Context(), name, "created", rec["id"])
 	writeJSON(w, http.StatusCreated, rec)
 }
 
@@ -209,6 +233,10 @@ func (a *api) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := t.update(id, fields, r.Method == http.MethodPut)
+	if err != nil && !errors.Is(err, errNotFound) {
+		a.failed(w, err)
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
 		return
@@ -223,6 +251,10 @@ func (a *api) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := t.remove(id)
+	if err != nil && !errors.Is(err, errNotFound) {
+		a.failed(w, err)
+		return
+	}
 	if err != nil {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
 		return
@@ -233,8 +265,11 @@ func (a *api) remove(w http.ResponseWriter, r *http.Request) {
 
 // publish announces a change on resources/<name>. The change is already
 // stored, so a failure to publish is logged, not returned to the client.
-func (a *api) publish(ctx context.Context, resource, typ string, id int) {
-	payload, _ := json.Marshal(map[string][]int{"ids": {id}})
+func (a *api) publish(ctx context.Context, resource, typ string, id any) {
+	if a.live == nil {
+		return
+	}
+	payload, _ := json.Marshal(map[string][]any{"ids": {id}})
 	ev := server.Event{Channel: "resources/" + resource, Type: typ, Payload: payload}
 	// The request may be cancelled once the client has its answer; the
 	// event must still go out.
@@ -243,4 +278,10 @@ func (a *api) publish(ctx context.Context, resource, typ string, id int) {
 	if _, err := a.live.Publish(ctx, ev); err != nil {
 		a.log.Error("failed to publish change", "channel", ev.Channel, "type", typ, "id", id, "err", err)
 	}
+}
+
+// failed answers a store failure (PostgreSQL away) with 500.
+func (a *api) failed(w http.ResponseWriter, err error) {
+	a.log.Error("store failed", "err", err)
+	writeError(w, http.StatusInternalServerError, err.Error())
 }

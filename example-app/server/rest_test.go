@@ -46,7 +46,7 @@ func startAPI(t *testing.T, n int) (*httptest.Server, *recorder) {
 	}
 	rec := &recorder{}
 	mux := http.NewServeMux()
-	(&api{tables: tables, live: rec, log: quietLogger()}).routes(mux)
+	(&api{tables: memStores(tables), live: rec, log: quietLogger()}).routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, rec

@@ -230,3 +230,26 @@ func (t *table) remove(id int) (record, error) {
 	delete(t.rows, id)
 	return r, nil
 }
+
+// memStore is a table as the API's store.
+type memStore struct{ t *table }
+
+func (m memStore) list(q listQuery) ([]record, int, error) {
+	rows, total := m.t.list(q)
+	return rows, total, nil
+}
+func (m memStore) get(id int) (record, error)           { return m.t.get(id) }
+func (m memStore) create(fields record) (record, error) { return m.t.create(fields), nil }
+func (m memStore) update(id int, fields record, replace bool) (record, error) {
+	return m.t.update(id, fields, replace)
+}
+func (m memStore) remove(id int) (record, error) { return m.t.remove(id) }
+
+// memStores wraps in-memory tables for the API.
+func memStores(tables map[string]*table) map[string]store {
+	out := make(map[string]store, len(tables))
+	for name, t := range tables {
+		out[name] = memStore{t}
+	}
+	return out
+}

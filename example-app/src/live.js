@@ -2,11 +2,13 @@
 // hand Refine a provider built on it (see App.jsx).
 import { createLiveClient, liveProvider } from "refine-live-wasm";
 import { config } from "./config.js";
+import { startRecording } from "./record.js";
 
 export const client = createLiveClient({
   url: config.liveUrl,
   protocol: config.protocol,
   debug: config.debug,
+  ...(config.record ? { WebSocket: startRecording() } : {}),
   ...(config.minDelay === undefined
     ? {}
     : { reconnect: { minDelay: config.minDelay, maxDelay: Math.max(config.minDelay, 20000) } }),

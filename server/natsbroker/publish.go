@@ -92,7 +92,13 @@ func (b *Broker) publishLocked(ctx context.Context, pc *pubChannel, subj string,
 			pc.tip, pc.valid = t, true
 		}
 		t := pc.tip
-		ev.Seq, ev.Epoch, ev.Date = t.seq+1, t.epoch, time.Now()
+		// A publisher's date (a change source's commit time) is kept
+		// unless it is in the future.
+		date := time.Now()
+		if !ev.Date.IsZero() && ev.Date.Before(date) {
+			date = ev.Date
+		}
+		ev.Seq, ev.Epoch, ev.Date = t.seq+1, t.epoch, date
 		if t.stream == 0 {
 			// The channel holds nothing: a new history, a new epoch.
 			info, err := b.getStream().Info(ctx)

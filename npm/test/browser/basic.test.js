@@ -5,7 +5,7 @@
 // in-band instead, so protocol "auto" must reach such a server.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { failWithoutWasmInCI, needsWasm, startBrowser } from "./harness.js";
+import { failWithoutWasmInCI, needsWasm, useBrowser } from "./harness.js";
 
 failWithoutWasmInCI(test);
 
@@ -19,14 +19,7 @@ if (needsBasic && process.env.CI === "true") {
 
 describe("live.wasm against a basic-protocol server", () => {
   const skip = needsWasm || needsBasic;
-  let browser;
-  before(async () => {
-    if (skip) return;
-    browser = await startBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser({ before, after }, skip);
 
   test("protocol auto connects without a subprotocol, subscribes and receives", { skip }, async () => {
     const page = await browser.newPage();

@@ -1,11 +1,11 @@
 // Shared set-up of the browser tests: what to skip, the static server and a
-// headless Chromium from Debian's package (no browser download).
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+// headless browser from Debian's packages (no browser download): Chromium,
+// or Firefox or WebKit with BROWSER_ENGINE (engines.js).
+import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ENGINES, launch } from "./engines.js";
 import { startStaticServer } from "./static-server.js";
 
 export const packageRoot = fileURLToPath(new URL("../../", import.meta.url)).replace(/\/$/, "");
@@ -14,6 +14,17 @@ const inCI = process.env.CI === "true";
 
 export const liveServerURL = process.env.REFINE_LIVE_TEST_WS || "";
 export const restartURL = process.env.REFINE_LIVE_TEST_RESTART_URL || "";
+export const proxyURL = process.env.REFINE_LIVE_TEST_PROXY_WS || "";
+const controlURL = process.env.REFINE_LIVE_TEST_CONTROL_URL || "";
+
+/** Skip reason when there is no proxy to drop connections with. */
+export const needsProxy = proxyURL && controlURL ? false : "REFINE_LIVE_TEST_PROXY_WS is unset: no proxy to drop connections with";
+
+/** Drops (cut), holds (offline) or lets through again (online) the proxy's connections. */
+export async function proxyControl(action) {
+  const res = await fetch(`${controlURL}/${action}`, { method: "POST" });
+  if (!res.ok) throw new Error(`proxy ${action}: HTTP ${res.status}`);
+}
 
 const missingFiles = ["live.wasm", "wasm_exec.js"].filter((f) => !existsSync(join(packageRoot, f)));
 
@@ -36,56 +47,72 @@ export const needsRestart = !liveServerURL
     ? false
     : "REFINE_LIVE_TEST_RESTART_URL is unset: cannot restart the live server";
 
-/** Finds Chromium, installing Debian's package when running as root. */
-function chromiumPath() {
-  return execFileSync("bash", [join(scripts, "ensure-chromium.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] }).trim();
-}
+/** The engine this run tests in (BROWSER_ENGINE; Chromium by default). */
+export const engine = process.env.BROWSER_ENGINE || "chromium";
+if (!ENGINES.includes(engine)) throw new Error(`BROWSER_ENGINE=${engine}: want one of ${ENGINES.join(", ")}`);
 
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
+/**
+ * A skip reason for a test that needs something only Chromium has (the
+ * DevTools protocol), or false in Chromium: the runner counts and names
+ * such skips, they are never silent.
+ */
+export const needsChromium = (what) => (engine === "chromium" ? false : `${what} needs Chromium's DevTools protocol; not available in ${engine}`);
 
 /** Starts the static server and a browser with a fresh profile. */
 export async function startBrowser() {
-  const { chromium } = await import("playwright-core");
   const server = await startStaticServer(packageRoot);
-  const profile = mkdtempSync(join(tmpdir(), "refine-live-chromium-"));
-  let context;
+  let browser;
   try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath(),
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launch(engine, scripts);
   } catch (err) {
     await server.close();
-    rmSync(profile, { recursive: true, force: true });
     throw err;
   }
-  const consoleLines = [];
   return {
     server,
-    consoleLines,
+    engine,
+    version: browser.version,
+    consoleLines: browser.consoleLines,
     /** A fresh page (so a fresh Go runtime) with the package imported. */
     async newPage() {
-      const page = await context.newPage();
-      page.on("console", (msg) => consoleLines.push(`${msg.type()}: ${msg.text()}`));
-      page.on("pageerror", (err) => consoleLines.push(`pageerror: ${err.message}`));
-      await page.goto(`${server.origin}/test/browser/page.html`);
-      await page.waitForFunction(() => window.pageReady === true);
+      const page = await browser.newPage(`${server.origin}/test/browser/page.html`);
+      const deadline = Date.now() + 15000;
+      while (!(await page.evaluate(() => window.pageReady === true))) {
+        if (Date.now() > deadline) throw new Error(`the test page did not get ready in ${engine}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
       return page;
     },
     async close() {
-      await context.close();
+      await browser.close();
       await server.close();
-      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The browser of a test file: started before its tests (unless skip, after
+ * setUp), closed after them, with the console printed when
+ * DEBUG_BROWSER_TESTS is set. Pass node:test's before and after.
+ */
+export function useBrowser({ before, after }, skip, setUp) {
+  let browser;
+  before(async () => {
+    if (skip) return;
+    await setUp?.();
+    browser = await startBrowser();
+  });
+  after(async () => {
+    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
+    await browser?.close();
+  });
+  return {
+    newPage: () => browser.newPage(),
+    get server() {
+      return browser.server;
+    },
+    get consoleLines() {
+      return browser.consoleLines;
     },
   };
 }

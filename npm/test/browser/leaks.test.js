@@ -6,7 +6,7 @@
 // (run with REFINE_LIVE_LEAK_FIGURES=1 to see them outside the runner).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { failWithoutWasmInCI, liveServerURL, needsServer, needsWasm, startBrowser } from "./harness.js";
+import { failWithoutWasmInCI, liveServerURL, needsChromium, needsServer, needsWasm, useBrowser } from "./harness.js";
 
 failWithoutWasmInCI(test);
 
@@ -29,19 +29,11 @@ function captureWasmMemory() {
 }
 
 describe("live.wasm leaks nothing in Chromium", () => {
-  const skip = needsWasm || needsServer;
-  let browser;
-  before(async () => {
-    if (skip) return;
-    browser = await startBrowser();
-  });
-  after(async () => {
-    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
-    await browser?.close();
-  });
+  const skip = needsWasm || needsServer || needsChromium("the leak check (heap snapshots)");
+  const browser = useBrowser({ before, after }, skip);
 
   test(`${SUB_CYCLES} subscribe/unsubscribe and ${CLIENT_CYCLES} create/close cycles return to baseline`, { skip, timeout: 120000 }, async () => {
-    const page = await browser.newPage();
+    const page = (await browser.newPage()).native;
     await page.addInitScript(captureWasmMemory);
     await page.reload();
     await page.waitForFunction(() => window.pageReady === true);

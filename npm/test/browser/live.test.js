@@ -3,7 +3,7 @@
 // HTTP endpoint in REFINE_LIVE_TEST_RESTART_URL that restarts it on POST).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { failWithoutWasmInCI, liveServerURL, needsRestart, needsServer, needsWasm, restartURL, startBrowser } from "./harness.js";
+import { failWithoutWasmInCI, liveServerURL, needsRestart, needsServer, needsWasm, restartURL, useBrowser } from "./harness.js";
 
 failWithoutWasmInCI(test);
 
@@ -12,15 +12,7 @@ const FAST = { minDelay: 100, maxDelay: 400 };
 describe("live.wasm against a live server", () => {
   // Skips are per test so that the runner counts them.
   const skip = needsWasm || needsServer;
-  let browser;
-  before(async () => {
-    if (skip) return;
-    browser = await startBrowser();
-  });
-  after(async () => {
-    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
-    await browser?.close();
-  });
+  const browser = useBrowser({ before, after }, skip);
 
   test("a subscribe and a publish made before ready both take effect; events carry a Date", { skip }, async () => {
     const page = await browser.newPage();

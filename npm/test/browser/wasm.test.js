@@ -2,7 +2,7 @@
 // the handshake, globals, retries, bad arguments and release of functions.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { closedPortURL, failWithoutWasmInCI, liveServerURL, needsWasm, startBrowser } from "./harness.js";
+import { closedPortURL, failWithoutWasmInCI, liveServerURL, needsWasm, useBrowser } from "./harness.js";
 import { ALLOWED_STATUS_CHANGES } from "./page-helpers.js";
 
 
@@ -15,15 +15,8 @@ let NOWHERE;
 describe("live.wasm in Chromium", () => {
   // Skips are per test so that the runner counts them.
   const skip = needsWasm;
-  let browser;
-  before(async () => {
-    if (skip) return;
+  const browser = useBrowser({ before, after }, skip, async () => {
     NOWHERE = await closedPortURL();
-    browser = await startBrowser();
-  });
-  after(async () => {
-    if (process.env.DEBUG_BROWSER_TESTS) console.log(browser?.consoleLines.join("\n"));
-    await browser?.close();
   });
 
   test("ready resolves and the page keeps no Go globals", { skip }, async () => {

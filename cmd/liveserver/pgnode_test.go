@@ -1,0 +1,307 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
+)
+
+// The fault tests run liveserver as a process of its own, so that it can
+// be killed with SIGKILL.
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func liveserverBinary(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "liveserver-bin-")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "liveserver")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = err
+			binPath = string(out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("failed to build liveserver: %v\n%s", binErr, binPath)
+	}
+	return binPath
+}
+
+// node is one liveserver process.
+type node struct {
+	t    *testing.T
+	addr string
+	cmd  *exec.Cmd
+	logs *syncBuffer
+	done chan struct{}
+}
+
+func startNode(t *testing.T, addr string, args ...string) *node {
+	t.Helper()
+	n := &node{t: t, addr: addr, logs: &syncBuffer{}, done: make(chan struct{})}
+	n.cmd = exec.Command(liveserverBinary(t), append([]string{"--addr", addr, "--log-level", "info"}, args...)...)
+	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = n.cmd.Wait(); close(n.done) }()
+	t.Cleanup(func() {
+		n.kill()
+		if t.Failed() {
+			t.Logf("liveserver %s logs:\n%s", addr, n.logs.String())
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if s, _ := n.get("/healthz"); strings.Contains(s, `"status"`) {
+			return n
+		}
+		select {
+		case <-n.done:
+			t.Fatalf("liveserver exited: %s", n.logs.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("liveserver did not answer /healthz: %s", n.logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// kill sends SIGKILL and waits for the process to end.
+func (n *node) kill() {
+	_ = n.cmd.Process.Kill()
+	<-n.done
+}
+
+func (n *node) get(path string) (string, error) {
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + n.addr + path)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// streaming reports whether the node consumes the slot.
+func (n *node) streaming() bool {
+	s, _ := n.get("/metrics")
+	return strings.Contains(s, "\nrefine_live_postgres_streaming 1")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startNATS runs an embedded NATS with JetStream on disk; the history
+// outlives every liveserver process.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
+		JetStream: true, StoreDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	return "nats://127.0.0.1:" + strconv.Itoa(ns.Addr().(*net.TCPAddr).Port)
+}
+
+// rowEvents collects the creations a client receives and checks each on
+// arrival: every row once, in commit order, seqs without a gap, no resync
+// once the first row has arrived.
+type rowEvents struct {
+	mu      sync.Mutex
+	next    int
+	ids     map[string]bool
+	seq     uint64
+	epoch   string
+	bad     []string
+	firstAt time.Time
+	lastAt  time.Time
+}
+
+func (r *rowEvents) add(e provider.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e.Resync != "" {
+		if r.next > 0 {
+			r.bad = append(r.bad, "resync "+e.Resync+" after row "+strconv.Itoa(r.next-1))
+		}
+		return
+	}
+	var p struct{ IDs []int }
+	if err := json.Unmarshal(e.Payload, &p); err != nil || len(p.IDs) != 1 {
+		r.bad = append(r.bad, "payload "+string(e.Payload))
+		return
+	}
+	switch {
+	case r.ids[e.ID]:
+		r.bad = append(r.bad, "event "+e.ID+" twice")
+	case p.IDs[0] != r.next:
+		r.bad = append(r.bad, "row "+strconv.Itoa(p.IDs[0])+" where "+strconv.Itoa(r.next)+" was due")
+	case r.epoch != "" && (e.Epoch != r.epoch || e.Seq != r.seq+1):
+		r.bad = append(r.bad, "position "+e.Epoch+"/"+strconv.FormatUint(e.Seq, 10)+" after "+r.epoch+"/"+strconv.FormatUint(r.seq, 10))
+	}
+	r.ids[e.ID] = true
+	r.epoch, r.seq = e.Epoch, e.Seq
+	r.next = p.IDs[0] + 1
+	r.lastAt = time.Now()
+	if r.firstAt.IsZero() {
+		r.firstAt = r.lastAt
+	}
+}
+
+func (r *rowEvents) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.ids)
+}
+
+func (r *rowEvents) failed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.bad) > 0
+}
+
+func (r *rowEvents) check(t *testing.T, want int) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.bad) > 0 {
+		t.Fatalf("%d bad deliveries, first: %s", len(r.bad), strings.Join(r.bad[:min(5, len(r.bad))], "; "))
+	}
+	if len(r.ids) != want || r.next != want {
+		t.Fatalf("%d events up to row %d, want %d", len(r.ids), r.next-1, want)
+	}
+}
+
+// subscribeRows opens a client on the given nodes' URLs, subscribed to
+// channel.
+func subscribeRows(t *testing.T, channel string, addrs ...string) *rowEvents {
+	t.Helper()
+	var urls []string
+	for _, a := range addrs {
+		urls = append(urls, "ws://"+a+"/live")
+	}
+	c, err := provider.New(provider.Config{URLs: urls, Transport: &wstransport.Transport{}, OnError: func(error) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	r := &rowEvents{ids: map[string]bool{}}
+	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: channel, Callback: r.add})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 10*time.Second, "the subscription", func() bool { return sub.State() == provider.SubSubscribed })
+	return r
+}
+
+func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// insertRows inserts rows 0..n-1 into items in transactions of 1 to 20
+// rows, in order, and reports the first error.
+func insertRows(ctx context.Context, url string, n int) error {
+	c, err := pgxConnect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer c.Close(context.Background())
+	for i, size := 0, 1; i < n; size = size%20 + 1 {
+		var b bytes.Buffer
+		b.WriteString("INSERT INTO items VALUES ")
+		for j := 0; j < size && i < n; j, i = j+1, i+1 {
+			if j > 0 {
+				b.WriteString(",")
+			}
+			b.WriteString("(" + strconv.Itoa(i) + ")")
+		}
+		if _, err := c.Exec(ctx, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// streamMessages is the number of messages in the JetStream stream.
+func streamMessages(t *testing.T, url, stream string) uint64 {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Msgs
+}
+
+// metricLine is the line of a metric in a scrape.
+func metricLine(scrape, name string) string {
+	for _, l := range strings.Split(scrape, "\n") {
+		if strings.HasPrefix(l, name+" ") {
+			return l
+		}
+	}
+	return name + " absent"
+}

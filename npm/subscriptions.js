@@ -1,0 +1,199 @@
+// The client's subscription table: the record behind each handle the app
+// holds, the state the app sees, the events and states Go hands back, and
+// the subscribes and unsubscribes sent to Go, batched per task.
+import { ErrorCodes, liveError } from "./errors.js";
+import { decodeBatch } from "./events.js";
+import { invalid } from "./options.js";
+import { listenerSet } from "./status.js";
+
+// What Go may say about a subscription; "queued" and the final
+// "unsubscribed" of an app's unsubscribe are the shim's own.
+const GO_SUB_STATES = ["subscribing", "subscribed", "refused", "unsubscribed"];
+const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
+// The separators of an apply batch; a string holding one goes alone.
+const SEP = /[\x1c-\x1f]/;
+
+/**
+ * @param {object} parts
+ * @param {any} parts.settings the client's normalized options
+ * @param {(err: Error) => void} parts.report
+ * @param {(what: string, fn: () => any) => any} parts.callGo
+ * @param {() => boolean} parts.isRunning whether the Go client is there
+ * @param {() => any} parts.goClient the Go client object, or null
+ */
+export function createSubscriptions({ settings, report, callGo, isRunning, goClient }) {
+  /** @type {Map<number, Subscription>} subscriptions not yet unsubscribed */
+  const subscriptions = new Map();
+  const stateListeners = listenerSet(report, "onSubscriptionState", "subscription state");
+  // A handle's record (null: inert) is kept on the handle under this
+  // client's symbol, not in a WeakMap: V8 does not shrink a WeakMap's table
+  // when its keys die (128 KB left behind by 10,000 handles).
+  const handles = Symbol("refine-live-wasm subscription");
+  const bind = (handle, sub) => Object.freeze(Object.defineProperty(handle, handles, { value: sub }));
+  let nextId = 1;
+
+  const setSubState = (sub, next) => {
+    if (sub.state === next) return;
+    const previous = sub.state;
+    sub.state = next;
+    if (stateListeners.size === 0) return;
+    const info = { id: sub.id, channel: sub.channel, state: next };
+    stateListeners.emit(info, previous);
+  };
+
+  // Subscribes and unsubscribes made in one task reach Go in one call: a
+  // call per subscription leaves wasm_exec.js up to four references each
+  // until Go's next collection, and its reference table never shrinks.
+  // A subscribe is held as its record and written when flushed, with how
+  // long ago the app asked for it (a subscribe queued while live.wasm
+  // loaded carries the whole wait, so Go can ask the server for what it
+  // accepted meanwhile).
+  /** @type {Array<string | Subscription>} */
+  let ops = [];
+  const flushOps = () => {
+    if (ops.length === 0) return;
+    const at = now();
+    const text = ops.map((op) => (typeof op === "string" ? op : subscribeRecord(op, at))).join("\x1e");
+    ops = [];
+    const go = goClient();
+    if (go !== null) callGo("apply", () => go.apply(text));
+  };
+  const queueOp = (op) => {
+    if (ops.length === 0) queueMicrotask(flushOps);
+    ops.push(op);
+  };
+  // The format is jsbridge's parseApply:
+  // s id coalesceMs disabled ageMs channel nTypes types… nIDs(-1: null) ids…
+  const subscribeRecord = (sub, at) => {
+    const ids = sub.ids === null ? ["-1"] : [String(sub.ids.length), ...sub.ids];
+    return ["s", sub.id, settings.coalesceMs, "0", ageOf(sub, at), sub.channel, sub.types.length, ...sub.types, ...ids].join("\x1f");
+  };
+  const ageOf = (sub, at) => Math.max(0, Math.floor(at - sub.calledAt));
+  const sendSubscribe = (sub) => {
+    sub.inGo = true;
+    setSubState(sub, "subscribing");
+    const strings = [sub.channel, ...sub.types, ...(sub.ids ?? [])];
+    if (typeof goClient().apply !== "function" || strings.some((x) => SEP.test(x))) {
+      flushOps();
+      callGo("subscribe", () => goClient().subscribe(sub.id, sub.channel, sub.types, sub.ids, false, settings.coalesceMs, ageOf(sub, now())));
+      return;
+    }
+    queueOp(sub);
+  };
+  const sendUnsubscribe = (id) => {
+    const go = goClient();
+    if (typeof go.apply !== "function") callGo("unsubscribe", () => go.unsubscribe(id));
+    else queueOp(`u\x1f${id}`);
+  };
+
+  return {
+    /** Records a subscribe the app made; Go hears of it through send. */
+    add(request) {
+      const id = nextId++;
+      /** @type {Subscription} */
+      const sub = {
+        id,
+        state: "queued",
+        inGo: false,
+        removed: false,
+        calledAt: now(),
+        channel: request.channel,
+        types: request.types,
+        ids: request.ids,
+        callback: request.callback,
+      };
+      subscriptions.set(id, sub);
+      const handle = bind({ channel: sub.channel, id }, sub);
+      return { sub, handle };
+    },
+    /** A handle that unsubscribes nothing: a refused or a closed subscribe. */
+    inert(channel) {
+      const handle = bind({ channel: typeof channel === "string" ? channel : "", id: 0 }, null);
+      return handle;
+    },
+    send: sendSubscribe,
+    /** Hands Go every subscription, once its runtime runs. */
+    sendAll() {
+      for (const sub of subscriptions.values()) sendSubscribe(sub);
+    },
+    /** Sends what this task queued for Go now, before a call that must follow it. */
+    flush: flushOps,
+    /** The app's unsubscribe(handle). */
+    remove(handle) {
+      const sub = handle !== null && typeof handle === "object" ? handle[handles] : undefined;
+      if (sub === undefined) {
+        report(invalid("unsubscribe received a value that this client's subscribe did not return"));
+        return;
+      }
+      // Inert handles, second calls and calls after close are no-ops.
+      if (sub === null || sub.removed) return;
+      sub.removed = true;
+      subscriptions.delete(sub.id);
+      setSubState(sub, "unsubscribed");
+      // A subscribe still queued before the runtime is ready never reaches Go.
+      if (sub.inGo && isRunning()) sendUnsubscribe(sub.id);
+    },
+    /** Every subscription ends with the client. */
+    closeAll() {
+      for (const sub of subscriptions.values()) {
+        sub.removed = true;
+        setSubState(sub, "unsubscribed");
+      }
+      subscriptions.clear();
+    },
+    list() {
+      return Array.from(subscriptions.values(), (sub) => ({ id: sub.id, channel: sub.channel, state: sub.state }));
+    },
+    onState: stateListeners.add,
+    /** hooks.onEvents: one batch of events for the subscriptions named in it. */
+    deliver(batch) {
+      if (!isRunning()) return;
+      let pairs;
+      try {
+        pairs = decodeBatch(batch);
+      } catch (err) {
+        report(liveError(ErrorCodes.INTERNAL, `malformed event batch: ${err.message}`, err));
+        return;
+      }
+      for (const [ids, event] of pairs) {
+        for (const id of ids) {
+          const sub = subscriptions.get(id);
+          if (sub === undefined || !isRunning()) continue;
+          try {
+            sub.callback(event);
+          } catch (err) {
+            report(liveError(ErrorCodes.CALLBACK, `callback for ${sub.channel} threw: ${err?.message ?? err}`, err));
+          }
+        }
+      }
+    },
+    /** hooks.onSubStates: the subscriptions whose state Go changed. */
+    applyStates(batch) {
+      if (!isRunning()) return;
+      let items;
+      try {
+        items = JSON.parse(batch);
+      } catch (err) {
+        report(liveError(ErrorCodes.INTERNAL, `malformed subscription states: ${err.message}`, err));
+        return;
+      }
+      for (let i = 0; i + 1 < items.length; i += 2) {
+        const sub = subscriptions.get(items[i]);
+        if (sub !== undefined && GO_SUB_STATES.includes(items[i + 1])) setSubState(sub, items[i + 1]);
+      }
+    },
+  };
+}
+
+/**
+ * @typedef {object} Subscription
+ * @property {number} id
+ * @property {import("./index.js").LiveSubscriptionState} state what the app sees
+ * @property {boolean} inGo sent to Go (an unsubscribe must follow it there)
+ * @property {boolean} removed the app unsubscribed, or the client closed
+ * @property {number} calledAt when the app called subscribe (performance.now())
+ * @property {string} channel
+ * @property {string[]} types
+ * @property {string[] | null} ids
+ * @property {Function} callback
+ */

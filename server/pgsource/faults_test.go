@@ -1,0 +1,176 @@
+package pgsource_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
+	"github.com/refine-live-wasm/refine-live-wasm/server"
+	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
+)
+
+// PostgreSQL stopped and started again: the WebSocket service goes on,
+// /healthz says degraded meanwhile, and the source resumes from the slot
+// with every change delivered exactly once.
+func TestPostgresRestart(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
+	h := newHarness(t, pg, pgsource.Config{})
+	got := h.subscribe(t, "resources/posts")
+	insert := func(from, to int) {
+		for i := from; i < to; i++ {
+			pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
+		}
+	}
+	insert(0, 50)
+	waitFor(t, 10*time.Second, "the first 50 events", func() bool { return len(got.all()) >= 50 })
+
+	pg.Stop()
+	waitFor(t, 10*time.Second, "a degraded health check", func() bool { return strings.Contains(health(h), `"degraded"`) })
+	if s := health(h); !strings.Contains(s, "postgres") {
+		t.Fatalf("the health check does not name PostgreSQL: %s", s)
+	}
+	// The clients stay connected to the server meanwhile: a publish over
+	// HTTP still reaches them.
+	other := h.subscribe(t, "notifications")
+	if _, err := h.live.Publish(t.Context(), eventOn("notifications")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "a publish while PostgreSQL is down", func() bool { return len(other.all()) == 1 })
+
+	pg.Start()
+	insert(50, 100)
+	waitFor(t, 20*time.Second, "100 events", func() bool { return len(got.all()) >= 100 })
+	waitFor(t, 5*time.Second, "a healthy check", func() bool { return strings.Contains(health(h), `"ok"`) })
+	checkOnce(t, got.all(), 100)
+	if body := scrape(t, h); !strings.Contains(body, `refine_live_postgres_events_total{table="public.posts"}`) ||
+		!strings.Contains(body, "refine_live_postgres_lag_bytes") || !strings.Contains(body, "refine_live_postgres_streaming 1") {
+		t.Fatalf("metrics missing:\n%s", grepLines(body, "postgres"))
+	}
+}
+
+func health(h *harness) string {
+	rec := httptest.NewRecorder()
+	h.live.HealthHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	return strconv.Itoa(rec.Code) + " " + rec.Body.String()
+}
+
+// checkOnce asserts that evs are the creations of rows 0..n-1, each once,
+// in order, with no resync.
+func checkOnce(t *testing.T, evs []provider.Event, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	next := 0
+	for _, e := range evs {
+		if e.Resync != "" {
+			t.Fatalf("resync event %+v", e)
+		}
+		if seen[e.ID] {
+			t.Fatalf("event %s delivered twice", e.ID)
+		}
+		seen[e.ID] = true
+		var p struct{ IDs []int }
+		if err := json.Unmarshal(e.Payload, &p); err != nil || len(p.IDs) != 1 {
+			t.Fatalf("payload %s", e.Payload)
+		}
+		if p.IDs[0] != next {
+			t.Fatalf("row %d arrived where %d was due", p.IDs[0], next)
+		}
+		next++
+	}
+	if next != n {
+		t.Fatalf("%d rows, want %d", next, n)
+	}
+}
+
+// A slot that holds back more WAL than LagWarn is warned about, and its
+// lag is in the metrics.
+func TestSlotLagWarned(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
+	logs := &lockedBuffer{}
+	h := newHarness(t, pg, pgsource.Config{LagWarn: 1, Logger: slog.New(slog.NewTextHandler(logs, nil))})
+	waitFor(t, 10*time.Second, "the warning", func() bool { return strings.Contains(logs.String(), "holds back much WAL") })
+	if !strings.Contains(logs.String(), "slot=refine_live") {
+		t.Fatalf("the warning does not name the slot: %s", logs.String())
+	}
+	if body := scrape(t, h); !strings.Contains(body, "refine_live_postgres_retained_bytes ") {
+		t.Fatalf("no retained bytes:\n%s", grepLines(body, "postgres"))
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// flakyPublisher fails while down is set, as a broker that lost NATS.
+type flakyPublisher struct {
+	pgsource.Publisher
+	down atomic.Bool
+}
+
+func (f *flakyPublisher) Publish(ctx context.Context, ev server.Event) (server.Event, error) {
+	if f.down.Load() {
+		return server.Event{}, errors.New("broker away")
+	}
+	return f.Publisher.Publish(ctx, ev)
+}
+
+// While the broker refuses events the source holds them, reports itself
+// stalled, and delivers each once when the broker is back.
+func TestBrokerFailureStallsWithoutLoss(t *testing.T) {
+	pg := pgtest.Start(t)
+	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
+	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
+	defer broker.Close()
+	live := server.New(server.Config{Broker: broker, Logger: testLogger(t)})
+	hs := httptest.NewServer(live.Handler())
+	defer hs.Close()
+	h := &harness{pg: pg, live: live, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/live"}
+	flaky := &flakyPublisher{Publisher: live}
+	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: testLogger(t), RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond}, flaky)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	got := h.subscribe(t, "resources/posts")
+	for i := 0; i < 5; i++ {
+		pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
+	}
+	waitFor(t, 10*time.Second, "5 events", func() bool { return len(got.all()) >= 5 })
+	flaky.down.Store(true)
+	for i := 5; i < 10; i++ {
+		pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
+	}
+	waitFor(t, 10*time.Second, "the stalled state", func() bool { return strings.Contains(src.Degraded(), "stalled") })
+	flaky.down.Store(false)
+	waitFor(t, 10*time.Second, "10 events", func() bool { return len(got.all()) >= 10 })
+	waitFor(t, 5*time.Second, "streaming again", func() bool { return src.Degraded() == "" })
+	checkOnce(t, got.all(), 10)
+}
