@@ -160,6 +160,9 @@ func TestManyChannelsSurviveDefaultLimitsAndARestart(t *testing.T) {
 	publishEach(t, s.srv, w, n, 1)
 
 	s.stop()
+	// Until the client has seen the close, its channels still read as
+	// subscribed: wait for that, or the next check could pass too early.
+	waitFor(t, "the client to notice the restart", func() bool { return countStates(subs)[provider.SubSubscribed] == 0 })
 	s.start()
 	waitFor(t, "every channel subscribed again", func() bool { return countStates(subs)[provider.SubSubscribed] == n })
 	publishEach(t, s.srv, w, n, 2)
