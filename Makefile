@@ -10,11 +10,15 @@ WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 # with the same flags.
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=github.com/refine-live-wasm/refine-live-wasm/...=
 
-.PHONY: test lint fmt-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e test-browsers bin/liveserver bin/basicserver
+.PHONY: test lint fmt-check mod-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e test-browsers bin/liveserver bin/basicserver
 
 test: lint gotest test-npm test-e2e
 
-lint: fmt-check vet vet-js
+lint: fmt-check mod-check vet vet-js
+
+# go.mod lists what the module requires directly, and go.sum nothing more.
+mod-check:
+	$(GO) mod tidy -diff
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -97,7 +97,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Float64Var(&o.rate, "rate", 50, "inbound messages per second per connection")
 	fs.IntVar(&o.burst, "burst", 100, "inbound message burst per connection")
 	fs.IntVar(&o.sendQueue, "send-queue", 512, "frames queued per connection before it is closed as a slow consumer (4002)")
-	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Second, "time limit for writing one frame")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", 10*time.Second, "time limit for one write to a connection (the frames of one drain; a write gets between half and all of it)")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 15*time.Second, "how long shutdown waits for connections to close")
 	fs.StringVar(&o.nats, "nats", "", "NATS server URL(s), comma separated (nats://host:4222); enables the JetStream broker shared by several nodes")
 	fs.StringVar(&o.natsStream, "nats-stream", natsbroker.DefaultStream, "JetStream stream holding the history (same on every node)")
