@@ -181,12 +181,35 @@ func (c *Client) dropQueue(err error) {
 func (c *Client) onAck(cs *connState, m *protocol.ServerMessage) {
 	if cs.settle(m.Ref) {
 		c.st.pubAcked.Add(1)
+		cs.rateLimited = 0
+	}
+}
+
+// resendUnacked sends again, in order and with their refs, the publishes
+// cs sent that the server has not acknowledged.
+func (c *Client) resendUnacked(cs *connState) {
+	pending := make([]queued, 0, len(cs.acks))
+	for _, q := range cs.inflight {
+		if _, ok := cs.acks[q.ref]; ok {
+			pending = append(pending, q)
+		}
+	}
+	clear(cs.inflight)
+	cs.inflight = cs.inflight[:0]
+	for i := range pending {
+		c.sendPublish(cs, &pending[i])
 	}
 }
 
 func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 	se := &ServerError{Code: m.Code, Message: m.Message, Channel: m.Channel, Ref: m.Ref}
 	se.RetryAfter = msDuration(m.RetryAfter)
+	if m.Code == protocol.CodeRateLimited {
+		// Not a refusal: a request to come back later, for this frame and
+		// the ones the server dropped after it.
+		c.onRetryLater(cs, se.RetryAfter)
+		return
+	}
 	if m.Ref != "" {
 		if cs.settle(m.Ref) {
 			c.st.pubFailed.Add(1)
@@ -195,9 +218,8 @@ func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 		return
 	}
 	ch := c.channels[m.Channel]
-	if m.Code == protocol.CodeRateLimited || (m.Code == protocol.CodeInternal && ch != nil) {
-		// Not a refusal of the channel: a request to come back later.
-		c.onSubscribeRetry(cs, se.RetryAfter)
+	if m.Code == protocol.CodeInternal && ch != nil {
+		c.onRetryLater(cs, se.RetryAfter)
 		return
 	}
 	if m.Channel != "" && ch != nil {

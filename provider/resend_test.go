@@ -2,6 +2,7 @@ package provider
 
 import (
 	"testing"
+	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -69,5 +70,53 @@ func TestResentPublishesRespectTheQueueBounds(t *testing.T) {
 	}
 	if st := h.c.Stats(); st.PublishesDropped != 1 {
 		t.Fatalf("stats %+v: want the oldest of three dropped", st)
+	}
+}
+
+// A publish answered with rate_limited is not lost: after the hint, it is
+// sent again with its ref, and so is the one after it, which a server of
+// ours drops without a word; an acknowledged one is not.
+func TestRateLimitedPublishesAreSentAgain(t *testing.T) {
+	h := newHarness(t, extended)
+	h.sub(SubscribeOptions{Channel: "c"})
+	fc := openSubscribed(h, 0, "e1")
+	var sent []protocol.ClientMessage
+	for _, p := range []string{`{"ids":[1]}`, `{"ids":[2]}`, `{"ids":[3]}`} {
+		if err := h.c.Publish(PublishEvent{Channel: "c", Type: "updated", Payload: []byte(p)}); err != nil {
+			t.Fatal(err)
+		}
+		m, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent = append(sent, m)
+	}
+	fc.send(`{"action":"ack","ref":"` + sent[0].Ref + `","channel":"c","seq":1,"epoch":"e1"}`)
+	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","ref":"` + sent[1].Ref + `","retryAfter":300}`)
+	h.waitLoop("the pause", func() bool { return h.c.conn.subPause != nil && h.c.Stats().PublishesAcked == 1 })
+	h.clk.Advance(299 * time.Millisecond)
+	if got := h.flush(fc); len(got) != 0 {
+		t.Fatalf("sent %q before the hint", got)
+	}
+	h.clk.Advance(time.Millisecond)
+	for _, want := range sent[1:] {
+		again, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.Ref != want.Ref || string(again.Payload) != string(want.Payload) {
+			t.Fatalf("resent %+v, want %+v", again, want)
+		}
+	}
+	if rest := h.flush(fc); len(rest) != 0 {
+		t.Fatalf("also sent %q", rest)
+	}
+	if st := h.c.Stats(); st.PublishesFailed != 0 {
+		t.Fatalf("a rate-limited publish counted as failed: %+v", st)
+	}
+	select {
+	case err := <-h.errs:
+		t.Fatalf("a rate limit was reported as %v", err)
+	default:
 	}
 }

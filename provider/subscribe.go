@@ -210,17 +210,18 @@ func (c *Client) onSubscribed(cs *connState, m *protocol.ServerMessage) {
 	c.confirmed(ch, reason)
 }
 
-// onSubscribeRetry handles a rate_limited (or internal) answer to a
-// subscribe: every channel sent and not yet confirmed is sent again after
-// the server's hint, doubled for each refusal in a row. A server of ours
-// drops the frames that follow a refused one without answering them, so
-// the resend covers them too; one that was accepted after all is answered
-// again, without a second replay.
-func (c *Client) onSubscribeRetry(cs *connState, retryAfter time.Duration) {
+// onRetryLater handles a rate_limited answer (or an internal one to a
+// subscribe): after the server's hint, doubled for each refusal in a row,
+// every channel sent and not yet confirmed is sent again, and so is every
+// publish not yet acknowledged. A server of ours drops the frames that
+// follow a refused one without answering them, so the resend covers them
+// too; a subscribe accepted after all is answered again without a second
+// replay, and a publish keeps its ref, so the server stores it once.
+func (c *Client) onRetryLater(cs *connState, retryAfter time.Duration) {
 	cs.rateLimited++
 	wait := max(retryAfter, 50*time.Millisecond) << min(cs.rateLimited-1, 6)
 	wait = min(wait, c.cfg.MaxDelay)
-	c.cfg.Logger.Log(LogInfo, "subscribes refused for now: sending them again in "+wait.String(), nil)
+	c.cfg.Logger.Log(LogInfo, "refused for now: sending unanswered subscribes and publishes again in "+wait.String(), nil)
 	var again []*channel
 	for _, ch := range c.channels {
 		if ch.state == chSubscribing {
@@ -233,6 +234,7 @@ func (c *Client) onSubscribeRetry(cs *connState, retryAfter time.Duration) {
 	cs.subPause = c.after(wait, func() {
 		if c.conn == cs {
 			cs.subPause = nil
+			c.resendUnacked(cs)
 			c.flushSubscribes()
 		}
 	})

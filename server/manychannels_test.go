@@ -202,3 +202,53 @@ func TestChannelsBeyondTheLimitAreRefusedOneByOne(t *testing.T) {
 		t.Fatalf("other errors: %v", w.other)
 	}
 }
+
+// A client that publishes faster than the default rate limit loses
+// nothing: the server answers the first refused frame, drops the next
+// ones and, past 50 in a row, closes with 4003; the client sends what was
+// not acknowledged again (after the hint, or on the next connection) with
+// the same refs, and each event is stored once.
+func TestPublishesBeyondTheRateLimitAllArrive(t *testing.T) {
+	const n = 200
+	s := startRestartable(t)
+	url := "ws://" + s.addr + "/live"
+	_, subs, w := newChannelClient(t, url, 1)
+	waitFor(t, "the watcher subscribed", func() bool { return subs[0].State() == provider.SubSubscribed })
+	pub, err := provider.New(provider.Config{URLs: []string{url}, Transport: &wstransport.Transport{},
+		MinDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pub.Close() })
+	for i := 0; i < n; i++ {
+		if err := pub.Publish(provider.PublishEvent{Channel: "many/0", Type: "updated", Payload: []byte(`{"n":` + strconv.Itoa(i) + `}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			// The rest on the open connection: before it, the publish
+			// queue's own bound (100) would drop the oldest.
+			waitFor(t, "the publisher's connection", func() bool { return pub.Status() == provider.StatusOpen })
+		}
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		w.mu.Lock()
+		got := w.events["many/0"]
+		w.mu.Unlock()
+		if got >= n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d publishes arrived; publisher %+v, status %s", got, n, pub.Stats(), pub.Status())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	hist, err := s.srv.broker.History(context.Background(), "many/0", nil)
+	if err != nil || hist.Top.Seq != n {
+		t.Fatalf("the channel holds %d events (%v), want %d: each stored once", hist.Top.Seq, err, n)
+	}
+	if st := pub.Stats(); st.PublishesFailed != 0 || st.PublishesSent <= n {
+		// More sent than published: the refused ones went again.
+		t.Fatalf("publisher stats %+v", st)
+	}
+}
