@@ -185,6 +185,20 @@ func (c *Client) onAck(cs *connState, m *protocol.ServerMessage) {
 	}
 }
 
+// awaitingAnswers reports whether a publish or subscribe sent on cs is
+// still unanswered.
+func (c *Client) awaitingAnswers(cs *connState) bool {
+	if len(cs.acks) > 0 {
+		return true
+	}
+	for _, ch := range c.channels {
+		if ch.state == chSubscribing {
+			return true
+		}
+	}
+	return false
+}
+
 // resendUnacked sends again, in order and with their refs, the publishes
 // cs sent that the server has not acknowledged.
 func (c *Client) resendUnacked(cs *connState) {
@@ -206,7 +220,12 @@ func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 	se.RetryAfter = msDuration(m.RetryAfter)
 	if m.Code == protocol.CodeRateLimited {
 		// Not a refusal: a request to come back later, for this frame and
-		// the ones the server dropped after it.
+		// the ones the server dropped after it. With nothing of ours
+		// waiting for an answer, what was refused cannot be sent again:
+		// the application hears of it.
+		if !c.awaitingAnswers(cs) {
+			c.report(LogWarn, "rate limited", se)
+		}
 		c.onRetryLater(cs, se.RetryAfter)
 		return
 	}

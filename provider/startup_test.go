@@ -185,3 +185,16 @@ func TestRefusedChannelIsVisible(t *testing.T) {
 	}
 	h.waitLoop("states", func() bool { return no.State() == SubRefused && ok.State() == SubSubscribed })
 }
+
+// A rate_limited error that nothing of ours waits on (a refused ping, say)
+// cannot be made good by sending again: it is reported.
+func TestUnattributedRateLimitIsReported(t *testing.T) {
+	h := newHarness(t, extended)
+	h.sub(SubscribeOptions{Channel: "c"})
+	fc := openSubscribed(h, 0, "e1")
+	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":100}`)
+	var se *ServerError
+	if err := h.expectErr(ErrServer); !errors.As(err, &se) || se.Code != protocol.CodeRateLimited {
+		t.Fatalf("error %v", err)
+	}
+}
