@@ -8,9 +8,10 @@ import (
 // Status is the connection's state.
 type Status string
 
-// Connection states. Connecting covers every attempt before the first
-// successful handshake; reconnecting every attempt (and backoff wait) after
-// a connection was lost. Closed is final: Close was called or the server
+// Connection states. Connecting is the first attempt, while nothing has
+// failed yet; reconnecting every later attempt and backoff wait, after a
+// failed attempt or a lost connection, so that a server that is down from
+// the start shows as such. Closed is final: Close was called or the server
 // refused the client for good.
 const (
 	StatusIdle         Status = "idle"
