@@ -19,12 +19,15 @@
 //
 // # Guarantee
 //
-// After any disconnection a subscriber either receives every event it missed,
-// in order and exactly once (extended protocol, history permitting), or
-// receives one resync event: an Event with Type "*", Payload
+// After any disconnection, and between the application's call to
+// Subscribe (SubscribeOptions.CalledAt) and the subscription going live, a
+// subscriber either receives every event it missed, in order and exactly
+// once (extended protocol, history permitting: a first subscribe asks for
+// its age), or receives one resync event: an Event with Type "*", Payload
 // {"resync":true,"reason":R} and Resync set to R, where R is "reconnect",
-// "gap", "unrecovered" or "epoch". Against a basic server every reconnect
-// (never the first connect) produces a resync event.
+// "gap", "unrecovered", "epoch" or "late". Against a basic server every
+// reconnect produces a resync event, and so does a first subscribe sent
+// more than Config.LateResync after the call.
 //
 // # Reconnect delay
 //
