@@ -111,23 +111,9 @@ func dialBasic(url, channel string, r *recv) (func() bool, error) {
 	go func() {
 		buf := make([]byte, 0, 4096)
 		for {
-			_, rd, err := ws.Reader(context.Background())
-			if err != nil {
+			var err error
+			if buf, err = readFrame(ws, buf); err != nil {
 				return
-			}
-			buf = buf[:0]
-			for {
-				if len(buf) == cap(buf) {
-					buf = append(buf, 0)[:len(buf)]
-				}
-				n, err := rd.Read(buf[len(buf):cap(buf)])
-				buf = buf[:len(buf)+n]
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return
-				}
 			}
 			r.receive(buf)
 		}
@@ -177,23 +163,9 @@ func dialExtendedRaw(url, channel string, r *recv) (func() bool, error) {
 	go func() {
 		buf := make([]byte, 0, 64<<10)
 		for {
-			_, rd, err := ws.Reader(context.Background())
-			if err != nil {
+			var err error
+			if buf, err = readFrame(ws, buf); err != nil {
 				return
-			}
-			buf = buf[:0]
-			for {
-				if len(buf) == cap(buf) {
-					buf = append(buf, 0)[:len(buf)]
-				}
-				n, err := rd.Read(buf[len(buf):cap(buf)])
-				buf = buf[:len(buf)+n]
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					return
-				}
 			}
 			for rest := buf; len(rest) > 0; {
 				var msg []byte
@@ -208,4 +180,26 @@ func dialExtendedRaw(url, channel string, r *recv) (func() bool, error) {
 		}
 	}()
 	return subscribed.Load, nil
+}
+
+// readFrame reads the next frame into buf, reused from frame to frame.
+func readFrame(ws *websocket.Conn, buf []byte) ([]byte, error) {
+	_, rd, err := ws.Reader(context.Background())
+	if err != nil {
+		return buf, err
+	}
+	buf = buf[:0]
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := rd.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
