@@ -83,6 +83,7 @@ type Client struct {
 	// on the caller's goroutine.
 	maxMessage atomic.Int64
 	statusL    listeners[func(from, to Status)]
+	waiting    waiters // AfterDelivered functions not yet run
 
 	loopState
 }
@@ -206,8 +207,38 @@ func (c *Client) Close() error {
 	c.post(c.shutdown)
 	<-c.done
 	c.io.Wait()
+	// AfterDelivered functions the loop never reached (posted behind the
+	// shutdown) go last, after every callback the loop queued.
+	for _, fn := range c.waiting.close() {
+		c.out.call(fn)
+	}
 	c.out.stop()
 	return nil
+}
+
+// AfterDelivered runs fn on the delivery goroutine once every callback
+// that results from what was handed to the engine before the call (frames
+// a PushConn received, Subscribe, Publish…) has run. On a closed client fn
+// still runs, at once or when Close finishes, so a waiter never hangs.
+func (c *Client) AfterDelivered(fn func()) {
+	if fn == nil {
+		return
+	}
+	if c == nil {
+		fn()
+		return
+	}
+	id, ok := c.waiting.add(fn)
+	if !ok {
+		fn()
+		return
+	}
+	// The loop queues fn behind the callbacks of everything it handled
+	// before this closure; take makes sure it runs once even if Close
+	// also finds it.
+	if !c.post(func() { c.out.call(func() { c.waiting.run(id) }) }) {
+		c.waiting.run(id)
+	}
 }
 
 // Stats returns the client's counters.

@@ -37,6 +37,23 @@ type BatchConn interface {
 	ReadBatch(ctx context.Context) ([][]byte, error)
 }
 
+// PushConn is a Conn whose frames are pushed by the transport instead of
+// read: a browser socket's message handler hands them straight to the
+// engine's loop, with no reader goroutine in between. The engine never calls
+// Read on it.
+type PushConn interface {
+	Conn
+	// Attach is called once, on the engine's loop, when the connection is
+	// taken into use. Attach must return without calling receive; the
+	// transport calls it afterwards, from any goroutine, with the frames
+	// received so far in order (one loop turn per call, in a slice the
+	// engine may keep), or with nil frames and the close error once the
+	// connection is lost. receive may block briefly while the loop's
+	// command queue is full; once the engine dropped the connection it
+	// does nothing.
+	Attach(receive func(frames [][]byte, err error))
+}
+
 // Clock is the engine's source of time, injected so tests run on virtual
 // time.
 type Clock interface {

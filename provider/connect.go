@@ -123,9 +123,14 @@ func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration)
 	cs := &connState{conn: conn, url: url, cancel: cancel, out: newOutbox(), acks: make(map[string]struct{}), rtt: rtt}
 	cs.lastInbound = c.cfg.Clock.Now()
 	c.conn = cs
-	c.io.Add(2)
-	go c.readLoop(ctx, cs)
+	c.io.Add(1)
 	go c.writeLoop(ctx, cs)
+	if pc, ok := conn.(PushConn); ok {
+		c.attach(ctx, cs, pc)
+	} else {
+		c.io.Add(1)
+		go c.readLoop(ctx, cs)
+	}
 
 	level := c.cfg.Protocol
 	if level == protocol.LevelAuto && c.basicURLs[url] {

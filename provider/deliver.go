@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -169,4 +170,58 @@ func (d *deliverer) runFrom(batch []delivery, events []Event, i int) (next int) 
 		batch[i] = delivery{}
 	}
 	return i
+}
+
+// waiters holds the AfterDelivered functions not yet run, by id, so that
+// Close can run those whose closure the loop never reached.
+type waiters struct {
+	mu     sync.Mutex
+	next   uint64
+	fns    map[uint64]func()
+	closed bool
+}
+
+// add keeps fn; false means the client is closed and fn must run now.
+func (w *waiters) add(fn func()) (uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return 0, false
+	}
+	if w.fns == nil {
+		w.fns = make(map[uint64]func())
+	}
+	w.next++
+	w.fns[w.next] = fn
+	return w.next, true
+}
+
+// run runs the function kept under id, unless it already ran.
+func (w *waiters) run(id uint64) {
+	w.mu.Lock()
+	fn := w.fns[id]
+	delete(w.fns, id)
+	w.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
+}
+
+// close refuses later adds and returns the functions still waiting, in
+// the order they were added.
+func (w *waiters) close() []func() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.closed = true
+	ids := make([]uint64, 0, len(w.fns))
+	for id := range w.fns {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	fns := make([]func(), len(ids))
+	for i, id := range ids {
+		fns[i] = w.fns[id]
+	}
+	w.fns = nil
+	return fns
 }

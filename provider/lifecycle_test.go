@@ -337,7 +337,7 @@ func TestErrorTexts(t *testing.T) {
 	}
 }
 
-func recv[T any](t *testing.T, ch chan T) T {
+func recv[T any](t testing.TB, ch chan T) T {
 	t.Helper()
 	select {
 	case v := <-ch:

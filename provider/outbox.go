@@ -95,18 +95,7 @@ const frameChunk = 64
 func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
 	for {
 		frames, err := bc.ReadBatch(ctx)
-		if len(frames) > 0 && !c.post(func() {
-			now := c.cfg.Clock.Now()
-			n := 0
-			for _, data := range frames {
-				if n >= frameChunk {
-					runtime.Gosched()
-					now = c.cfg.Clock.Now()
-					n = 0
-				}
-				n += c.onFrame(cs, data, now)
-			}
-		}) {
+		if len(frames) > 0 && !c.post(func() { c.onFrames(cs, frames) }) {
 			return
 		}
 		if err != nil {
@@ -115,5 +104,39 @@ func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
 			}
 			return
 		}
+	}
+}
+
+// attach hands a PushConn the function its transport calls with frames.
+// The context check makes calls after the connection was dropped do
+// nothing; one that races with the drop is ignored by the loop, which
+// checks that cs is still current.
+func (c *Client) attach(ctx context.Context, cs *connState, pc PushConn) {
+	pc.Attach(func(frames [][]byte, err error) {
+		if ctx.Err() != nil {
+			return
+		}
+		if len(frames) > 0 && !c.post(func() { c.onFrames(cs, frames) }) {
+			return
+		}
+		if err != nil {
+			c.post(func() { c.lost(cs, err, protocol.CloseNormal) })
+		}
+	})
+}
+
+// onFrames handles a batch of cs's frames in one turn of the loop, letting
+// the delivery goroutine run every frameChunk messages; the clock is read
+// once per chunk.
+func (c *Client) onFrames(cs *connState, frames [][]byte) {
+	now := c.cfg.Clock.Now()
+	n := 0
+	for _, data := range frames {
+		if n >= frameChunk {
+			runtime.Gosched()
+			now = c.cfg.Clock.Now()
+			n = 0
+		}
+		n += c.onFrame(cs, data, now)
 	}
 }
