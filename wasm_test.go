@@ -40,7 +40,12 @@ func TestWasm(t *testing.T) {
 		t.Fatal("node is required for the js/wasm tests: install Node.js 20 or later")
 	}
 	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	wasmDir := filepath.Join(runtime.GOROOT(), "lib", "wasm")
+	// Go's own runner, but with the instance's exports reachable from the
+	// tests (see the script).
+	runnerDir, err := filepath.Abs(filepath.Join("jsbridge", "testdata", "node"))
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	t.Run("size", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "live.wasm")
@@ -98,7 +103,8 @@ func TestWasm(t *testing.T) {
 		cmd := exec.CommandContext(ctx, goBin, "test", "-count=1", "-v", "./jsbridge/...", "./wasm/...")
 		cmd.Env = append(os.Environ(),
 			"GOOS=js", "GOARCH=wasm",
-			"PATH="+wasmDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"PATH="+runnerDir+string(os.PathListSeparator)+os.Getenv("PATH"),
+			"GOROOT="+runtime.GOROOT(),
 			"NODE_OPTIONS=--experimental-websocket --no-warnings",
 			"REFINE_LIVE_TEST_WS="+wsURL,
 		)

@@ -3,13 +3,10 @@
 package jsbridge
 
 import (
-	"strconv"
 	"sync"
-	"unsafe"
 
 	"github.com/hack-pad/safejs"
 
-	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
@@ -21,12 +18,13 @@ type delivery struct {
 }
 
 // batcher collects deliveries from the engine's callbacks and hands them to
-// JavaScript as one JSON string when the engine has run every queued
-// callback (provider.Config.OnDelivered), so one inbound batch leads to one
-// call into JavaScript.
+// JavaScript as one batch (contract.go's appendBatch) when the engine has
+// run every queued callback (provider.Config.OnDelivered): in the outbox
+// while an export runs, else through hooks.onEvents.
 type batcher struct {
 	onEvents safejs.Value
 	report   func(error)
+	client   uint32 // the handle its batches carry in the outbox
 
 	mu      sync.Mutex
 	pending []delivery
@@ -67,18 +65,6 @@ func sameEvent(a, b *provider.Event) bool {
 		sameString(a.Epoch, b.Epoch) && sameString(a.Resync, b.Resync) && sameBytes(a.Meta, b.Meta)
 }
 
-func sameString(a, b string) bool {
-	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
-}
-
-// sameBytes compares identity, not content: fan-out shares the slice.
-func sameBytes(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	return len(a) == 0 || &a[0] == &b[0]
-}
-
 // flush hands what is pending to onEvents.
 func (b *batcher) flush() {
 	b.flushMu.Lock()
@@ -92,75 +78,20 @@ func (b *batcher) flush() {
 		return
 	}
 	b.buf = appendBatch(b.buf[:0], items, ids)
+	if toOutbox(b.client, b.buf) {
+		b.recycle(items, ids)
+		return
+	}
 	// The call copies the text into a JavaScript string before it returns,
 	// and buf is not touched again until the next flush (flushMu), so the
 	// batch needs no Go string of its own.
-	if _, err := b.onEvents.Invoke(unsafe.String(&b.buf[0], len(b.buf))); err != nil {
+	if _, err := b.onEvents.Invoke(transientString(b.buf)); err != nil {
 		b.report(err)
 	}
+	b.recycle(items, ids)
+}
+
+func (b *batcher) recycle(items []delivery, ids []int) {
 	clear(items) // release payloads
 	b.spare, b.spareID = items[:0], ids[:0]
-}
-
-// appendBatch writes [[subs…],event,[subs…],event,…].
-func appendBatch(dst []byte, items []delivery, ids []int) []byte {
-	dst = append(dst, '[')
-	for i := range items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = append(dst, '[')
-		for j, s := range ids[items[i].from:items[i].to] {
-			if j > 0 {
-				dst = append(dst, ',')
-			}
-			dst = appendID(dst, s)
-		}
-		dst = append(dst, "],"...)
-		dst = appendEvent(dst, &items[i].event)
-	}
-	return append(dst, ']')
-}
-
-// appendID writes a subscription id: ten of them per event with ten
-// subscribers, where strconv would be a call each (calls are dear in wasm).
-func appendID(dst []byte, id int) []byte {
-	if id < 0 || id >= 1e9 {
-		return strconv.AppendInt(dst, int64(id), 10)
-	}
-	var digits [9]byte
-	i := len(digits)
-	for {
-		i--
-		digits[i] = byte('0' + id%10)
-		id /= 10
-		if id == 0 {
-			break
-		}
-	}
-	return append(dst, digits[i:]...)
-}
-
-func appendEvent(dst []byte, ev *provider.Event) []byte {
-	dst = append(dst, `{"channel":`...)
-	dst = protocol.AppendString(dst, ev.Channel)
-	dst = append(dst, `,"type":`...)
-	dst = protocol.AppendString(dst, ev.Type)
-	dst = append(dst, `,"payload":`...)
-	if len(ev.Payload) > 0 {
-		dst = append(dst, ev.Payload...)
-	} else {
-		dst = append(dst, "{}"...)
-	}
-	dst = append(dst, `,"date":`...)
-	dst = strconv.AppendInt(dst, ev.Date, 10)
-	if ev.ID != "" {
-		dst = append(dst, `,"id":`...)
-		dst = protocol.AppendString(dst, ev.ID)
-	}
-	if len(ev.Meta) > 0 {
-		dst = append(dst, `,"meta":`...)
-		dst = append(dst, ev.Meta...)
-	}
-	return append(dst, '}')
 }

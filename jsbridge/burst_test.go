@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/hack-pad/safejs"
 )
 
 // A burst reaches a browser engine whole and in order. The reference
@@ -24,20 +22,14 @@ func TestBurstArrivesWholeAndInOrder(t *testing.T) {
 	defer closeClient(t, sender)
 	defer closeClient(t, receiver)
 	const channel = "resources/burst"
-	ids, _ := safejs.ValueOf([]any{})
-	types, _ := safejs.ValueOf([]any{"*"})
-	if _, err := receiver.Call("subscribe", 9, channel, types, ids, false, 0); err != nil {
-		t.Fatal(err)
-	}
+	send(t, receiver, subscribeCmd(9, channel))
 	recvRec.waitFor(t, "receiver open", func() bool { return contains(recvRec.statuses, "open") })
 	publishUntilHeard(t, sender, recvRec, channel)
 
 	// Below the server's message burst (100), so that none is refused.
 	const n = 90
 	for i := 0; i < n; i++ {
-		if _, err := sender.Call("publish", channel, "updated", `{"ids":[`+strconv.Itoa(1000+i)+`]}`, safejs.Null()); err != nil {
-			t.Fatal(err)
-		}
+		send(t, sender, publishCmd(channel, `{"ids":[`+strconv.Itoa(1000+i)+`]}`))
 	}
 	id := regexp.MustCompile(`"ids":\[(1\d\d\d)\]`)
 	var got []string

@@ -13,39 +13,36 @@ import (
 )
 
 // The client object the shim drives: how it is built from the shim's config
-// and hooks, the worker that runs its calls in order, and how it closes.
-// Its methods are in calls.go (subscribe, unsubscribe, publish, …),
-// apply.go (batched subscribes) and stats.go; the hooks it calls back are in
-// hooks.go, and the forwarding of subscription states in substates.go.
+// and hooks, and how it closes. Its commands are in calls.go and stats.go;
+// the hooks it calls back are in hooks.go, and the forwarding of
+// subscription states in substates.go.
 
 // boundClient is one engine client and the JavaScript object that drives it.
-// Calls from JavaScript are queued in order and run by the client's own
-// goroutine, so that no JavaScript callback ever waits for the engine.
+// Its commands come through the liveCommands export (exports.go) and reach
+// the engine's loop with one hand-off.
 type boundClient struct {
+	handle  uint32
 	engine  *provider.Client
 	hooks   safejs.Value
 	funcs   *funcSet
 	batch   *batcher
-	states  *stateBatch      // nil when the shim takes no subscription states
-	log     func(string)     // nil unless config.debug: the bridge's lifecycle lines
-	subs    map[int]boundSub // touched only by the worker
-	subsMax int              // len(subs) high-water mark since subs was made
-	gcTimer *time.Timer      // worker only: the collection after a mass unsubscribe
+	states  *stateBatch  // nil when the shim takes no subscription states
+	log     func(string) // nil unless config.debug: the bridge's lifecycle lines
 	removes []func()
 
-	mu     sync.Mutex
-	queue  []func()
-	wakeup chan struct{}
-	state  string // "running", "closing", "closed"
+	mu      sync.Mutex
+	subs    map[int]boundSub
+	subsMax int         // len(subs) high-water mark since subs was made
+	gcTimer *time.Timer // the collection after a mass unsubscribe
+	state   string      // "running", "closing", "closed"
 }
 
 // newClient builds a client from the shim's config and hooks objects.
 func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 	b := &boundClient{
-		hooks:  hooks,
-		subs:   make(map[int]boundSub),
-		wakeup: make(chan struct{}, 1),
-		state:  "running",
+		hooks: hooks,
+		subs:  make(map[int]boundSub),
+		state: "running",
 	}
 	b.funcs = newFuncSet(b.report)
 	cfg, opts, err := readConfig(config)
@@ -74,6 +71,7 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 	}
 	transport := NewTransport(openSocket, b.report)
 	transport.log = b.log
+	transport.afterDelivered = b.afterDelivered
 	cfg.Transport = transport
 	cfg.OnError = b.report
 	b.batch = newBatcher(onEvents, b.report)
@@ -87,59 +85,19 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 	}
 	b.engine = engine
 	b.removes = append(b.removes, engine.OnStatus(b.onStatus))
-	go b.work()
+	b.handle = newHandle(&exported.clients, b)
+	b.batch.client = b.handle
 
 	obj, err := b.funcs.object(map[string]jsFunc{
-		"subscribe":   b.subscribe,
-		"unsubscribe": b.unsubscribe,
-		"publish":     b.publish,
-		"reconnect":   b.reconnect,
-		"close":       b.close,
-		"status":      b.status,
-		"stats":       b.stats,
-		"funcCount":   func(safejs.Value, []safejs.Value) (any, error) { return float64(LiveFuncs()), nil },
-		"apply":       b.apply,
-	}, nil)
+		"close":  b.close,
+		"status": b.status,
+		"stats":  b.stats,
+	}, map[string]any{"handle": float64(b.handle)})
 	if err != nil {
 		b.shutdown()
 		return safejs.Value{}, wrapErr("failed to create client object", err)
 	}
 	return obj, nil
-}
-
-// enqueue hands work to the worker; it never blocks.
-func (b *boundClient) enqueue(fn func()) error {
-	b.mu.Lock()
-	if b.state != "running" {
-		b.mu.Unlock()
-		return codedError(codeClosed, provider.ErrClosed)
-	}
-	b.queue = append(b.queue, fn)
-	b.mu.Unlock()
-	select {
-	case b.wakeup <- struct{}{}:
-	default:
-	}
-	return nil
-}
-
-func (b *boundClient) work() {
-	for {
-		b.mu.Lock()
-		q := b.queue
-		b.queue = nil
-		state := b.state
-		b.mu.Unlock()
-		for _, fn := range q {
-			fn()
-		}
-		if len(q) == 0 {
-			if state != "running" {
-				return
-			}
-			<-b.wakeup
-		}
-	}
 }
 
 // close returns a Promise that resolves once the engine stopped and every
@@ -159,10 +117,7 @@ func (b *boundClient) shutdown() {
 	}
 	b.state = "closing"
 	b.mu.Unlock()
-	select {
-	case b.wakeup <- struct{}{}:
-	default:
-	}
+	dropHandle(exported.clients, b.handle)
 	if b.engine != nil {
 		_ = b.engine.Close()
 		for _, remove := range b.removes {
@@ -187,4 +142,13 @@ func (b *boundClient) delivered() {
 		b.states.flush()
 	}
 	b.batch.flush()
+}
+
+// afterDelivered runs fn once the engine delivered what it was handed
+// before and the bridge flushed it.
+func (b *boundClient) afterDelivered(fn func()) {
+	b.engine.AfterDelivered(func() {
+		b.delivered()
+		fn()
+	})
 }

@@ -195,52 +195,6 @@ func TestConfigComesWholeFromTheShim(t *testing.T) {
 	}
 }
 
-// A subscription the shim queued while live.wasm loaded reaches the engine
-// with the time the application asked for it.
-func TestApplyCarriesWhenSubscribeWasCalled(t *testing.T) {
-	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	reads := 0
-	clock := func() time.Time { reads++; return now }
-	batch := "s\x1f3\x1f50\x1f0\x1f1250\x1fresources/posts\x1f2\x1fcreated\x1fupdated\x1f-1" +
-		"\x1es\x1f4\x1f0\x1f1\x1f0\x1fc\x1f1\x1f*\x1f2\x1f1\x1f2" +
-		"\x1es\x1f5\x1f0\x1f0\x1f7.5\x1fc\x1f0\x1f0" +
-		"\x1eu\x1f3"
-	ops, ok := parseApply(batch, clock)
-	if !ok {
-		t.Fatal("parseApply refused a valid batch")
-	}
-	if len(ops) != 4 || reads != 1 {
-		t.Fatalf("%d ops, %d clock reads; want 4 ops and one read", len(ops), reads)
-	}
-	first := ops[0].opts
-	if ops[0].id != 3 || first.Channel != "resources/posts" || !slices.Equal(first.Types, []string{"created", "updated"}) ||
-		first.IDs != nil || first.Disabled || first.Coalesce != 50*time.Millisecond {
-		t.Errorf("first op %+v", ops[0])
-	}
-	if want := now.Add(-1250 * time.Millisecond); !first.CalledAt.Equal(want) {
-		t.Errorf("CalledAt %v, want %v", first.CalledAt, want)
-	}
-	if second := ops[1].opts; !second.CalledAt.IsZero() || !second.Disabled || !slices.Equal(second.IDs, []string{"1", "2"}) {
-		t.Errorf("second op %+v: an age of 0 leaves CalledAt zero (now)", ops[1])
-	}
-	if third := ops[2].opts; !third.CalledAt.Equal(now.Add(-7500*time.Microsecond)) || len(third.Types) != 0 || third.IDs == nil || len(third.IDs) != 0 {
-		t.Errorf("third op %+v", ops[2])
-	}
-	if !ops[3].unsubscribe || ops[3].id != 3 {
-		t.Errorf("fourth op %+v", ops[3])
-	}
-	if _, ok := parseApply("s\x1f1\x1f0\x1f0\x1fc\x1f1\x1f*\x1f-1", clock); ok {
-		t.Error("parseApply accepted a subscribe without its age field")
-	}
-	if _, ok := parseApply("s\x1f1\x1f0\x1f0\x1fsoon\x1fc\x1f1\x1f*\x1f-1", clock); ok {
-		t.Error("parseApply accepted an age that is not a number")
-	}
-	reads = 0
-	if _, ok := parseApply("s\x1f1\x1f0\x1f0\x1f0\x1fc\x1f1\x1f*\x1f-1\x1eu\x1f1", clock); !ok || reads != 0 {
-		t.Errorf("a batch without ages read the clock %d times", reads)
-	}
-}
-
 func TestAppendStates(t *testing.T) {
 	c, err := provider.New(provider.Config{URLs: []string{"ws://x"}, Transport: NewTransport(safejs.Undefined(), func(error) {})})
 	if err != nil {

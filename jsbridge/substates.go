@@ -5,7 +5,6 @@ package jsbridge
 import (
 	"strconv"
 	"sync"
-	"unsafe"
 
 	"github.com/hack-pad/safejs"
 
@@ -88,24 +87,9 @@ func (s *stateBatch) flush() {
 	}
 	s.buf = appendStates(s.buf[:0], items)
 	// As in batcher.flush: the call copies the text before it returns.
-	if _, err := s.onStates.Invoke(unsafe.String(&s.buf[0], len(s.buf))); err != nil {
+	if _, err := s.onStates.Invoke(transientString(s.buf)); err != nil {
 		s.report(err)
 	}
 	clear(items)
 	s.spare = items[:0]
-}
-
-// appendStates writes [id,"state",…]; states are plain ASCII words.
-func appendStates(dst []byte, items []stateChange) []byte {
-	dst = append(dst, '[')
-	for i := range items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendID(dst, items[i].id)
-		dst = append(dst, ',', '"')
-		dst = append(dst, items[i].sub.State()...)
-		dst = append(dst, '"')
-	}
-	return append(dst, ']')
 }

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/hack-pad/safejs"
 
@@ -18,18 +17,18 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
-// frameSeparator joins the frames of one inbound batch. U+001E cannot occur
-// in valid JSON text, so it cannot split a valid frame.
-const frameSeparator = '\x1e'
-
 // Transport dials through the shim's openSocket, which wraps the page's own
-// WebSocket and batches inbound frames.
+// WebSocket; its frames come back through the liveFrames export.
 type Transport struct {
 	openSocket safejs.Value
 	report     func(error)
 	// log, when set (the shim's debug option), receives the sockets'
 	// lifecycle and the server's control frames.
 	log func(string)
+	// afterDelivered runs fn once the engine delivered everything it was
+	// handed before (provider.Client.AfterDelivered, plus the bridge's
+	// flush); nil in tests of the transport alone.
+	afterDelivered func(fn func())
 }
 
 // NewTransport returns a Transport over openSocket(url, sink).
@@ -40,28 +39,30 @@ func NewTransport(openSocket safejs.Value, report func(error)) *Transport {
 // Dial opens a socket and waits until it is open, closed, or ctx is done.
 func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error) {
 	c := &socketConn{
-		url:    url,
-		log:    t.log,
-		notify: make(chan struct{}, 1),
-		opened: make(chan struct{}),
-		done:   make(chan struct{}),
+		url:            url,
+		log:            t.log,
+		report:         t.report,
+		afterDelivered: t.afterDelivered,
+		opened:         make(chan struct{}),
+		done:           make(chan struct{}),
+		state:          "connecting",
 	}
 	if c.log != nil {
 		c.log("dialing " + url)
 	}
+	c.handle = newHandle(&exported.sockets, c)
 	c.funcs = newFuncSet(t.report)
 	sink, err := c.funcs.object(map[string]jsFunc{
-		"onOpen":     c.onOpen,
-		"onMessages": c.onMessages,
-		"onClose":    c.onClose,
-	}, nil)
+		"onOpen":  c.onOpen,
+		"onClose": c.onClose,
+	}, map[string]any{"id": float64(c.handle)})
 	if err != nil {
-		c.funcs.release()
+		c.release()
 		return nil, wrapErr("failed to create socket sink", err)
 	}
 	sock, err := t.openSocket.Invoke(url, sink)
 	if err != nil {
-		c.funcs.release()
+		c.release()
 		return nil, wrapErr("failed to open socket to "+url, err)
 	}
 	c.sock = sock
@@ -72,7 +73,6 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 		}
 		return c, nil
 	case <-c.done:
-		c.funcs.release()
 		return nil, notOpened(c.closeErr)
 	case <-ctx.Done():
 		_ = c.Close(protocol.CloseNormal, "")
@@ -80,22 +80,25 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 	}
 }
 
-// socketConn is one open socket. The sink functions only record what
-// happened and return: the engine's goroutine reads it through Read.
+// socketConn is one socket, a provider.PushConn: liveFrames pushes its
+// frames to the engine. The sink functions only record what happened.
 type socketConn struct {
-	url   string
-	log   func(string) // nil unless debugging
-	sock  safejs.Value
-	funcs *funcSet
-	out   safejs.Value // the shim's send buffer (a Uint8Array), writer only
-	outN  int
+	url            string
+	handle         uint32
+	log            func(string) // nil unless debugging
+	report         func(error)
+	afterDelivered func(fn func())
+	sock           safejs.Value
+	funcs          *funcSet
+	out            safejs.Value // the shim's send buffer (a Uint8Array), writer only
+	outN           int
 
 	mu       sync.Mutex
-	frames   [][]byte
-	closeErr error
 	state    string // "connecting", "open", "closed"
+	receive  func(frames [][]byte, err error)
+	early    [][]byte // frames that came before Attach
+	closeErr error
 
-	notify chan struct{} // a frame or the close arrived
 	opened chan struct{}
 	done   chan struct{}
 }
@@ -103,44 +106,69 @@ type socketConn struct {
 func (c *socketConn) onOpen(safejs.Value, []safejs.Value) (any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state == "" {
+	if c.state == "connecting" {
 		c.state = "open"
 		close(c.opened)
 	}
 	return nil, nil
 }
 
-func (c *socketConn) onMessages(_ safejs.Value, args []safejs.Value) (any, error) {
-	if len(args) < 1 {
-		return nil, errors.New("failed to read frames: no argument")
-	}
-	joined, err := args[0].String()
-	if err != nil {
-		return nil, wrapErr("failed to read frames", err)
-	}
-	// The string is a fresh copy out of JavaScript that nothing else holds,
-	// so its bytes serve as the batch without another copy. The frames are
-	// sub-slices of it, never written to (the decoder only reads), so the
-	// engine may keep them.
-	buf := unsafe.Slice(unsafe.StringData(joined), len(joined))
+// push hands the frames of one liveFrames call to the engine and returns
+// once every callback they led to has run, so that their events leave
+// with the export's outbox. The frames are sub-slices of text, which is
+// the call's own copy, never written to again.
+func (c *socketConn) push(text []byte) {
 	if c.log != nil {
-		c.logFrames("from server", joined)
+		c.logFrames("from server", string(text))
+	}
+	var frames [][]byte
+	for len(text) > 0 {
+		i := bytes.IndexByte(text, sepFrame)
+		if i < 0 {
+			frames = append(frames, text)
+			break
+		}
+		frames = append(frames, text[:i:i])
+		text = text[i+1:]
 	}
 	c.mu.Lock()
-	if c.state != "closed" {
-		for len(buf) > 0 {
-			i := bytes.IndexByte(buf, frameSeparator)
-			if i < 0 {
-				c.frames = append(c.frames, buf)
-				break
-			}
-			c.frames = append(c.frames, buf[:i:i])
-			buf = buf[i+1:]
-		}
+	receive := c.receive
+	switch {
+	case c.state == "closed":
+		receive = nil
+	case receive == nil:
+		c.early = append(c.early, frames...)
 	}
 	c.mu.Unlock()
-	c.wake()
-	return nil, nil
+	if receive == nil {
+		return
+	}
+	receive(frames, nil)
+	if c.afterDelivered != nil {
+		done := make(chan struct{})
+		c.afterDelivered(func() { close(done) })
+		<-done
+	}
+}
+
+// Attach is provider.PushConn's: what came before it is handed over from
+// a goroutine, since Attach must not call receive.
+func (c *socketConn) Attach(receive func(frames [][]byte, err error)) {
+	c.mu.Lock()
+	c.receive = receive
+	early, closed, err := c.early, c.state == "closed", c.closeErr
+	c.early = nil
+	c.mu.Unlock()
+	if len(early) > 0 || closed {
+		go func() {
+			if len(early) > 0 {
+				receive(early, nil)
+			}
+			if closed {
+				receive(nil, err)
+			}
+		}()
+	}
 }
 
 func (c *socketConn) onClose(_ safejs.Value, args []safejs.Value) (any, error) {
@@ -170,67 +198,29 @@ func (c *socketConn) markClosed(err error) bool {
 	}
 	c.state = "closed"
 	c.closeErr = err
+	receive := c.receive
 	c.mu.Unlock()
 	close(c.done)
-	c.wake()
-	// Releasing while one of the functions runs is allowed; the shim makes
-	// no sink call after the close.
-	c.funcs.release()
+	if receive != nil {
+		// From a goroutine: this runs inside a JavaScript callback, and
+		// receive may wait for the engine's loop.
+		go receive(nil, err)
+	}
+	c.release()
 	return true
 }
 
-func (c *socketConn) wake() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
-	}
+// release gives back the socket's handle and functions. Releasing while
+// one of the functions runs is allowed; the shim makes no sink call after
+// the close.
+func (c *socketConn) release() {
+	dropHandle(exported.sockets, c.handle)
+	c.funcs.release()
 }
 
-// Read returns the next frame; after the close it returns the close error
-// once every received frame was read.
-func (c *socketConn) Read(ctx context.Context) ([]byte, error) {
-	frames, err := c.take(ctx, 1)
-	if err != nil {
-		return nil, err
-	}
-	return frames[0], nil
-}
-
-// ReadBatch returns every frame received so far, waiting for one; after the
-// close it returns the close error once every frame was read. The engine
-// handles a batch in one turn of its loop.
-func (c *socketConn) ReadBatch(ctx context.Context) ([][]byte, error) {
-	return c.take(ctx, 0)
-}
-
-// take waits for frames and returns up to max of them (all when max is 0).
-func (c *socketConn) take(ctx context.Context, max int) ([][]byte, error) {
-	for {
-		c.mu.Lock()
-		if n := len(c.frames); n > 0 {
-			var frames [][]byte
-			if max > 0 && n > max {
-				frames = c.frames[:max:max]
-				c.frames = c.frames[max:]
-			} else {
-				frames = c.frames
-				c.frames = nil
-			}
-			c.mu.Unlock()
-			return frames, nil
-		}
-		if c.state == "closed" {
-			err := c.closeErr
-			c.mu.Unlock()
-			return nil, err
-		}
-		c.mu.Unlock()
-		select {
-		case <-c.notify:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+// Read is never called on a PushConn; it reports as much.
+func (c *socketConn) Read(context.Context) ([]byte, error) {
+	return nil, errors.New("failed to read: frames are pushed by liveFrames")
 }
 
 // Write sends one text frame.
@@ -322,7 +312,7 @@ var controlPrefixes = [...]string{
 // U+001E, and messages of a batched frame by newlines, so that an event
 // batched behind a control message stays out too); debug only.
 func (c *socketConn) logFrames(dir, joined string) {
-	for _, frame := range strings.FieldsFunc(joined, func(r rune) bool { return r == frameSeparator || r == '\n' }) {
+	for _, frame := range strings.FieldsFunc(joined, func(r rune) bool { return r == sepFrame || r == '\n' }) {
 		for _, p := range controlPrefixes {
 			if strings.HasPrefix(frame, p) {
 				if len(frame) > 300 {

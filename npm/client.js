@@ -6,6 +6,7 @@
 // status.js is the status and the app's listeners, runtime.js the Go
 // runtime's lifecycle (load, retry, exit), subscriptions.js the
 // subscription table and the subscribes and unsubscribes batched to Go.
+import { publishCommand, RECONNECT_COMMAND } from "./contract.js";
 import { ErrorCodes, liveError, warnError } from "./errors.js";
 import { loadRuntime } from "./loader.js";
 import { normalizeOptions } from "./options.js";
@@ -63,7 +64,7 @@ export function createLiveClient(options) {
     report,
     callGo,
     isRunning: () => runtime.phase === "running",
-    goClient: () => runtime.goClient,
+    sendCommands: (text) => runtime.commands(text),
   });
 
   const hooks = {
@@ -92,7 +93,7 @@ export function createLiveClient(options) {
         .then((token) => (token === undefined || token === null ? "" : String(token)));
     },
     openSocket(url, sink) {
-      return openSocket(url, sink, settings.WebSocket ?? globalThis.WebSocket);
+      return openSocket(url, sink, (id, text) => runtime.frames(id, text), settings.WebSocket ?? globalThis.WebSocket);
     },
   };
 
@@ -134,8 +135,7 @@ export function createLiveClient(options) {
   };
 
   const sendPublish = (request) => {
-    subs.flush();
-    callGo("publish", () => runtime.goClient.publish(request.channel, request.type, request.payloadJSON, request.metaJSON));
+    subs.command(publishCommand(request.channel, request.type, request.payloadJSON, request.metaJSON));
   };
 
   const client = {
@@ -223,19 +223,14 @@ export function createLiveClient(options) {
       }
     },
     reconnect() {
-      if (runtime.phase === "running") callGo("reconnect", () => runtime.goClient.reconnect());
+      if (runtime.phase === "running") subs.command(RECONNECT_COMMAND);
       else if (runtime.phase === "load-failed") runtime.retry();
     },
     stats() {
       if (runtime.phase !== "running") return null;
-      // Go hands its counters over as JSON text (see jsbridge).
-      const goStats = callGo("stats", () => {
-        const raw = runtime.goClient.stats();
-        return typeof raw === "string" ? JSON.parse(raw) : raw;
-      });
-      const funcCount = callGo("funcCount", () =>
-        typeof runtime.goClient.funcCount === "function" ? runtime.goClient.funcCount() : runtime.api.funcCount(),
-      );
+      // Go hands its counters over as JSON text (contract.go).
+      const goStats = callGo("stats", () => JSON.parse(runtime.goClient.stats()));
+      const funcCount = callGo("funcCount", () => runtime.api.funcCount());
       return { ...(goStats !== null && typeof goStats === "object" ? goStats : {}), funcCount };
     },
     close() {

@@ -1,5 +1,6 @@
 // Loads live.wasm once per page and hands out its API. A failed load can be
 // retried; a successful one is shared by every client on the page.
+import { bindExports } from "./contract.js";
 import { ErrorCodes, liveError } from "./errors.js";
 import { VERSION } from "./version.js";
 
@@ -10,7 +11,8 @@ const INIT_TIMEOUT_MS = 15000;
 
 /**
  * @typedef {object} Runtime
- * @property {any} api the object Go registered (version, newClient)
+ * @property {any} api the object Go registered (version, newClient, funcCount, idle)
+ * @property {ReturnType<typeof bindExports>} go the exports of contract.js
  * @property {() => "running" | "exited"} state
  * @property {(fn: () => void) => () => void} onExit
  */
@@ -149,6 +151,7 @@ export async function startRuntime({
   }
   return {
     api,
+    go: bindExports(instance.exports, () => api.idle()),
     state: () => state,
     onExit(fn) {
       if (state === "exited") {

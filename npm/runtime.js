@@ -23,6 +23,8 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
   let phase = "waiting";
   let goClient = null;
   let runtimeApi = null;
+  let goExports = null;
+  let unregister = () => {};
   let runtimeGone = null; // resolves when the Go runtime exits
   let stopWatchingExit = () => {};
   let retryTimer = null;
@@ -43,7 +45,7 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
 
   const onRuntime = (runtime) => {
     if (phase === "closed") return;
-    const created = callGo("newClient", () => runtime.api.newClient(goConfig(settings), hooks));
+    const created = callGo("newClient", () => runtime.api.newClient(goConfig(settings), heldDuringExports(hooks, runtime.go)));
     if (created === undefined || created === null) {
       onLoadFailed(liveError(ErrorCodes.WASM_LOAD, "live.wasm did not create a client"));
       return;
@@ -56,6 +58,8 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
     }
     goClient = created;
     runtimeApi = runtime.api;
+    goExports = runtime.go;
+    unregister = goExports.register(created.handle, hooks.onEvents);
     phase = "running";
     loadFailures = 0;
     const gone = deferred();
@@ -106,6 +110,19 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
     get api() {
       return runtimeApi;
     },
+    /**
+     * Sends a command batch (contract.js's joinCommands) to the Go client;
+     * false when there is none.
+     */
+    commands(text) {
+      if (goClient === null || goExports === null) return false;
+      goExports.commands(goClient.handle, text);
+      return true;
+    },
+    /** Hands a socket's frames to Go (contract.js's frames). */
+    frames(socket, text) {
+      goExports?.frames(socket, text);
+    },
     get ready() {
       return ready.promise;
     },
@@ -122,12 +139,14 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
     detach() {
       const detached = { goClient, gone: runtimeGone };
       goClient = null;
+      unregister();
       return detached;
     },
     // The runtime's part of shutting the client down: no retry and no exit
     // watch; the client rejects `ready` once its subscriptions ended.
     stop() {
       phase = "closed";
+      unregister();
       clearTimeout(retryTimer);
       stopWatchingExit();
     },
@@ -161,4 +180,11 @@ function deferred() {
   });
   promise.catch(() => {});
   return { promise, resolve, reject };
+}
+
+// The hooks that run the app's code, held while an export runs (contract.js).
+function heldDuringExports(hooks, go) {
+  const held = { ...hooks };
+  for (const name of ["onStatus", "onError", "onSubStates", "onLog"]) held[name] = go.hook(hooks[name]);
+  return held;
 }

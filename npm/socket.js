@@ -3,24 +3,26 @@
 // arrive during a burst are batched so that Go is entered once per macrotask,
 // not once per frame (one crossing per message measured at 0.37x plain
 // JavaScript).
-// This file is self-contained: Go's tests under Node import it directly.
+// It imports only contract.js: Go's tests under Node import both directly.
 
-// ASCII record separator: a raw U+001E cannot occur in valid JSON text.
-const FRAME_SEPARATOR = "\x1e";
+import { SEP_FRAME } from "./contract.js";
+
 const utf8 = new TextDecoder();
 
 /**
- * Opens a WebSocket and reports to `sink`. After `close()` (or after the
- * sink's onClose) the sink is never called again.
+ * Opens a WebSocket and reports to `sink`; its frames go to `frames`
+ * (contract.js's liveFrames), joined by U+001E. After `close()` (or after
+ * the sink's onClose) neither is called again.
  * @param {string} url
- * @param {{ onOpen(): void, onMessages(joined: string): void, onClose(code: number, reason: string): void }} sink
+ * @param {{ id: number, onOpen(): void, onClose(code: number, reason: string): void }} sink
+ * @param {(socket: number, joined: string) => void} frames
  * @param {typeof WebSocket} [WebSocketImpl]
  */
-export function openSocket(url, sink, WebSocketImpl = globalThis.WebSocket) {
+export function openSocket(url, sink, frames, WebSocketImpl = globalThis.WebSocket) {
   /** @type {"connecting" | "open" | "closed"} */
   let state = "connecting";
   /** @type {string[]} */
-  let frames = [];
+  let queued = [];
   /**
    * "quiet": the next frame goes to Go at once; "burst": a frame went
    * through within this macrotask, so later ones wait for the flush.
@@ -32,16 +34,16 @@ export function openSocket(url, sink, WebSocketImpl = globalThis.WebSocket) {
   let outBuffer = null;
 
   const flush = () => {
-    if (state === "closed" || frames.length === 0) return;
-    const joined = frames.join(FRAME_SEPARATOR);
-    frames = [];
-    sink.onMessages(joined);
+    if (state === "closed" || queued.length === 0) return;
+    const joined = queued.join(SEP_FRAME);
+    queued = [];
+    frames(sink.id, joined);
   };
 
   // Ends a burst once a macrotask passed without frames; until then, what
   // came in meanwhile goes to Go in one call.
   const endOfBurst = () => {
-    if (state === "closed" || frames.length === 0) {
+    if (state === "closed" || queued.length === 0) {
       inbound = "quiet";
       return;
     }
@@ -85,10 +87,10 @@ export function openSocket(url, sink, WebSocketImpl = globalThis.WebSocket) {
     if (inbound === "quiet") {
       inbound = "burst";
       scheduleMacrotask(endOfBurst);
-      sink.onMessages(ev.data);
+      frames(sink.id, ev.data);
       return;
     }
-    frames.push(ev.data);
+    queued.push(ev.data);
   };
   ws.onerror = () => {
     // Browsers follow an error with a close event; before open there may be
@@ -137,7 +139,7 @@ export function openSocket(url, sink, WebSocketImpl = globalThis.WebSocket) {
       close(code, reason) {
         if (state === "closed") return;
         state = "closed";
-        frames = [];
+        queued = [];
         detach();
         if (ws !== null) safeClose(ws, code, reason);
       },

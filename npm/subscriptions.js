@@ -2,7 +2,7 @@
 // holds, the state the app sees, the events and states Go hands back, and
 // the subscribes and unsubscribes sent to Go, batched per task.
 import { ErrorCodes, liveError } from "./errors.js";
-import { decodeBatch } from "./events.js";
+import { decodeBatch, joinCommands, subscribeCommand, unsubscribeCommand } from "./contract.js";
 import { invalid } from "./options.js";
 import { listenerSet } from "./status.js";
 
@@ -10,8 +10,6 @@ import { listenerSet } from "./status.js";
 // "unsubscribed" of an app's unsubscribe are the shim's own.
 const GO_SUB_STATES = ["subscribing", "subscribed", "refused", "unsubscribed"];
 const now = () => (typeof performance !== "undefined" ? performance.now() : Date.now());
-// The separators of an apply batch; a string holding one goes alone.
-const SEP = /[\x1c-\x1f]/;
 
 /**
  * @param {object} parts
@@ -19,9 +17,9 @@ const SEP = /[\x1c-\x1f]/;
  * @param {(err: Error) => void} parts.report
  * @param {(what: string, fn: () => any) => any} parts.callGo
  * @param {() => boolean} parts.isRunning whether the Go client is there
- * @param {() => any} parts.goClient the Go client object, or null
+ * @param {(text: string) => boolean} parts.sendCommands hands Go a command batch
  */
-export function createSubscriptions({ settings, report, callGo, isRunning, goClient }) {
+export function createSubscriptions({ settings, report, callGo, isRunning, sendCommands }) {
   /** @type {Map<number, Subscription>} subscriptions not yet unsubscribed */
   const subscriptions = new Map();
   const stateListeners = listenerSet(report, "onSubscriptionState", "subscription state");
@@ -41,50 +39,33 @@ export function createSubscriptions({ settings, report, callGo, isRunning, goCli
     stateListeners.emit(info, previous);
   };
 
-  // Subscribes and unsubscribes made in one task reach Go in one call: a
-  // call per subscription leaves wasm_exec.js up to four references each
-  // until Go's next collection, and its reference table never shrinks.
-  // A subscribe is held as its record and written when flushed, with how
-  // long ago the app asked for it (a subscribe queued while live.wasm
-  // loaded carries the whole wait, so Go can ask the server for what it
-  // accepted meanwhile).
+  // Subscribes, unsubscribes and publishes made in one task reach Go in
+  // one command batch (contract.js). A subscribe is held as its record and
+  // written when flushed, with how long ago the app asked for it (a
+  // subscribe queued while live.wasm loaded carries the whole wait, so Go
+  // can ask the server for what it accepted meanwhile).
   /** @type {Array<string | Subscription>} */
   let ops = [];
   const flushOps = () => {
     if (ops.length === 0) return;
     const at = now();
-    const text = ops.map((op) => (typeof op === "string" ? op : subscribeRecord(op, at))).join("\x1e");
+    const text = joinCommands(ops.map((op) => (typeof op === "string" ? op : subscribeRecord(op, at))));
     ops = [];
-    const go = goClient();
-    if (go !== null) callGo("apply", () => go.apply(text));
+    callGo("commands", () => sendCommands(text));
   };
   const queueOp = (op) => {
     if (ops.length === 0) queueMicrotask(flushOps);
     ops.push(op);
   };
-  // The format is jsbridge's parseApply:
-  // s id coalesceMs disabled ageMs channel nTypes types… nIDs(-1: null) ids…
-  const subscribeRecord = (sub, at) => {
-    const ids = sub.ids === null ? ["-1"] : [String(sub.ids.length), ...sub.ids];
-    return ["s", sub.id, settings.coalesceMs, "0", ageOf(sub, at), sub.channel, sub.types.length, ...sub.types, ...ids].join("\x1f");
-  };
+  const subscribeRecord = (sub, at) =>
+    subscribeCommand(sub.id, sub.channel, sub.types, sub.ids, settings.coalesceMs, ageOf(sub, at));
   const ageOf = (sub, at) => Math.max(0, Math.floor(at - sub.calledAt));
   const sendSubscribe = (sub) => {
     sub.inGo = true;
     setSubState(sub, "subscribing");
-    const strings = [sub.channel, ...sub.types, ...(sub.ids ?? [])];
-    if (typeof goClient().apply !== "function" || strings.some((x) => SEP.test(x))) {
-      flushOps();
-      callGo("subscribe", () => goClient().subscribe(sub.id, sub.channel, sub.types, sub.ids, false, settings.coalesceMs, ageOf(sub, now())));
-      return;
-    }
     queueOp(sub);
   };
-  const sendUnsubscribe = (id) => {
-    const go = goClient();
-    if (typeof go.apply !== "function") callGo("unsubscribe", () => go.unsubscribe(id));
-    else queueOp(`u\x1f${id}`);
-  };
+  const sendUnsubscribe = (id) => queueOp(unsubscribeCommand(id));
 
   return {
     /** Records a subscribe the app made; Go hears of it through send. */
@@ -118,6 +99,8 @@ export function createSubscriptions({ settings, report, callGo, isRunning, goCli
     },
     /** Sends what this task queued for Go now, before a call that must follow it. */
     flush: flushOps,
+    /** Queues another command (a publish, a reconnect) behind those of this task. */
+    command: queueOp,
     /** The app's unsubscribe(handle). */
     remove(handle) {
       const sub = handle !== null && typeof handle === "object" ? handle[handles] : undefined;

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -172,13 +171,20 @@ func (d *deliverer) runFrom(batch []delivery, events []Event, i int) (next int) 
 	return i
 }
 
-// waiters holds the AfterDelivered functions not yet run, by id, so that
-// Close can run those whose closure the loop never reached.
+// waiters holds the AfterDelivered functions not yet run, in the order
+// they were added, so that Close can run those whose closure the loop
+// never reached. It holds a few at a time: a slice, not a map and a sort,
+// which would cost the browser build their generic code.
 type waiters struct {
 	mu     sync.Mutex
 	next   uint64
-	fns    map[uint64]func()
+	fns    []waiter
 	closed bool
+}
+
+type waiter struct {
+	id uint64
+	fn func()
 }
 
 // add keeps fn; false means the client is closed and fn must run now.
@@ -188,19 +194,22 @@ func (w *waiters) add(fn func()) (uint64, bool) {
 	if w.closed {
 		return 0, false
 	}
-	if w.fns == nil {
-		w.fns = make(map[uint64]func())
-	}
 	w.next++
-	w.fns[w.next] = fn
+	w.fns = append(w.fns, waiter{id: w.next, fn: fn})
 	return w.next, true
 }
 
 // run runs the function kept under id, unless it already ran.
 func (w *waiters) run(id uint64) {
+	var fn func()
 	w.mu.Lock()
-	fn := w.fns[id]
-	delete(w.fns, id)
+	for i := range w.fns {
+		if w.fns[i].id == id {
+			fn = w.fns[i].fn
+			w.fns = append(w.fns[:i], w.fns[i+1:]...)
+			break
+		}
+	}
 	w.mu.Unlock()
 	if fn != nil {
 		fn()
@@ -213,14 +222,9 @@ func (w *waiters) close() []func() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.closed = true
-	ids := make([]uint64, 0, len(w.fns))
-	for id := range w.fns {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	fns := make([]func(), len(ids))
-	for i, id := range ids {
-		fns[i] = w.fns[id]
+	fns := make([]func(), len(w.fns))
+	for i := range w.fns {
+		fns[i] = w.fns[i].fn
 	}
 	w.fns = nil
 	return fns

@@ -148,7 +148,7 @@ describe("defaults", () => {
       try {
         fake.finishLoad();
         await client.ready;
-        fake.goClients[0].hooks.openSocket("ws://h/live", { onOpen() {}, onMessages() {}, onClose() {} });
+        fake.goClients[0].hooks.openSocket("ws://h/live", { id: 1, onOpen() {}, onClose() {} });
         assert.deepEqual(made, ["ws://h/live"]);
       } finally {
         globalThis.WebSocket = original;

@@ -17,22 +17,30 @@ export class FakeGoClient {
     this.calls.push(["subscribe", id, channel, types, ids, disabled, coalesceMs]);
     this.ages.set(id, ageMs);
   }
-  /** Decodes the batch as jsbridge's parseApply does, into the same records as the calls. */
-  apply(text) {
+  /**
+   * Runs a command batch as jsbridge's parseCommands reads it (the fixtures
+   * of jsbridge/testdata/contract/ hold both halves to one format), into
+   * the same records as the calls.
+   */
+  commands(text) {
     this.applied.push(text);
-    for (const record of text.split("\x1e")) {
-      const f = record.split("\x1f");
-      if (f[0] === "u" && f.length === 2) {
-        this.unsubscribe(Number(f[1]));
-        continue;
+    for (const cmd of JSON.parse(text)) {
+      switch (cmd[0]) {
+        case "s":
+          this.subscribe(cmd[1], cmd[2], cmd[3], cmd[4], false, cmd[5], cmd[6]);
+          break;
+        case "u":
+          this.unsubscribe(cmd[1]);
+          break;
+        case "p":
+          this.publish(cmd[1], cmd[2], JSON.stringify(cmd[3]), cmd[4] === null ? null : JSON.stringify(cmd[4]));
+          break;
+        case "r":
+          this.reconnect();
+          break;
+        default:
+          throw new Error(`malformed command ${JSON.stringify(cmd)}`);
       }
-      if (f[0] !== "s") throw new Error(`malformed apply record ${JSON.stringify(record)}`);
-      const nTypes = Number(f[6]);
-      const types = f.slice(7, 7 + nTypes);
-      const nIds = Number(f[7 + nTypes]);
-      const ids = nIds < 0 ? null : f.slice(8 + nTypes);
-      if (f.length !== 8 + nTypes + Math.max(nIds, 0)) throw new Error(`malformed apply record ${JSON.stringify(record)}`);
-      this.subscribe(Number(f[1]), f[5], types, ids, f[3] === "1", Number(f[2]), Number(f[4]));
     }
   }
   unsubscribe(id) {
@@ -48,10 +56,7 @@ export class FakeGoClient {
     return this.currentStatus;
   }
   stats() {
-    return { subscriptions: 0 };
-  }
-  funcCount() {
-    return this.closed ? 0 : 3;
+    return JSON.stringify({ subscriptions: 0 });
   }
   close() {
     this.calls.push(["close"]);
@@ -81,14 +86,31 @@ export function fakeRuntime({ version = VERSION } = {}) {
   const goClients = [];
   const exitListeners = new Set();
   let state = "running";
+  const receivers = new Map();
   const runtime = {
     api: {
       version,
       newClient(config, hooks) {
         const client = new FakeGoClient(config, hooks);
-        goClients.push(client);
+        client.handle = goClients.push(client);
         return client;
       },
+      funcCount() {
+        return goClients.filter((c) => !c.closed).length * 3;
+      },
+      idle() {},
+    },
+    // contract.js's bindExports, over the fake clients.
+    go: {
+      hook: (fn) => fn,
+      register(handle, onEvents) {
+        receivers.set(handle, onEvents);
+        return () => receivers.delete(handle);
+      },
+      commands(handle, text) {
+        goClients[handle - 1].commands(text);
+      },
+      frames() {},
     },
     state: () => state,
     onExit(fn) {

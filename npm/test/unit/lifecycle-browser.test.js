@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createLiveClient } from "../../index.js";
-import { fakeRuntime, fakeTarget } from "./fake-runtime.js";
+import { fakeRuntime, fakeTarget, flushed } from "./fake-runtime.js";
 
 test("close() removes the listeners it added", async () => {
   const win = fakeTarget();
@@ -17,6 +17,7 @@ test("close() removes the listeners it added", async () => {
     fake.finishLoad();
     await client.ready;
     win.fire("online");
+    await flushed();
     assert.deepEqual(fake.goClients[0].ops("reconnect"), [["reconnect"]]);
     await client.close();
     assert.equal(win.count() + doc.count(), 0);

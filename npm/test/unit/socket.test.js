@@ -37,36 +37,40 @@ function recordingSink() {
   const log = [];
   return {
     log,
+    id: 7,
     onOpen: () => log.push(["open"]),
-    onMessages: (joined) => log.push(["messages", joined]),
     onClose: (code, reason) => log.push(["close", code, reason]),
+    // contract.js's frames, as the shim hands it to openSocket.
+    frames: (socket, joined) => log.push(["messages", joined, socket]),
   };
 }
 
+const open = (url, sink) => openSocket(url, sink, sink.frames ?? (() => {}), FakeWebSocket);
+
 test("a frame on a quiet socket reaches Go at once; a burst reaches it in one call, joined by \\x1e", async () => {
   const sink = recordingSink();
-  const socket = openSocket("ws://h/live", sink, FakeWebSocket);
+  const socket = open("ws://h/live", sink);
   const ws = FakeWebSocket.last;
   ws.open();
   ws.message('{"a":1}');
-  assert.deepEqual(sink.log, [["open"], ["messages", '{"a":1}']]);
+  assert.deepEqual(sink.log, [["open"], ["messages", '{"a":1}', 7]]);
   // Within the same task the socket is in a burst: the rest waits.
   ws.message('{"b":2}');
   ws.message(new ArrayBuffer(4));
   ws.message('{"c":3}');
   assert.equal(sink.log.length, 2);
   await until(() => sink.log.length === 3);
-  assert.deepEqual(sink.log.at(-1), ["messages", '{"b":2}\x1e{"c":3}']);
+  assert.deepEqual(sink.log.at(-1), ["messages", '{"b":2}\x1e{"c":3}', 7]);
   assert.equal(socket.binaryFrames, 1);
   // A macrotask without frames ends the burst: the next frame goes at once.
   await tick();
   await tick();
   ws.message('{"d":4}');
-  assert.deepEqual(sink.log.at(-1), ["messages", '{"d":4}']);
+  assert.deepEqual(sink.log.at(-1), ["messages", '{"d":4}', 7]);
 });
 
 test("send works only while open", () => {
-  const socket = openSocket("ws://h/live", recordingSink(), FakeWebSocket);
+  const socket = open("ws://h/live", recordingSink());
   const ws = FakeWebSocket.last;
   assert.equal(socket.send("early"), false);
   ws.open();
@@ -75,7 +79,7 @@ test("send works only while open", () => {
 });
 
 test("sendBuffered sends the first n bytes of the buffer as text", () => {
-  const socket = openSocket("ws://h/live", recordingSink(), FakeWebSocket);
+  const socket = open("ws://h/live", recordingSink());
   const ws = FakeWebSocket.last;
   const buf = socket.buffer(16);
   const bytes = new TextEncoder().encode('{"é":1}');
@@ -88,18 +92,18 @@ test("sendBuffered sends the first n bytes of the buffer as text", () => {
 
 test("pending frames are flushed before onClose", () => {
   const sink = recordingSink();
-  openSocket("ws://h/live", sink, FakeWebSocket);
+  open("ws://h/live", sink);
   const ws = FakeWebSocket.last;
   ws.open();
   ws.message("1");
   ws.message("2");
   ws.onclose({ code: 4001, reason: "bye" });
-  assert.deepEqual(sink.log, [["open"], ["messages", "1"], ["messages", "2"], ["close", 4001, "bye"]]);
+  assert.deepEqual(sink.log, [["open"], ["messages", "1", 7], ["messages", "2", 7], ["close", 4001, "bye"]]);
 });
 
 test("an error before open reports 1006 once", async () => {
   const sink = recordingSink();
-  openSocket("ws://h/live", sink, FakeWebSocket);
+  open("ws://h/live", sink);
   FakeWebSocket.last.fail();
   await tick();
   await tick();
@@ -108,7 +112,7 @@ test("an error before open reports 1006 once", async () => {
 
 test("after close() the sink hears nothing more", async () => {
   const sink = recordingSink();
-  const socket = openSocket("ws://h/live", sink, FakeWebSocket);
+  const socket = open("ws://h/live", sink);
   const ws = FakeWebSocket.last;
   ws.open();
   ws.message("first");
@@ -118,12 +122,12 @@ test("after close() the sink hears nothing more", async () => {
   ws.message("late");
   ws.onclose?.({ code: 1000, reason: "" });
   await tick();
-  assert.deepEqual(sink.log, [["open"], ["messages", "first"]]);
+  assert.deepEqual(sink.log, [["open"], ["messages", "first", 7]]);
   assert.equal(socket.send("x"), false);
 });
 
 test("a close code the browser refuses falls back to a plain close", () => {
-  const socket = openSocket("ws://h/live", recordingSink(), FakeWebSocket);
+  const socket = open("ws://h/live", recordingSink());
   const ws = FakeWebSocket.last;
   ws.open();
   socket.close(1006, "");
@@ -132,7 +136,7 @@ test("a close code the browser refuses falls back to a plain close", () => {
 
 test("a constructor that throws is reported as onClose(1006) in a later task", async () => {
   const sink = recordingSink();
-  const socket = openSocket("nope", sink, FakeWebSocket);
+  const socket = open("nope", sink);
   assert.deepEqual(sink.log, []);
   await until(() => sink.log.length === 1);
   assert.deepEqual(sink.log, [["close", 1006, ""]]);
