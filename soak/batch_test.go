@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -65,9 +67,7 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 	c, err := provider.New(provider.Config{
 		URLs: []string{"ws" + strings.TrimPrefix(hs.URL, "http")}, Protocol: protocol.LevelExtended, Transport: tr,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	const n = 3000
 	var mu sync.Mutex
@@ -84,9 +84,7 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 			close(all)
 		}
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// The subscription's state is polled: the engine reports no event
 	// for it beside the callback.
 	for deadline := time.Now().Add(10 * time.Second); sub.State() != provider.SubSubscribed; time.Sleep(time.Millisecond) {

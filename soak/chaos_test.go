@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -25,9 +27,7 @@ func inProcessServer(t *testing.T, cfg server.Config) (*server.Server, string) {
 	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	s := server.New(cfg)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = hs.Serve(ln) }()
 	t.Cleanup(func() {
@@ -59,9 +59,7 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		Heartbeat: time.Second,
 	})
 	proxy, err := NewProxy(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer proxy.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeLimit())
 	defer cancel()
@@ -83,13 +81,9 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		URL: "ws://" + proxy.Addr() + "/live", Clients: p.clients, Channels: channels, Level: level,
 		Tweak: func(c *provider.Config) { c.HeartbeatGrace = time.Second },
 	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer fleet.Close()
-	if err := WaitFor(ctx, "every subscription", fleet.AllSubscribed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WaitFor(ctx, "every subscription", fleet.AllSubscribed))
 
 	pub := StartPublisher(log, channels, p.rate, publish)
 	kinds := []Fault{FaultCut, FaultStall, FaultHalfCloseClient, FaultHalfCloseServer}
@@ -100,9 +94,7 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		n := []int{1, 5, 0}[rng.IntN(3)] // one link, five, or all of them
 		stall := 200*time.Millisecond + time.Duration(rng.Int64N(int64(3*time.Second)))
 		hit, err := proxy.Inject(kind, n, stall, rng.IntN)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		hits[kind] += hit
 	}
 	next, failed := pub.Stop()

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
@@ -41,9 +42,7 @@ func TestLoad(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	srv := &childServer{bin: liveserverBinary(t), addr: freeAddr(t), args: []string{"--log-level", "error", "--heartbeat", "10s", "--send-queue", queue}}
-	if err := srv.start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.start(ctx))
 	defer func() { _ = srv.kill() }()
 	base := scrape(t, srv.addr)
 
@@ -62,9 +61,7 @@ func TestLoad(t *testing.T) {
 	var subs []*provider.Subscription
 	for i := 0; i < conns; i++ {
 		c, err := provider.New(provider.Config{URLs: []string{"ws://" + srv.addr + "/live"}, Protocol: protocol.LevelExtended, Transport: &wstransport.Transport{}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		clients = append(clients, c)
 		sub, err := c.Subscribe(provider.SubscribeOptions{Channel: names[i%channels], Callback: func(e provider.Event) {
 			_, sent, err := ParsePayload(e.Payload)
@@ -75,33 +72,25 @@ func TestLoad(t *testing.T) {
 				mu.Unlock()
 			}
 		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		subs = append(subs, sub)
 	}
-	if err := WaitFor(ctx, "every subscription", func() bool {
+	require.NoError(t, WaitFor(ctx, "every subscription", func() bool {
 		for _, s := range subs {
 			if s.State() != provider.SubSubscribed {
 				return false
 			}
 		}
 		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	loaded := scrape(t, srv.addr)
 
 	// The slow consumer subscribes to every channel and never reads.
 	slow, _, err := websocket.Dial(ctx, "ws://"+srv.addr+"/live", &websocket.DialOptions{HTTPClient: tinyBufferClient()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer slow.CloseNow()
 	for _, ch := range names {
-		if err := slow.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, slow.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)))
 	}
 	publish, closeIdle := httpPublisher(srv.addr, pad)
 	defer closeIdle()
@@ -243,9 +232,7 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := map[string]float64{}
 	for _, line := range strings.Split(string(body), "\n") {
 		if line == "" || line[0] == '#' {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
@@ -20,9 +22,7 @@ func TestServerRestarts(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeLimit())
 	defer cancel()
 	srv := &childServer{bin: liveserverBinary(t), addr: freeAddr(t), args: []string{"--heartbeat", "1s", "--log-level", "error"}}
-	if err := srv.start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, srv.start(ctx))
 	defer func() {
 		if err := srv.kill(); err != nil {
 			t.Error(err)
@@ -42,21 +42,15 @@ func TestServerRestarts(t *testing.T) {
 		URL: "ws://" + srv.addr + "/live", Clients: p.clients, Channels: channels, Level: protocol.LevelExtended,
 		Tweak: func(c *provider.Config) { c.HeartbeatGrace = time.Second },
 	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer fleet.Close()
-	if err := WaitFor(ctx, "every subscription", fleet.AllSubscribed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WaitFor(ctx, "every subscription", fleet.AllSubscribed))
 
 	pub := StartPublisher(log, channels, p.rate, publish)
 	var downtime time.Duration
 	for i := 0; i < p.faults; i++ {
 		time.Sleep(time.Second + time.Duration(rng.Int64N(int64(time.Second))))
-		if err := srv.kill(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, srv.kill())
 		down := time.Now()
 		time.Sleep(time.Duration(rng.Int64N(int64(500 * time.Millisecond))))
 		if err := srv.start(ctx); err != nil {

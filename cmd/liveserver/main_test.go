@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -71,9 +72,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
 	ws, _, err := websocket.Dial(dctx, "ws://"+addr+"/live", &websocket.DialOptions{Subprotocols: []string{protocol.Version}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ws.CloseNow()
 	if _, b, err := ws.Read(dctx); err != nil || !strings.Contains(string(b), `"action":"hello"`) {
 		t.Fatalf("hello: %s %v", b, err)
@@ -88,9 +87,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if r := protocol.ParseCloseReason(ce.Reason); r.RetryAfter < 500*time.Millisecond || r.RetryAfter > 5*time.Second {
 		t.Fatalf("retry hint %v outside [0.5s, 5s]", r.RetryAfter)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, <-done, "run")
 	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
 		t.Fatalf("logs: %s", logs.String())
 	}
@@ -98,16 +95,12 @@ func TestRunServesAndShutsDown(t *testing.T) {
 
 func TestFlags(t *testing.T) {
 	o, err := parseFlags([]string{"--origin", "a.example,b.example", "--origin", "localhost:5173", "--history", "0"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if strings.Join(o.origins, " ") != "a.example b.example localhost:5173" || o.addr != "127.0.0.1:8080" {
 		t.Fatalf("%+v", o)
 	}
 	o, err = parseFlags([]string{"--history-grace", "1h"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b := o.memoryBroker()
 	defer b.Close()
 	// The history counts as whole an hour back: a replay by age is complete.

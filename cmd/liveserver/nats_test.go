@@ -12,6 +12,7 @@ import (
 	"time"
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/stretchr/testify/require"
 )
 
 // Two binaries on one embedded NATS share the channel's history: a publish
@@ -19,9 +20,7 @@ import (
 func TestRunWithNATSSharesHistoryAcrossNodes(t *testing.T) {
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
 		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	go ns.Start()
 	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 	if !ns.ReadyForConnections(10 * time.Second) {
@@ -52,9 +51,7 @@ func TestRunWithNATSSharesHistoryAcrossNodes(t *testing.T) {
 	var epoch string
 	for i, a := range []string{addrs[0], addrs[1], addrs[0]} {
 		resp, err := http.Post("http://"+a+"/publish", "application/json", strings.NewReader(`{"channel":"resources/posts","type":"created"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var out struct {
 			Seq   uint64 `json:"seq"`
 			Epoch string `json:"epoch"`
@@ -68,17 +65,13 @@ func TestRunWithNATSSharesHistoryAcrossNodes(t *testing.T) {
 	}
 	cancel()
 	for _, d := range dones {
-		if err := <-d; err != nil {
-			t.Fatalf("run: %v", err)
-		}
+		require.NoError(t, <-d, "run")
 	}
 }
 
 func TestNATSFlags(t *testing.T) {
 	o, err := parseFlags([]string{"--nats", "nats://a:4222", "--nats-replicas", "3", "--history-ttl", "1h"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := o.natsOptions(nil)
 	if n.Stream != "REFINE_LIVE" || n.Replicas != 3 || n.History != 1000 || n.MaxAge != time.Hour {
 		t.Fatalf("%+v", n)

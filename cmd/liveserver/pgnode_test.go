@@ -19,6 +19,7 @@ import (
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -68,9 +69,7 @@ func startNode(t *testing.T, addr string, args ...string) *node {
 	n := &node{t: t, addr: addr, logs: &syncBuffer{}, done: make(chan struct{})}
 	n.cmd = exec.Command(liveserverBinary(t), append([]string{"--addr", addr, "--log-level", "info"}, args...)...)
 	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, n.cmd.Start())
 	go func() { _ = n.cmd.Wait(); close(n.done) }()
 	t.Cleanup(func() {
 		n.kill()
@@ -121,9 +120,7 @@ func (n *node) streaming() bool {
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().String()
 }
@@ -134,9 +131,7 @@ func startNATS(t *testing.T) string {
 	t.Helper()
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
 		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	go ns.Start()
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	if !ns.ReadyForConnections(10 * time.Second) {
@@ -223,15 +218,11 @@ func subscribeRows(t *testing.T, channel string, addrs ...string) *rowEvents {
 		urls = append(urls, "ws://"+a+"/live")
 	}
 	c, err := provider.New(provider.Config{URLs: urls, Transport: &wstransport.Transport{}, OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	r := &rowEvents{ids: map[string]bool{}}
 	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: channel, Callback: r.add})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	waitUntil(t, 10*time.Second, "the subscription", func() bool { return sub.State() == provider.SubSubscribed })
 	return r
 }
@@ -275,24 +266,16 @@ func insertRows(ctx context.Context, url string, n int) error {
 func streamMessages(t *testing.T, url, stream string) uint64 {
 	t.Helper()
 	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return info.State.Msgs
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 )
@@ -40,9 +41,7 @@ func TestPostgresKillDuringStream(t *testing.T) {
 	n = startNode(t, addr, args...)
 	waitUntil(t, 30*time.Second, "an event after the restart", func() bool { return got.count() > before })
 	t.Logf("killed after %d events; first event after the restart %v after the kill", before, time.Since(killed).Round(time.Millisecond))
-	if err := <-inserted; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-inserted)
 	waitUntil(t, 60*time.Second, "every event", func() bool { return got.count() >= rows || got.failed() })
 	got.check(t, rows)
 	// The stream holds each change once: what the killed node had stored
@@ -86,9 +85,7 @@ func TestPostgresFailoverOfTheSlotOwner(t *testing.T) {
 	killed := time.Now()
 	waitUntil(t, 10*time.Second, "node b to take over", b.streaming)
 	t.Logf("node b streams %v after node a was killed", time.Since(killed).Round(time.Millisecond))
-	if err := <-inserted; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-inserted)
 	waitUntil(t, 60*time.Second, "every event", func() bool { return got.count() >= rows || got.failed() })
 	got.check(t, rows)
 	if msgs := streamMessages(t, nats, "REFINE_LIVE"); msgs != rows {
@@ -127,15 +124,11 @@ func TestPostgresDownAtStartup(t *testing.T) {
 		h, _ := n.get("/healthz")
 		return strings.Contains(h, `"ok"`)
 	})
-	if err := insertRows(ctx, pg.URL(), 10); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, insertRows(ctx, pg.URL(), 10))
 	waitUntil(t, 10*time.Second, "10 events", func() bool { return got.count() >= 10 || got.failed() })
 	got.check(t, 10)
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, <-done, "run")
 }
 
 // A table without a key stops the binary at startup, named in the error.

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -25,21 +27,15 @@ func TestPostgresChangesAreLive(t *testing.T) {
 	pg := pgtest.Start(t)
 	ctx := context.Background()
 	pool, stores, err := openPostgres(ctx, pg.URL(), generatedSeed(3))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer pool.Close()
 	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
 	defer broker.Close()
 	live := server.New(server.Config{Broker: broker, Logger: quietLogger()})
 	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "refine_live_example", Slot: "refine_live_example",
 		Tables: []string{"posts", "categories"}, Logger: quietLogger()}, live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, src.Start(ctx))
 	defer src.Close()
 	srv := httptest.NewServer(newMux(live, &api{tables: stores, log: quietLogger()}, t.TempDir()))
 	defer srv.Close()
@@ -48,9 +44,7 @@ func TestPostgresChangesAreLive(t *testing.T) {
 	var got []provider.Event
 	c, err := provider.New(provider.Config{URLs: []string{"ws" + strings.TrimPrefix(srv.URL, "http") + "/live"},
 		Transport: &wstransport.Transport{}, OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	sub, _ := c.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", Callback: func(e provider.Event) {
 		mu.Lock()
@@ -104,9 +98,7 @@ func waitCond(t *testing.T, what string, cond func() bool) {
 func getBody(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
@@ -41,9 +43,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 func startAPI(t *testing.T, n int) (*httptest.Server, *recorder) {
 	t.Helper()
 	tables, err := generatedSeed(n).tables()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := &recorder{}
 	mux := http.NewServeMux()
 	(&api{tables: memStores(tables), live: rec, log: quietLogger()}).routes(mux)
@@ -55,30 +55,22 @@ func startAPI(t *testing.T, n int) (*httptest.Server, *recorder) {
 func do(t *testing.T, method, url, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return resp, b
 }
 
 func decode[T any](t *testing.T, b []byte) T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("failed to decode %s: %v", b, err)
-	}
+	require.NoError(t, json.Unmarshal(b, &v), "failed to decode %s", b)
 	return v
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
@@ -41,9 +42,7 @@ type basicServer struct {
 func startBasicServer(t *testing.T, addr string) *basicServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &basicServer{t: t, addr: ln.Addr().String(), done: make(chan struct{}), conns: make(map[*websocket.Conn]map[string]bool), frames: make(chan string, 256)}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.handle)}
 	go func() {
@@ -162,14 +161,10 @@ func TestBasicServerRoundTripAndRestart(t *testing.T) {
 		MinDelay:     10 * time.Millisecond,
 		MaxDelay:     100 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", Callback: func(e provider.Event) { events <- e }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Auto mode: the hello goes first and the basic server ignores it, as
 	// it ignores the first subscribe's age.
 	s.expectFrame(t, `{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`)
@@ -181,9 +176,7 @@ func TestBasicServerRoundTripAndRestart(t *testing.T) {
 	}
 	waitFor(t, func() bool { return c.Status() == provider.StatusOpen && sub.State() == provider.SubSubscribed })
 
-	if err := c.Publish(provider.PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`)}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Publish(provider.PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`)}))
 	s.expectFrame(t, `{"action":"publish","channel":"resources/posts","type":"created","payload":{"ids":[2]}}`)
 	if e := expectEvent(t, events); e.Type != "created" {
 		t.Fatalf("event %+v", e)
@@ -226,9 +219,7 @@ func TestCloseErrorSurfaces(t *testing.T) {
 		c.Close(websocket.StatusCode(protocol.CloseUnauthorized), `{"message":"no"}`)
 	})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ln) }()
 	defer func() { srv.Close(); <-done }()
@@ -236,9 +227,7 @@ func TestCloseErrorSurfaces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	conn, err := (&wstransport.Transport{ReadLimit: 1024}).Dial(ctx, "ws://"+ln.Addr().String()+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = conn.Read(ctx)
 	var ce *provider.CloseError
 	if !errors.As(err, &ce) || ce.Code != protocol.CloseUnauthorized || ce.Reason != `{"message":"no"}` {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
@@ -40,12 +41,8 @@ func newBenchRig(b *testing.B, nodes int) *benchRig {
 	ctx := context.Background()
 	for i := 0; i < benchConns; i++ {
 		ws, _, err := websocket.Dial(ctx, r.nodes[i%nodes].url, &websocket.DialOptions{Subprotocols: []string{"refine-live.v1"}})
-		if err != nil {
-			b.Fatalf("dial %d: %v", i, err)
-		}
-		if err := ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"bench"}`)); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err, "dial %d", i)
+		require.NoError(b, ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"bench"}`)))
 		r.conns = append(r.conns, ws)
 		r.readers.Add(1)
 		go r.read(ws)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -55,9 +56,7 @@ func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
 			s.seqs = append(s.seqs, ev.Seq)
 			s.mu.Unlock()
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer cancel()
 	}
 	var wg sync.WaitGroup
@@ -147,9 +146,7 @@ func TestHistoryBeyondRetentionIsIncomplete(t *testing.T) {
 	var last server.Event
 	for i := 0; i < 10; i++ {
 		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		last = ev
 	}
 	for since, complete := range map[uint64]bool{2: false, 4: false, 5: true, 9: true, 11: false} {
@@ -177,12 +174,8 @@ func TestNewEpochAfterTheHistoryIsGone(t *testing.T) {
 	b := newBroker(t, e, Options{})
 	ctx := context.Background()
 	old, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.getStream().Purge(ctx, jetstream.WithPurgeSubject(b.subject("c"))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, b.getStream().Purge(ctx, jetstream.WithPurgeSubject(b.subject("c"))))
 	other := newBroker(t, e, Options{}) // no cached tip
 	ev, _, err := other.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "b"})
 	if err != nil || ev.Seq != 1 || ev.Epoch == old.Epoch {
@@ -214,17 +207,13 @@ func TestHistoryAfter(t *testing.T) {
 			}
 		}
 		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		evs = append(evs, ev)
 	}
 	check := func(after time.Time, complete bool, seqs ...uint64) {
 		t.Helper()
 		h, err := b.HistoryAfter(ctx, "c", after)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var got []uint64
 		for _, ev := range h.Events {
 			got = append(got, ev.Seq)
@@ -238,9 +227,7 @@ func TestHistoryAfter(t *testing.T) {
 	check(evs[0].Date.Add(-time.Millisecond), true, 1, 2, 3) // back to the epoch's first event
 	for i := 3; i < 6; i++ {
 		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		evs = append(evs, ev)
 	}
 	check(evs[0].Date.Add(-time.Millisecond), false) // events 1 and 2 were evicted

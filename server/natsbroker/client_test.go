@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -76,9 +78,7 @@ func newClient(t testing.TB, urls []string, tr provider.Transport, channel strin
 		URLs: urls, Protocol: protocol.LevelExtended, Transport: tr,
 		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = eng.Close() })
 	c := &client{eng: eng}
 	c.sub, err = eng.Subscribe(provider.SubscribeOptions{Channel: channel, Callback: func(e provider.Event) {
@@ -86,9 +86,7 @@ func newClient(t testing.TB, urls []string, tr provider.Transport, channel strin
 		c.events = append(c.events, e)
 		c.mu.Unlock()
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 

@@ -14,6 +14,7 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -51,9 +52,7 @@ func (e *embedded) start() {
 		JetStream: true, StoreDir: e.dir,
 	}
 	s, err := natsserver.NewServer(opts)
-	if err != nil {
-		e.t.Fatalf("failed to create nats-server: %v", err)
-	}
+	require.NoError(e.t, err, "failed to create nats-server")
 	go s.Start()
 	if !s.ReadyForConnections(wait) {
 		e.t.Fatal("nats-server did not start")
@@ -84,9 +83,7 @@ func connect(t testing.TB, url string) *nats.Conn {
 	t.Helper()
 	nc, err := nats.Connect(url, nats.MaxReconnects(-1), nats.ReconnectWait(20*time.Millisecond),
 		nats.ReconnectJitter(0, 0), nats.Timeout(2*time.Second), nats.ReconnectBufSize(-1))
-	if err != nil {
-		t.Fatalf("failed to connect to NATS: %v", err)
-	}
+	require.NoError(t, err, "failed to connect to NATS")
 	t.Cleanup(nc.Close)
 	return nc
 }
@@ -99,9 +96,7 @@ func newBroker(t testing.TB, e *embedded, opts Options) *Broker {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	b, err := New(ctx, connect(t, e.url()), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }

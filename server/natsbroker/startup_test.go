@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -23,9 +25,7 @@ func TestFirstSubscribeRecoversTheStartupWindow(t *testing.T) {
 		URLs: []string{b.url}, Protocol: protocol.LevelExtended, Transport: &wstransport.Transport{},
 		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = eng.Close() })
 	c := &client{eng: eng}
 	c.sub, err = eng.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", CalledAt: calledAt,
@@ -34,9 +34,7 @@ func TestFirstSubscribeRecoversTheStartupWindow(t *testing.T) {
 			c.events = append(c.events, e)
 			c.mu.Unlock()
 		}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	waitFor(t, "subscribed", c.subscribed)
 	publish(t, a, "resources/posts", 3)
 	waitFor(t, "three events", func() bool { return len(c.snapshot()) >= 3 })

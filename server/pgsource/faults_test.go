@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -152,12 +154,8 @@ func TestBrokerFailureStallsWithoutLoss(t *testing.T) {
 	h := &harness{pg: pg, live: live, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/live"}
 	flaky := &flakyPublisher{Publisher: live}
 	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: testLogger(t), RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond}, flaky)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, src.Start(context.Background()))
 	defer src.Close()
 	got := h.subscribe(t, "resources/posts")
 	for i := 0; i < 5; i++ {

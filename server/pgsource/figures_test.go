@@ -17,6 +17,7 @@ import (
 	"github.com/coder/websocket"
 	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
@@ -51,23 +52,17 @@ func TestFiguresLatency(t *testing.T) {
 func natsBroker(t *testing.T) server.Broker {
 	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
 		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	go ns.Start()
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("nats-server did not start")
 	}
 	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(nc.Close)
 	b, err := natsbroker.New(context.Background(), nc, natsbroker.Options{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
@@ -76,9 +71,7 @@ func latency(t *testing.T, h *harness) {
 	h.pg.Exec(`CREATE TABLE lat (id int PRIMARY KEY)`)
 	arrived := make(chan time.Time, 1)
 	c, err := provider.New(provider.Config{URLs: []string{h.ws}, Transport: wsTransport(), OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	sub, _ := c.Subscribe(provider.SubscribeOptions{Channel: "resources/lat", Callback: func(e provider.Event) {
 		if e.Resync == "" {
@@ -137,12 +130,8 @@ func throughput(t *testing.T, subs, tables, changes int) {
 	hs := httptest.NewServer(live)
 	defer hs.Close()
 	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: quiet()}, live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, src.Start(context.Background()))
 	defer src.Close()
 	waitFor(t, 10*time.Second, "streaming", func() bool { st, _ := src.State(); return st == pgsource.StateStreaming })
 
@@ -151,14 +140,10 @@ func throughput(t *testing.T, subs, tables, changes int) {
 	url := "ws" + strings.TrimPrefix(hs.URL, "http")
 	for i := 0; i < subs; i++ {
 		ws, _, err := websocket.Dial(context.Background(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer ws.CloseNow()
 		ch := "resources/t" + strconv.Itoa(i%tables)
-		if err := ws.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, ws.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

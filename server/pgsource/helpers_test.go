@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -57,12 +59,8 @@ func newHarnessOn(t *testing.T, pg *pgtest.Server, cfg pgsource.Config, broker s
 	cfg.Registerer = h.live.MetricsRegistry()
 	cfg.RetryMin, cfg.RetryMax = 50*time.Millisecond, 500*time.Millisecond
 	s, err := pgsource.New(cfg, h.live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, s.Start(context.Background()))
 	mu.Lock()
 	src = s
 	mu.Unlock()
@@ -97,16 +95,12 @@ func (e *events) all() []provider.Event {
 func (h *harness) subscribe(t *testing.T, channels ...string) *events {
 	t.Helper()
 	c, err := provider.New(provider.Config{URLs: []string{h.ws}, Transport: &wstransport.Transport{}, OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	e := &events{}
 	for _, ch := range channels {
 		sub, err := c.Subscribe(provider.SubscribeOptions{Channel: ch, Callback: e.add})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		waitFor(t, 5*time.Second, "subscribed to "+ch, func() bool {
 			return sub.State() == provider.SubSubscribed
 		})

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
@@ -86,9 +88,7 @@ func TestTableWithoutKeyRefused(t *testing.T) {
 	pg.Exec(`CREATE TABLE logs (msg text); CREATE TABLE audit (id int PRIMARY KEY); ALTER TABLE audit REPLICA IDENTITY NOTHING;
 CREATE TABLE fine (id int PRIMARY KEY)`)
 	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: testLogger(t)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	err = src.Start(context.Background())
 	if err == nil {
 		_ = src.Close()
@@ -100,12 +100,8 @@ CREATE TABLE fine (id int PRIMARY KEY)`)
 	}
 	// Restricted to the good table, the same database is accepted.
 	src, err = pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "only_fine", Tables: []string{"fine"}, Logger: testLogger(t)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background()); err != nil {
-		t.Fatalf("refused a table with a key: %v", err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, src.Start(context.Background()), "refused a table with a key")
 	_ = src.Close()
 	// A table not in an existing publication is named too.
 	src, _ = pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "only_fine", Tables: []string{"fine", "logs"}, Logger: testLogger(t)}, nil)
@@ -128,9 +124,7 @@ func TestTransactionalMessages(t *testing.T) {
 	tx, _ := c.Begin(ctx)
 	_, _ = tx.Exec(ctx, emit, `{"channel":"notifications","type":"created","payload":{"n":"rolled back"}}`)
 	_, _ = tx.Exec(ctx, `INSERT INTO posts VALUES (1)`)
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tx.Rollback(ctx))
 	for _, q := range []string{
 		`SELECT pg_logical_emit_message(true, 'refine-live', 'not json')`,
 		`SELECT pg_logical_emit_message(true, 'other-prefix', '{"channel":"notifications","type":"x"}')`,
@@ -145,9 +139,7 @@ func TestTransactionalMessages(t *testing.T) {
 	if n := len(got.all()); n != 0 {
 		t.Fatalf("%d events before the commit", n)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tx.Commit(ctx))
 	waitFor(t, 10*time.Second, "the committed transaction", func() bool { return len(got.all()) >= 2 })
 	time.Sleep(100 * time.Millisecond) // room for a wrongly emitted extra event to show up
 	s := shapes(got.all())
