@@ -10,6 +10,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -35,17 +36,16 @@ func (l *logBuffer) String() string {
 // server answered the hello; a refusal must be the 403 of the origin check.
 func handshake(t *testing.T, url, origin string) bool {
 	t.Helper()
-	c, err := tryDial(url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+	c, err := livetest.TryDial(t, url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
 	if err != nil {
 		if !strings.Contains(err.Error(), "403") {
 			t.Fatalf("%s: want 403 or success, got %v", origin, err)
 		}
 		return false
 	}
-	c.t = t
-	defer func() { c.ws.CloseNow(); <-c.done }()
-	c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
-	if m := c.next(); m.Action != protocol.ActionHello {
+	defer func() { c.WS.CloseNow(); <-c.Done }()
+	c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
+	if m := c.Next(); m.Action != protocol.ActionHello {
 		t.Fatalf("%s: got %+v", origin, m)
 	}
 	return true

@@ -14,6 +14,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
@@ -33,7 +34,7 @@ type benchRig struct {
 }
 
 func newBenchRig(b *testing.B, nodes int) *benchRig {
-	e := startNATS(b)
+	e := natstest.Start(b)
 	r := &benchRig{}
 	for i := 0; i < nodes; i++ {
 		r.nodes = append(r.nodes, startNode(b, e, Options{}))
@@ -48,7 +49,7 @@ func newBenchRig(b *testing.B, nodes int) *benchRig {
 		go r.read(ws)
 	}
 	// The hello and the subscribed reply of every connection.
-	waitFor(b, "subscriptions", func() bool { return r.received.Load() == 2*benchConns })
+	require.Eventually(b, func() bool { return r.received.Load() == 2*benchConns }, wait, tick, "subscriptions")
 	r.received.Store(0)
 	b.Cleanup(r.close)
 	return r
@@ -113,7 +114,7 @@ func BenchmarkCluster(b *testing.B) {
 				}
 				sent += batch
 				want := int64(sent) * benchConns
-				waitFor(b, "deliveries", func() bool { return r.received.Load() >= want })
+				require.Eventually(b, func() bool { return r.received.Load() >= want }, wait, tick, "deliveries")
 			}
 			b.StopTimer()
 			r.close()
@@ -131,7 +132,7 @@ func BenchmarkCluster(b *testing.B) {
 // BenchmarkPublish is one node publishing alone on one channel: the
 // JetStream round trip plus the node's own delivery.
 func BenchmarkPublish(b *testing.B) {
-	br := newBroker(b, startNATS(b), Options{})
+	br := newBroker(b, natstest.Start(b), Options{})
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
 		if _, _, err := br.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "e" + strconv.Itoa(i)}); err != nil {

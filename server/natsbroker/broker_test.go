@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
@@ -40,7 +41,7 @@ func TestTokenIsOneSafeSubjectTokenAndReversible(t *testing.T) {
 // Three brokers publishing concurrently on one channel get the seqs 1..N,
 // each once, and every broker delivers them all in order.
 func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	const perNode = 40
 	brokers := []*Broker{newBroker(t, e, Options{}), newBroker(t, e, Options{}), newBroker(t, e, Options{})}
 	type sink struct {
@@ -96,11 +97,11 @@ func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
 		}
 	}
 	for i, s := range sinks {
-		waitFor(t, "every event on every node", func() bool {
+		require.Eventually(t, func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			return len(s.seqs) >= total
-		})
+		}, wait, tick, "every event on every node")
 		for j, seq := range s.seqs {
 			if seq != uint64(j+1) {
 				t.Fatalf("node %d delivered seq %d at position %d", i, seq, j)
@@ -122,7 +123,7 @@ func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
 }
 
 func TestPublishIsIdempotentByID(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	a, b := newBroker(t, e, Options{}), newBroker(t, e, Options{})
 	ctx := context.Background()
 	first, dup, err := a.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "ref:1", Payload: []byte(`{"ids":[1]}`)})
@@ -140,7 +141,7 @@ func TestPublishIsIdempotentByID(t *testing.T) {
 }
 
 func TestHistoryBeyondRetentionIsIncomplete(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	b := newBroker(t, e, Options{History: 5})
 	ctx := context.Background()
 	var last server.Event
@@ -170,7 +171,7 @@ func TestHistoryBeyondRetentionIsIncomplete(t *testing.T) {
 // starts again at seq 1 in a new epoch, so no client mistakes the new
 // events for ones it has seen.
 func TestNewEpochAfterTheHistoryIsGone(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	b := newBroker(t, e, Options{})
 	ctx := context.Background()
 	old, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "a"})
@@ -195,7 +196,7 @@ func TestNewEpochAfterTheHistoryIsGone(t *testing.T) {
 // the cutoff; when that event is evicted, or the stream's MaxAge may have
 // dropped it, the replay is not whole.
 func TestHistoryAfter(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	b := newBroker(t, e, Options{History: 4})
 	ctx := context.Background()
 	var evs []server.Event
@@ -243,7 +244,7 @@ func TestHistoryAfter(t *testing.T) {
 	}
 	aged := newBroker(t, e, Options{Stream: "AGED", SubjectPrefix: "aged", MaxAge: 200 * time.Millisecond})
 	created := aged.getStream().CachedInfo().Created
-	waitFor(t, "the stream to be older than its MaxAge", func() bool { return time.Since(created) > 300*time.Millisecond })
+	require.Eventually(t, func() bool { return time.Since(created) > 300*time.Millisecond }, wait, tick, "the stream to be older than its MaxAge")
 	if h, _ := aged.HistoryAfter(ctx, "c", created.Add(50*time.Millisecond)); h.Complete {
 		t.Fatal("an age beyond the stream's MaxAge is complete")
 	}
