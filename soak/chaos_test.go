@@ -3,10 +3,6 @@ package soak
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime/pprof"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -24,19 +21,9 @@ import (
 // inProcessServer runs a server on a loopback port until the test ends.
 func inProcessServer(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = livetest.Quiet()
 	s := server.New(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-		_ = hs.Shutdown(ctx)
-	})
-	return s, ln.Addr().String()
+	return s, strings.TrimPrefix(livetest.Serve(t, s.Handler(), s.Shutdown).URL, "http://")
 }
 
 // TestChaosProxy: clients reach the server through a proxy that cuts,
