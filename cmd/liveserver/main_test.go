@@ -6,57 +6,20 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer lets the test read logs the server goroutine writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The binary serves health, publish and WebSocket, and on cancellation
 // (what SIGTERM does) closes clients with 4000 and a retry hint.
 func TestRunServesAndShutsDown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	var logs syncBuffer
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--publish-token", "tok", "--log-format", "json"}, &logs,
-			func(a string) { addrc <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
+	r := startRun(t, "--publish-token", "tok", "--log-format", "json")
+	addr := r.addr
 
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -78,7 +41,8 @@ func TestRunServesAndShutsDown(t *testing.T) {
 		t.Fatalf("hello: %s %v", b, err)
 	}
 
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop() }()
 	_, _, err = ws.Read(dctx)
 	var ce websocket.CloseError
 	if !errors.As(err, &ce) || protocol.CloseCode(ce.Code) != protocol.CloseShutdown {
@@ -87,9 +51,9 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if r := protocol.ParseCloseReason(ce.Reason); r.RetryAfter < 500*time.Millisecond || r.RetryAfter > 5*time.Second {
 		t.Fatalf("retry hint %v outside [0.5s, 5s]", r.RetryAfter)
 	}
-	require.NoError(t, <-done, "run")
-	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
-		t.Fatalf("logs: %s", logs.String())
+	require.NoError(t, <-stopped, "run")
+	if !strings.Contains(r.logs.String(), `"msg":"stopped"`) {
+		t.Fatalf("logs: %s", r.logs.String())
 	}
 }
 
