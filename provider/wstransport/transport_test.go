@@ -19,6 +19,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -171,28 +172,28 @@ func TestBasicServerRoundTripAndRestart(t *testing.T) {
 	s.expectFrameMatching(t, regexp.MustCompile(`^\{"action":"subscribe","channel":"resources/posts","age":\d+\}$`))
 
 	s.broadcast("resources/posts", "updated", `{"ids":[1]}`)
-	if e := expectEvent(t, events); e.Type != "updated" || string(e.Payload) != `{"ids":[1]}` || e.Resync != "" {
+	if e := livetest.Recv(t, events); e.Type != "updated" || string(e.Payload) != `{"ids":[1]}` || e.Resync != "" {
 		t.Fatalf("event %+v", e)
 	}
-	waitFor(t, func() bool { return c.Status() == provider.StatusOpen && sub.State() == provider.SubSubscribed })
+	require.Eventually(t, func() bool { return c.Status() == provider.StatusOpen && sub.State() == provider.SubSubscribed }, wait, 5*time.Millisecond)
 
 	require.NoError(t, c.Publish(provider.PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`)}))
 	s.expectFrame(t, `{"action":"publish","channel":"resources/posts","type":"created","payload":{"ids":[2]}}`)
-	if e := expectEvent(t, events); e.Type != "created" {
+	if e := livetest.Recv(t, events); e.Type != "created" {
 		t.Fatalf("event %+v", e)
 	}
 
 	// Restart the server on the same port.
 	s.stop()
-	waitFor(t, func() bool { return c.Status() == provider.StatusReconnecting })
+	require.Eventually(t, func() bool { return c.Status() == provider.StatusReconnecting }, wait, 5*time.Millisecond)
 	s = startBasicServer(t, addr)
 	defer s.stop()
 	s.expectFrame(t, `{"action":"subscribe","channel":"resources/posts"}`)
-	if e := expectEvent(t, events); e.Type != "*" || e.Resync != "reconnect" {
+	if e := livetest.Recv(t, events); e.Type != "*" || e.Resync != "reconnect" {
 		t.Fatalf("got %+v, want the resync event", e)
 	}
 	s.broadcast("resources/posts", "deleted", `{"ids":[1]}`)
-	if e := expectEvent(t, events); e.Type != "deleted" {
+	if e := livetest.Recv(t, events); e.Type != "deleted" {
 		t.Fatalf("event %+v", e)
 	}
 	c.Close()
@@ -237,26 +238,4 @@ func TestCloseErrorSurfaces(t *testing.T) {
 		t.Fatal("write after close succeeded")
 	}
 	conn.Close(protocol.CloseNormal, "")
-}
-
-func expectEvent(t *testing.T, ch chan provider.Event) provider.Event {
-	t.Helper()
-	select {
-	case e := <-ch:
-		return e
-	case <-time.After(wait):
-		t.Fatal("no event")
-		return provider.Event{}
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

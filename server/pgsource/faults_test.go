@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -101,7 +100,7 @@ func checkOnce(t *testing.T, evs []provider.Event, n int) {
 func TestSlotLagWarned(t *testing.T) {
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
-	logs := &lockedBuffer{}
+	logs := &livetest.SyncBuffer{}
 	h := newHarness(t, pg, pgsource.Config{LagWarn: 1, Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "holds back much WAL") }, 10*time.Second, 10*time.Millisecond, "the warning")
 	if !strings.Contains(logs.String(), "slot=refine_live") {
@@ -110,23 +109,6 @@ func TestSlotLagWarned(t *testing.T) {
 	if body := scrape(t, h); !strings.Contains(body, "refine_live_postgres_retained_bytes ") {
 		t.Fatalf("no retained bytes:\n%s", grepLines(body, "postgres"))
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // flakyPublisher fails while down is set, as a broker that lost NATS.
