@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,25 +13,17 @@ import (
 	"github.com/coder/websocket"
 	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
 // startApp serves the whole backend, with a real hub, over dist.
-func startApp(t *testing.T, dist string) *httptest.Server {
+func startApp(t *testing.T, dist string) *livetest.Endpoint {
 	t.Helper()
 	tables, err := generatedSeed(3).tables()
 	require.NoError(t, err)
-	live := server.New(server.Config{Logger: quietLogger()})
-	srv := httptest.NewServer(newMux(live, &api{tables: memStores(tables), live: live, log: quietLogger()}, dist))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := live.Shutdown(ctx); err != nil {
-			t.Errorf("failed to shut down the hub: %v", err)
-		}
-		srv.Close()
-	})
-	return srv
+	live := server.New(server.Config{Logger: livetest.Quiet()})
+	return livetest.Serve(t, newMux(live, &api{tables: memStores(tables), live: live, log: livetest.Quiet()}, dist), live.Shutdown)
 }
 
 // TestCurlChangesAreLive subscribes like Refine's basic provider and checks
@@ -42,18 +33,12 @@ func TestCurlChangesAreLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/live", nil)
+	ws, _, err := websocket.Dial(ctx, srv.WSURL, nil)
 	require.NoError(t, err, "failed to dial")
 	defer ws.CloseNow()
 	require.NoError(t, ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"resources/posts"}`)))
-	metric := "refine_live_subscriptions 1"
-	for !strings.Contains(get(t, srv.URL+"/metrics"), metric) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("metrics never showed %q", metric)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	require.Eventually(t, func() bool { return strings.Contains(get(t, srv.URL+"/metrics"), "refine_live_subscriptions 1") },
+		10*time.Second, 10*time.Millisecond, "the subscription in the metrics")
 
 	if resp, body := do(t, http.MethodPatch, srv.URL+"/api/posts/2", `{"title":"from curl"}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("patch: status %d: %s", resp.StatusCode, body)
