@@ -47,7 +47,7 @@ func scenario(faults int) params {
 		p.rate = 400
 	}
 	if raceEnabled {
-		// The race detector slows everything about tenfold on two cores:
+		// The race detector slows everything down (docs/reliability.md):
 		// the same scenario at a lower event rate.
 		p.rate = 60
 	}
