@@ -35,19 +35,27 @@ func publishRange(t *testing.T, s *testServer, channel string, from, to int) {
 	}
 }
 
-func TestClientRecoversEveryMissedEventExactlyOnce(t *testing.T) {
-	s := startServer(t, Config{})
+// awayWhilePublished subscribes a client to channel, publishes events 1 to
+// seen and waits for them, then cuts its connection and publishes up to
+// last before letting it reconnect.
+func awayWhilePublished(t *testing.T, s *testServer, channel string, seen, last int) (*provider.Client, *livetest.Events) {
+	t.Helper()
 	tr := &livetest.GatedTransport{}
 	c := newEngine(t, s.WSURL, tr)
 	got := &livetest.Events{}
-	livetest.Subscribe(t, c, "resources/posts", got)
-	publishRange(t, s, "resources/posts", 1, 3)
-	got.WaitLen(t, 3)
-
+	livetest.Subscribe(t, c, channel, got)
+	publishRange(t, s, channel, 1, seen)
+	got.WaitLen(t, seen)
 	release := tr.Cut()
 	require.Eventually(t, func() bool { return s.connCount() == 0 }, wait, tick, "the server to drop the connection")
-	publishRange(t, s, "resources/posts", 4, 20)
+	publishRange(t, s, channel, seen+1, last)
 	release()
+	return c, got
+}
+
+func TestClientRecoversEveryMissedEventExactlyOnce(t *testing.T) {
+	s := startServer(t, Config{})
+	c, got := awayWhilePublished(t, s, "resources/posts", 3, 20)
 	events := got.WaitLen(t, 20)
 	publishRange(t, s, "resources/posts", 21, 21)
 	events = got.WaitLen(t, 21)
@@ -69,17 +77,7 @@ func TestClientRecoversEveryMissedEventExactlyOnce(t *testing.T) {
 
 func TestClientGetsOneResyncBeyondHistory(t *testing.T) {
 	s := startServer(t, Config{Broker: testBroker(MemoryOptions{History: 5})})
-	tr := &livetest.GatedTransport{}
-	c := newEngine(t, s.WSURL, tr)
-	got := &livetest.Events{}
-	livetest.Subscribe(t, c, "c", got)
-	publishRange(t, s, "c", 1, 2)
-	got.WaitLen(t, 2)
-
-	release := tr.Cut()
-	require.Eventually(t, func() bool { return s.connCount() == 0 }, wait, tick, "the server to drop the connection")
-	publishRange(t, s, "c", 3, 12) // 10 events, history keeps 5
-	release()
+	_, got := awayWhilePublished(t, s, "c", 2, 12) // 10 events away, history keeps 5
 	events := got.WaitLen(t, 3)
 	if e := events[2]; e.Type != "*" || e.Resync != "unrecovered" {
 		t.Fatalf("after the gap got %+v, want one resync event with reason unrecovered", e)
