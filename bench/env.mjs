@@ -5,23 +5,15 @@ import { execFileSync, spawn } from "node:child_process";
 import { createReadStream, mkdtempSync, rmSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { createServer } from "node:http";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { childServer, freePort } from "../scripts/child-server.mjs";
+
 export const root = fileURLToPath(new URL("../", import.meta.url)).replace(/\/$/, "");
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -41,34 +33,7 @@ const SERVER_FLAGS = [
 /** The reference server on a fixed loopback port; restart keeps the port. */
 export async function startLiveServer(binary) {
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let child = null;
-  const healthy = async (deadlineMs = 15000) => {
-    const deadline = Date.now() + deadlineMs;
-    while (Date.now() < deadline) {
-      try {
-        if ((await fetch(`${base}/healthz`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(10);
-    }
-    throw new Error(`liveserver did not become healthy on ${base}`);
-  };
-  const start = async () => {
-    child = spawn(binary, ["--addr", `127.0.0.1:${port}`, ...SERVER_FLAGS], { stdio: ["ignore", "inherit", "inherit"] });
-    child.exited = new Promise((resolve) => child.once("exit", resolve));
-    await healthy();
-  };
-  const stop = async () => {
-    if (!child) return;
-    const c = child;
-    child = null;
-    c.kill("SIGTERM");
-    const timer = setTimeout(() => c.kill("SIGKILL"), 10000);
-    await c.exited;
-    clearTimeout(timer);
-  };
+  const { base, start, stop } = childServer(binary, port, SERVER_FLAGS);
   await start();
   return {
     ws: `ws://127.0.0.1:${port}/live`,

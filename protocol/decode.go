@@ -247,17 +247,11 @@ func (m *ClientMessage) member(s *scanner, key []byte) error {
 	var err error
 	switch string(key) {
 	case "action":
-		var b []byte
-		if b, err = s.strBytes("action"); err == nil {
-			m.Action = action(b)
-		}
+		err = s.action(&m.Action)
 	case "channel":
 		m.Channel, err = s.str("channel")
 	case "type":
-		var b []byte
-		if b, err = s.strBytes("type"); err == nil {
-			m.Type = eventType(b)
-		}
+		err = s.eventType(&m.Type)
 	case "payload":
 		m.Payload, err = s.raw()
 	case "meta":
@@ -288,17 +282,11 @@ func (m *ServerMessage) member(s *scanner, key []byte) error {
 	var err error
 	switch string(key) {
 	case "action":
-		var b []byte
-		if b, err = s.strBytes("action"); err == nil {
-			m.Action = action(b)
-		}
+		err = s.action(&m.Action)
 	case "channel":
 		m.Channel, err = s.internedStr("channel")
 	case "type":
-		var b []byte
-		if b, err = s.strBytes("type"); err == nil {
-			m.Type = eventType(b)
-		}
+		err = s.eventType(&m.Type)
 	case "payload":
 		m.Payload, err = s.raw()
 	case "meta":

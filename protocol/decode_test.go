@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestDecodeClientErrors(t *testing.T) {
@@ -74,16 +76,12 @@ func TestDecodeClientAccepts(t *testing.T) {
 
 func TestDecodeServer(t *testing.T) {
 	var m ServerMessage
-	if err := DecodeServer([]byte(`{"channel":"c","type":"updated","payload":{"ids":[1]}}`), 0, &m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, DecodeServer([]byte(`{"channel":"c","type":"updated","payload":{"ids":[1]}}`), 0, &m))
 	if !m.IsEvent() || m.Channel != "c" || string(m.Payload) != `{"ids":[1]}` {
 		t.Fatalf("decoded %+v", m)
 	}
 	// Reuse must not leak fields of the previous frame.
-	if err := DecodeServer([]byte(`{"action":"subscribed","channel":"c","epoch":"e","seq":4}`), 0, &m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, DecodeServer([]byte(`{"action":"subscribed","channel":"c","epoch":"e","seq":4}`), 0, &m))
 	if m.Type != "" || m.Payload != nil || m.Position() != (Position{Epoch: "e", Seq: 4}) {
 		t.Fatalf("decoded %+v", m)
 	}

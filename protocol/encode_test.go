@@ -3,6 +3,8 @@ package protocol
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The basic level must be byte for byte what Refine's documented WebSocket
@@ -69,9 +71,7 @@ func TestAppendServerBytes(t *testing.T) {
 				t.Fatalf("got  %s\nwant %s", got, tt.want)
 			}
 			var back ServerMessage
-			if err := DecodeServer([]byte(got), 0, &back); err != nil {
-				t.Fatalf("own encoding does not decode: %v", err)
-			}
+			require.NoError(t, DecodeServer([]byte(got), 0, &back), "own encoding does not decode")
 		})
 	}
 }
@@ -82,9 +82,7 @@ func TestAppendStringMatchesEncodingJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uote`, `back\slash`, "nl\n\r\t", "\x00\x01\x1f", "é ü 日本", "\u2028\u2029", "bad\xffutf8", "\xc3"} {
 		got := appendString(nil, s)
 		var back string
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("%q encoded as invalid JSON %s: %v", s, got, err)
-		}
+		require.NoError(t, json.Unmarshal(got, &back), "%q encoded as invalid JSON %s", s, got)
 		want, _ := json.Marshal(s)
 		var wantBack string
 		_ = json.Unmarshal(want, &wantBack)

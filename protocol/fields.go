@@ -183,6 +183,24 @@ func (s *scanner) position(field string) (*Position, error) {
 	return &p, err
 }
 
+// action reads an action member into a, which an error leaves as it was.
+func (s *scanner) action(a *Action) error {
+	b, err := s.strBytes("action")
+	if err == nil {
+		*a = action(b)
+	}
+	return err
+}
+
+// eventType reads a type member into t, which an error leaves as it was.
+func (s *scanner) eventType(t *string) error {
+	b, err := s.strBytes("type")
+	if err == nil {
+		*t = eventType(b)
+	}
+	return err
+}
+
 // action maps the bytes to one of the known constants without allocating;
 // an unknown action is kept as a string so that Validate can name it.
 func action(b []byte) Action {

@@ -3,6 +3,8 @@ package protocol
 import (
 	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // The fuzz targets check that decoding never panics, that every failure is a
@@ -30,9 +32,7 @@ func FuzzDecodeClient(f *testing.F) {
 			return
 		}
 		again, err := DecodeClient(AppendClient(nil, &m), 0)
-		if err != nil {
-			t.Fatalf("re-encoded %+v does not decode: %v", m, err)
-		}
+		require.NoError(t, err, "re-encoded %+v does not decode", m)
 		if again.Action != m.Action || again.Channel != m.Channel || again.Type != m.Type || again.Ref != m.Ref || again.Token != m.Token {
 			t.Fatalf("round trip changed %+v into %+v", m, again)
 		}
@@ -61,9 +61,7 @@ func FuzzDecodeServer(f *testing.F) {
 			return
 		}
 		var again ServerMessage
-		if err := DecodeServer(AppendServer(nil, &m), 0, &again); err != nil {
-			t.Fatalf("re-encoded %+v does not decode: %v", m, err)
-		}
+		require.NoError(t, DecodeServer(AppendServer(nil, &m), 0, &again), "re-encoded %+v does not decode", m)
 		if again.Action != m.Action || again.Channel != m.Channel || again.Seq != m.Seq || again.Epoch != m.Epoch || again.ID != m.ID {
 			t.Fatalf("round trip changed %+v into %+v", m, again)
 		}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // validByScanner reports whether the scanner accepts data as one JSON value.
@@ -41,14 +43,10 @@ func FuzzScannerMatchesEncodingJSON(f *testing.F) {
 		s := scanner{data: data}
 		s.ws()
 		raw, _, err := s.stringToken()
-		if err != nil {
-			t.Fatalf("valid string not scanned: %v", err)
-		}
+		require.NoError(t, err, "valid string not scanned")
 		mine, _ := unquote(raw)
 		var theirs string
-		if err := json.Unmarshal(data, &theirs); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal(data, &theirs))
 		if mine != theirs {
 			t.Fatalf("unquote(%q) = %q, encoding/json gives %q", data, mine, theirs)
 		}
@@ -69,9 +67,7 @@ func TestScannerDepthLimit(t *testing.T) {
 func TestDecodeKeepsRawPayloadAndInternsTypes(t *testing.T) {
 	frame := []byte(`{"channel":"c","type":"updated","payload": {"ids":[1, "2"]} ,"meta":null,"x":[{"deep":true}]}`)
 	var m ServerMessage
-	if err := DecodeServer(frame, 0, &m); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, DecodeServer(frame, 0, &m))
 	if string(m.Payload) != `{"ids":[1, "2"]}` || m.Meta != nil || m.Type != "updated" {
 		t.Fatalf("decoded %+v", m)
 	}

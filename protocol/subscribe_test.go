@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestSubscribeRecoveryRoundTrip(t *testing.T) {
@@ -28,9 +30,7 @@ func TestSubscribeRecoveryRoundTrip(t *testing.T) {
 				t.Fatalf("encoded %s, want %s", got, tt.frame)
 			}
 			m, err := DecodeClient([]byte(got), 0)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if !reflect.DeepEqual(m, tt.msg) {
 				t.Fatalf("decoded %+v, want %+v", m, tt.msg)
 			}

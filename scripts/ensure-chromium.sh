@@ -25,15 +25,7 @@ if find_chromium; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "Chromium not found. Install Debian's package as root:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y chromium" >&2
-  echo "or point CHROME_PATH at an existing Chromium binary." >&2
-  exit 1
-fi
-
-echo "Chromium not found: installing Debian's chromium package..." >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update >&2
-apt-get install -y --no-install-recommends chromium >&2
+# shellcheck source=install-debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/install-debian.sh"
+install_debian Chromium chromium "or point CHROME_PATH at an existing Chromium binary."
 find_chromium || { echo "chromium was installed but no binary was found" >&2; exit 1; }

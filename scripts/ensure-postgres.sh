@@ -23,15 +23,7 @@ if find_postgres; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "PostgreSQL not found. Install Debian's package as root:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y postgresql" >&2
-  echo "or point PG_BIN at a directory holding initdb and pg_ctl." >&2
-  exit 1
-fi
-
-echo "PostgreSQL not found: installing Debian's postgresql package..." >&2
-export DEBIAN_FRONTEND=noninteractive
-apt-get update >&2
-apt-get install -y --no-install-recommends postgresql >&2
+# shellcheck source=install-debian.sh
+source "$(dirname "${BASH_SOURCE[0]}")/install-debian.sh"
+install_debian PostgreSQL postgresql "or point PG_BIN at a directory holding initdb and pg_ctl."
 find_postgres || { echo "postgresql was installed but no initdb was found" >&2; exit 1; }

@@ -14,6 +14,8 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { connect, createServer as createNetServer } from "node:net";
 
+import { childServer, freePort, waitHealthy } from "./child-server.mjs";
+
 const sep = process.argv.indexOf("--");
 const binary = process.argv[2];
 if (!binary || sep < 0 || sep === process.argv.length - 1) {
@@ -24,55 +26,10 @@ const command = process.argv.slice(sep + 1);
 const basicAt = process.argv.indexOf("--basic");
 const basicBinary = basicAt > 0 && basicAt < sep ? process.argv[basicAt + 1] : null;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createNetServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const port = await freePort();
-const base = `http://127.0.0.1:${port}`;
-let child = null;
-
-async function waitHealthy(deadlineMs = 15000, url = base) {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`server did not become healthy on ${url}`);
-}
-
-async function start() {
-  // --history-grace: the tests publish only while it runs, so a page that
-  // subscribes right after a start need not refetch.
-  child = spawn(binary, ["--addr", `127.0.0.1:${port}`, "--any-origin", "--heartbeat", "5s", "--log-level", "warn", "--history-grace", "1h"], {
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const exited = new Promise((resolve) => child.once("exit", resolve));
-  child.exited = exited;
-  await waitHealthy();
-}
-
-async function stop() {
-  if (!child) return;
-  const c = child;
-  child = null;
-  c.kill("SIGTERM");
-  const timer = setTimeout(() => c.kill("SIGKILL"), 10000);
-  await c.exited;
-  clearTimeout(timer);
-}
+// --history-grace: the tests publish only while it runs, so a page that
+// subscribes right after a start need not refetch.
+const { start, stop } = childServer(binary, port, ["--any-origin", "--heartbeat", "5s", "--log-level", "warn", "--history-grace", "1h"]);
 
 await start();
 
@@ -141,7 +98,7 @@ const env = {};
 if (basicBinary) {
   const basicPort = await freePort();
   basic = spawn(basicBinary, ["--addr", `127.0.0.1:${basicPort}`], { stdio: ["ignore", "inherit", "inherit"] });
-  await waitHealthy(15000, `http://127.0.0.1:${basicPort}`);
+  await waitHealthy(`http://127.0.0.1:${basicPort}`);
   env.REFINE_LIVE_TEST_BASIC_WS = `ws://127.0.0.1:${basicPort}/live`;
 }
 

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -21,9 +23,7 @@ func token(t testing.TB, secret []byte, exp time.Time, sub, pub []string) string
 		claims["exp"] = exp.Unix()
 	}
 	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(secret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -53,32 +53,32 @@ func TestJWTAuth(t *testing.T) {
 	good := token(t, testSecret, hour, []string{"resources/*"}, []string{"resources/posts"})
 
 	t.Run("query token, allowed and forbidden channels", func(t *testing.T) {
-		c, _ := dialExtended(t, s.WSURL+"?token="+good)
+		c, _ := livetest.DialExtended(t, s.WSURL+"?token="+good)
 		subscribeSince(c, "resources/posts", nil)
 		expectSubscribed(t, c, "resources/posts", 0, false)
 		subscribeSince(c, "admin/logs", nil)
-		if m := c.nextNonPing(); m.Code != protocol.CodeForbidden || m.Channel != "admin/logs" {
+		if m := c.NextNonPing(); m.Code != protocol.CodeForbidden || m.Channel != "admin/logs" {
 			t.Fatalf("got %+v", m)
 		}
-		c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: "resources/users", Type: "t", Ref: "r1"})
-		if m := c.nextNonPing(); m.Code != protocol.CodeForbidden || m.Ref != "r1" {
+		c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: "resources/users", Type: "t", Ref: "r1"})
+		if m := c.NextNonPing(); m.Code != protocol.CodeForbidden || m.Ref != "r1" {
 			t.Fatalf("got %+v", m)
 		}
-		c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: "resources/posts", Type: "t", Ref: "r2"})
-		if m := c.nextNonPing(); m.ID != "r2" {
+		c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: "resources/posts", Type: "t", Ref: "r2"})
+		if m := c.NextNonPing(); m.ID != "r2" {
 			t.Fatalf("want own event, got %+v", m)
 		}
-		if m := c.nextNonPing(); m.Action != protocol.ActionAck || m.Ref != "r2" {
+		if m := c.NextNonPing(); m.Action != protocol.ActionAck || m.Ref != "r2" {
 			t.Fatalf("want ack, got %+v", m)
 		}
 	})
 	t.Run("auth message", func(t *testing.T) {
-		c, _ := dialExtended(t, s.WSURL)
+		c, _ := livetest.DialExtended(t, s.WSURL)
 		subscribeSince(c, "resources/posts", nil)
-		if m := c.nextNonPing(); m.Code != protocol.CodeUnauthorized {
+		if m := c.NextNonPing(); m.Code != protocol.CodeUnauthorized {
 			t.Fatalf("before auth: %+v", m)
 		}
-		c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: good})
+		c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionAuth, Token: good})
 		subscribeSince(c, "resources/posts", nil)
 		expectSubscribed(t, c, "resources/posts", 1, false)
 	})
@@ -98,18 +98,18 @@ func TestJWTAuth(t *testing.T) {
 	}
 	for _, tc := range closes {
 		t.Run(tc.name, func(t *testing.T) {
-			var c *client
+			var c *livetest.Conn
 			if tc.basic || tc.url != "" {
 				// A bad handshake token closes before any hello.
-				c = dial(t, s.WSURL+tc.url, nil)
+				c = livetest.Dial(t, s.WSURL+tc.url, nil)
 			} else {
-				c, _ = dialExtended(t, s.WSURL+tc.url)
+				c, _ = livetest.DialExtended(t, s.WSURL+tc.url)
 			}
 			if tc.msg != "" {
-				c.sendRaw(tc.msg)
+				c.Send(tc.msg)
 			}
-			if code, _ := c.closed(); code != tc.want {
-				t.Fatalf("want close %d, got %d (%v)", tc.want, code, c.err)
+			if code, _ := c.Closed(); code != tc.want {
+				t.Fatalf("want close %d, got %d (%v)", tc.want, code, c.Err())
 			}
 		})
 	}
@@ -117,16 +117,16 @@ func TestJWTAuth(t *testing.T) {
 
 func TestAuthTimeoutAndExpiry(t *testing.T) {
 	s := startServer(t, Config{Authenticator: &JWTAuthenticator{Secret: testSecret}, AuthTimeout: 20 * time.Millisecond})
-	silent, _ := dialExtended(t, s.WSURL)
-	if code, _ := silent.closed(); code != protocol.CloseUnauthorized {
-		t.Fatalf("want 4500, got %v", silent.err)
+	silent, _ := livetest.DialExtended(t, s.WSURL)
+	if code, _ := silent.Closed(); code != protocol.CloseUnauthorized {
+		t.Fatalf("want 4500, got %v", silent.Err())
 	}
 	// A token that expires while connected closes with 4501. JWT expiry has
 	// a resolution of one second.
 	soon := token(t, testSecret, time.Now().Add(time.Second), []string{"**"}, nil)
-	c, _ := dialExtended(t, s.WSURL+"?token="+soon)
-	if code, _ := c.closed(); code != protocol.CloseTokenExpired {
-		t.Fatalf("want 4501, got %v", c.err)
+	c, _ := livetest.DialExtended(t, s.WSURL+"?token="+soon)
+	if code, _ := c.Closed(); code != protocol.CloseTokenExpired {
+		t.Fatalf("want 4501, got %v", c.Err())
 	}
 }
 
@@ -138,16 +138,16 @@ func TestCustomAuthorizer(t *testing.T) {
 		}
 		return nil
 	})})
-	c, _ := dialExtended(t, s.WSURL)
-	c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: "c", Type: "t", Ref: "x"})
-	if m := c.nextNonPing(); m.Code != protocol.CodeForbidden || m.Ref != "x" || m.Channel != "c" {
+	c, _ := livetest.DialExtended(t, s.WSURL)
+	c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: "c", Type: "t", Ref: "x"})
+	if m := c.NextNonPing(); m.Code != protocol.CodeForbidden || m.Ref != "x" || m.Channel != "c" {
 		t.Fatalf("got %+v", m)
 	}
 }
 
 func TestPublishEndpoint(t *testing.T) {
 	s := startServer(t, Config{PublishToken: "tok", MaxPublishBody: 256})
-	sub, _ := dialExtended(t, s.WSURL)
+	sub, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(sub, "resources/posts", nil)
 	expectSubscribed(t, sub, "resources/posts", 0, false)
 	url := s.URL + "/publish"
@@ -171,9 +171,7 @@ func TestPublishEndpoint(t *testing.T) {
 		}
 	}
 	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d", resp.StatusCode)
@@ -186,22 +184,20 @@ func TestPublishEndpoint(t *testing.T) {
 			t.Fatalf("good publish: %d %s", resp.StatusCode, body)
 		}
 	}
-	if m := sub.nextNonPing(); m.Seq != 1 || m.ID != "order-7" || string(m.Payload) != `{"ids":[7]}` {
+	if m := sub.NextNonPing(); m.Seq != 1 || m.ID != "order-7" || string(m.Payload) != `{"ids":[7]}` {
 		t.Fatalf("got %+v", m)
 	}
 }
 
 func TestMetricsEndpoint(t *testing.T) {
 	s := startServer(t, Config{})
-	c, _ := dialExtended(t, s.WSURL)
+	c, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(c, "c", &protocol.Position{Epoch: "gone", Seq: 3})
 	expectSubscribed(t, c, "c", 0, false)
 	publishN(t, s, "c", 2)
 	expectEvents(t, c, "c", 1, 2)
 	resp, err := http.Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	var b strings.Builder
 	if _, err := io_copy(&b, resp); err != nil {

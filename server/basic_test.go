@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 )
 
 // The basic protocol is byte for byte the plain WebSocket provider of
@@ -13,19 +16,19 @@ import (
 // expects.
 func TestBasicClient(t *testing.T) {
 	s := startServer(t, Config{PublishToken: "secret"})
-	a := dial(t, s.WSURL, nil)
-	b := dial(t, s.WSURL, nil)
-	a.sendRaw(`{"action":"subscribe","channel":"resources/posts"}`)
-	b.sendRaw(`{"action":"subscribe","channel":"resources/posts"}`)
-	waitFor(t, "two subscribers", func() bool { return s.subscribers("resources/posts") == 2 })
+	a := livetest.Dial(t, s.WSURL, nil)
+	b := livetest.Dial(t, s.WSURL, nil)
+	a.Send(`{"action":"subscribe","channel":"resources/posts"}`)
+	b.Send(`{"action":"subscribe","channel":"resources/posts"}`)
+	require.Eventually(t, func() bool { return s.subscribers("resources/posts") == 2 }, wait, tick, "two subscribers")
 
 	// Through the Go API.
 	if _, err := s.Publish(context.Background(), Event{Channel: "resources/posts", Type: "created", Payload: []byte(`{"ids":[1]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"channel":"resources/posts","type":"created","payload":{"ids":[1]}}`
-	for _, c := range []*client{a, b} {
-		if got := string(c.nextRaw()); got != want {
+	for _, c := range []*livetest.Conn{a, b} {
+		if got := string(c.NextRaw()); got != want {
 			t.Fatalf("got %s, want %s", got, want)
 		}
 	}
@@ -36,37 +39,37 @@ func TestBasicClient(t *testing.T) {
 		t.Fatalf("POST /publish: %d %s", resp.StatusCode, body)
 	}
 	want = `{"channel":"resources/posts","type":"updated","payload":{"ids":["2"]}}`
-	for _, c := range []*client{a, b} {
-		if got := string(c.nextRaw()); got != want {
+	for _, c := range []*livetest.Conn{a, b} {
+		if got := string(c.NextRaw()); got != want {
 			t.Fatalf("got %s, want %s", got, want)
 		}
 	}
 
 	// From one basic client to the other; the publisher gets its own
 	// event too, as with the documented server.
-	b.sendRaw(`{"action":"publish","channel":"resources/posts","type":"deleted","payload":{"ids":[3]}}`)
+	b.Send(`{"action":"publish","channel":"resources/posts","type":"deleted","payload":{"ids":[3]}}`)
 	want = `{"channel":"resources/posts","type":"deleted","payload":{"ids":[3]}}`
-	for _, c := range []*client{a, b} {
-		if got := string(c.nextRaw()); got != want {
+	for _, c := range []*livetest.Conn{a, b} {
+		if got := string(c.NextRaw()); got != want {
 			t.Fatalf("got %s, want %s", got, want)
 		}
 	}
 
 	// Unsubscribe stops delivery; a client on another channel sees
 	// nothing of this one.
-	a.sendRaw(`{"action":"unsubscribe","channel":"resources/posts"}`)
-	waitFor(t, "unsubscribe", func() bool { return s.subscribers("resources/posts") == 1 })
-	b.sendRaw(`{"action":"publish","channel":"resources/posts","type":"created","payload":{"ids":[4]}}`)
-	b.sendRaw(`{"action":"subscribe","channel":"resources/users"}`)
-	a.sendRaw(`{"action":"subscribe","channel":"resources/users"}`)
-	waitFor(t, "users subscribers", func() bool { return s.subscribers("resources/users") == 2 })
+	a.Send(`{"action":"unsubscribe","channel":"resources/posts"}`)
+	require.Eventually(t, func() bool { return s.subscribers("resources/posts") == 1 }, wait, tick, "unsubscribe")
+	b.Send(`{"action":"publish","channel":"resources/posts","type":"created","payload":{"ids":[4]}}`)
+	b.Send(`{"action":"subscribe","channel":"resources/users"}`)
+	a.Send(`{"action":"subscribe","channel":"resources/users"}`)
+	require.Eventually(t, func() bool { return s.subscribers("resources/users") == 2 }, wait, tick, "users subscribers")
 	if _, err := s.Publish(context.Background(), Event{Channel: "resources/users", Type: "created"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(a.nextRaw()); got != `{"channel":"resources/users","type":"created","payload":{}}` {
+	if got := string(a.NextRaw()); got != `{"channel":"resources/users","type":"created","payload":{}}` {
 		t.Fatalf("a got %s", got)
 	}
-	if got := string(b.nextRaw()); got != `{"channel":"resources/posts","type":"created","payload":{"ids":[4]}}` {
+	if got := string(b.NextRaw()); got != `{"channel":"resources/posts","type":"created","payload":{"ids":[4]}}` {
 		t.Fatalf("b got %s", got)
 	}
 }
@@ -75,25 +78,25 @@ func TestBasicClient(t *testing.T) {
 // first frame is not a hello stays basic even if it sends one later.
 func TestLevelNegotiation(t *testing.T) {
 	s := startServer(t, Config{})
-	ext := dial(t, s.WSURL, &websocket.DialOptions{Subprotocols: []string{"refine-live.v1"}})
-	if ext.ws.Subprotocol() != "refine-live.v1" {
-		t.Fatalf("subprotocol %q", ext.ws.Subprotocol())
+	ext := livetest.Dial(t, s.WSURL, &websocket.DialOptions{Subprotocols: []string{"refine-live.v1"}})
+	if ext.WS.Subprotocol() != "refine-live.v1" {
+		t.Fatalf("subprotocol %q", ext.WS.Subprotocol())
 	}
-	hello := ext.next()
+	hello := ext.Next()
 	if hello.Action != "hello" || hello.Session == "" || hello.Heartbeat != 25000 || hello.MaxMessage != 64<<10 {
 		t.Fatalf("hello %+v", hello)
 	}
 
-	basic := dial(t, s.WSURL, nil)
-	basic.sendRaw(`{"action":"subscribe","channel":"c"}`)
-	basic.sendRaw(`{"action":"hello","protocol":"refine-live.v1"}`)
-	basic.sendRaw(`{"action":"bogus"}`)
-	basic.sendRaw(`not json`)
-	waitFor(t, "subscribe", func() bool { return s.subscribers("c") == 1 })
+	basic := livetest.Dial(t, s.WSURL, nil)
+	basic.Send(`{"action":"subscribe","channel":"c"}`)
+	basic.Send(`{"action":"hello","protocol":"refine-live.v1"}`)
+	basic.Send(`{"action":"bogus"}`)
+	basic.Send(`not json`)
+	require.Eventually(t, func() bool { return s.subscribers("c") == 1 }, wait, tick, "subscribe")
 	if _, err := s.Publish(context.Background(), Event{Channel: "c", Type: "t"}); err != nil {
 		t.Fatal(err)
 	}
-	if got := string(basic.nextRaw()); got != `{"channel":"c","type":"t","payload":{}}` {
+	if got := string(basic.NextRaw()); got != `{"channel":"c","type":"t","payload":{}}` {
 		t.Fatalf("basic got %s", got)
 	}
 }

@@ -7,16 +7,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
 // dialBatch connects with a hello that asks for batched frames of at most
 // limit bytes and checks the server's answer.
-func dialBatch(t *testing.T, s *testServer, limit int64) *client {
+func dialBatch(t *testing.T, s *testServer, limit int64) *livetest.Conn {
 	t.Helper()
-	c := dial(t, s.WSURL, nil)
-	c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version, Batch: true, MaxMessage: limit})
-	hello := c.nextRaw()
+	c := livetest.Dial(t, s.WSURL, nil)
+	c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version, Batch: true, MaxMessage: limit})
+	hello := c.NextRaw()
 	var m protocol.ServerMessage
 	if err := protocol.DecodeServer(hello, 0, &m); err != nil || m.Action != protocol.ActionHello || !m.Batch {
 		t.Fatalf("want a hello with batch:true alone in its frame, got %s (%v)", hello, err)
@@ -28,14 +31,14 @@ func dialBatch(t *testing.T, s *testServer, limit int64) *client {
 func (s *testServer) onlyConn(t *testing.T) *conn {
 	t.Helper()
 	var c *conn
-	waitFor(t, "one connection", func() bool {
+	require.Eventually(t, func() bool {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		for k := range s.conns {
 			c = k
 		}
 		return len(s.conns) == 1
-	})
+	}, wait, tick, "one connection")
 	return c
 }
 
@@ -64,7 +67,7 @@ func stall(t *testing.T, s *testServer, c *conn, channel string, n int) {
 	for i := 1; i < n; i++ {
 		publish(i)
 	}
-	waitFor(t, "a full queue", func() bool { return c.queue.len() == n-1 })
+	require.Eventually(t, func() bool { return c.queue.len() == n-1 }, wait, tick, "a full queue")
 }
 
 func TestBatchedFramesHoldTheQueuedMessages(t *testing.T) {
@@ -77,11 +80,11 @@ func TestBatchedFramesHoldTheQueuedMessages(t *testing.T) {
 
 	// A lone event leaves at once, alone in its frame.
 	publishN(t, s, ch, 1)
-	if f := c.nextRaw(); bytes.IndexByte(f, '\n') >= 0 {
+	if f := c.NextRaw(); bytes.IndexByte(f, '\n') >= 0 {
 		t.Fatalf("a lone event shared its frame: %s", f)
 	}
 	stall(t, s, sc, ch, 50)
-	first, batch := c.nextRaw(), c.nextRaw()
+	first, batch := c.NextRaw(), c.NextRaw()
 	if bytes.IndexByte(first, '\n') >= 0 {
 		t.Fatalf("the event in flight shared its frame: %s", first)
 	}
@@ -115,7 +118,7 @@ func TestBatchedFramesStayWithinTheClientLimit(t *testing.T) {
 	stall(t, s, s.onlyConn(t), ch, 40)
 	got, frames := 0, 0
 	for got < 40 {
-		f := c.nextRaw()
+		f := c.NextRaw()
 		frames++
 		if len(f) > limit {
 			t.Fatalf("frame of %d bytes, client limit %d", len(f), limit)
@@ -132,7 +135,7 @@ func TestBatchedFramesStayWithinTheClientLimit(t *testing.T) {
 func TestNoBatchesWithoutTheOffer(t *testing.T) {
 	s := startServer(t, Config{})
 	const ch = "resources/posts"
-	c, hello := dialExtended(t, s.WSURL)
+	c, hello := livetest.DialExtended(t, s.WSURL)
 	if hello.Batch {
 		t.Fatal("hello says batch to a client that did not ask")
 	}
@@ -147,15 +150,15 @@ func TestNoBatchesWithoutTheOffer(t *testing.T) {
 func TestBasicFramesOfADrainShareOneWrite(t *testing.T) {
 	s := startServer(t, Config{})
 	const ch = "resources/posts"
-	c := dial(t, s.WSURL, nil)
-	c.sendRaw(`{"action":"subscribe","channel":"` + ch + `"}`)
-	waitFor(t, "subscriber", func() bool { return s.subscribers(ch) == 1 })
+	c := livetest.Dial(t, s.WSURL, nil)
+	c.Send(`{"action":"subscribe","channel":"` + ch + `"}`)
+	require.Eventually(t, func() bool { return s.subscribers(ch) == 1 }, wait, tick, "subscriber")
 	sc := s.onlyConn(t)
 	before := sc.wire.writes.Load()
 	stall(t, s, sc, ch, 40)
 	for i := 0; i < 40; i++ {
 		want := `{"channel":"` + ch + `","type":"updated","payload":{"ids":[` + strconv.Itoa(i) + `]}}`
-		if got := string(c.nextRaw()); got != want {
+		if got := string(c.NextRaw()); got != want {
 			t.Fatalf("frame %d: got %s, want %s", i, got, want)
 		}
 	}
@@ -175,7 +178,7 @@ func TestBatchedPayloadWithNewlines(t *testing.T) {
 	if _, err := s.Publish(context.Background(), Event{Channel: ch, Type: "updated", Payload: []byte("{\n\"ids\": [1]\n}")}); err != nil {
 		t.Fatal(err)
 	}
-	m := c.next()
+	m := c.Next()
 	if string(m.Payload) != `{ "ids": [1] }` {
 		t.Fatalf("payload %q", m.Payload)
 	}
@@ -187,7 +190,7 @@ func TestReplayLongerThanTheSendQueue(t *testing.T) {
 	s := startServer(t, Config{SendQueue: 4})
 	const ch = "resources/posts"
 	evs := publishN(t, s, ch, 50)
-	c, _ := dialExtended(t, s.WSURL)
+	c, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(c, ch, &protocol.Position{Epoch: evs[0].Epoch, Seq: 0})
 	expectEvents(t, c, ch, 1, 50)
 	expectSubscribed(t, c, ch, 50, true)

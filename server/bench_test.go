@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -12,6 +11,9 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 )
 
 // fanoutRig is a server with n subscribed connections, each read by a
@@ -25,7 +27,7 @@ type fanoutRig struct {
 }
 
 func newFanoutRig(b *testing.B, n int, extended bool) *fanoutRig {
-	r := &fanoutRig{srv: New(Config{Logger: quietLogger(), SendQueue: 4096})}
+	r := &fanoutRig{srv: New(Config{Logger: livetest.Quiet(), SendQueue: 4096})}
 	r.hs = httptest.NewServer(r.srv)
 	url := "ws" + strings.TrimPrefix(r.hs.URL, "http")
 	var opts *websocket.DialOptions
@@ -34,38 +36,19 @@ func newFanoutRig(b *testing.B, n int, extended bool) *fanoutRig {
 	}
 	for i := 0; i < n; i++ {
 		ws, _, err := websocket.Dial(context.Background(), url, opts)
-		if err != nil {
-			b.Fatalf("dial %d: %v", i, err)
-		}
-		if err := ws.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","channel":"bench"}`)); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err, "dial %d", i)
+		require.NoError(b, ws.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","channel":"bench"}`)))
 		r.conns = append(r.conns, ws)
 		r.readers.Add(1)
 		go func() {
 			defer r.readers.Done()
-			buf := make([]byte, 4096)
-			for {
-				_, rd, err := ws.Reader(context.Background())
-				if err != nil {
-					return
-				}
-				for {
-					if _, err := rd.Read(buf); err != nil {
-						if err == io.EOF {
-							break
-						}
-						return
-					}
-				}
-				r.received.Add(1)
-			}
+			livetest.Drain(ws, func() { r.received.Add(1) })
 		}()
 	}
-	waitFor(b, "subscriptions", func() bool { return r.srv.subscribers("bench") == n })
+	require.Eventually(b, func() bool { return r.srv.subscribers("bench") == n }, wait, tick, "subscriptions")
 	if extended {
 		// Skip the hellos and subscribed replies: wait until they are in.
-		waitFor(b, "replies", func() bool { return r.received.Load() == int64(2*n) })
+		require.Eventually(b, func() bool { return r.received.Load() == int64(2*n) }, wait, tick, "replies")
 		r.received.Store(0)
 	}
 	return r

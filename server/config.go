@@ -105,45 +105,21 @@ type Config struct {
 }
 
 func (c Config) withDefaults() Config {
-	if c.MaxMessage <= 0 {
-		c.MaxMessage = protocol.DefaultMaxMessage
-	}
-	if c.MaxSubscriptions <= 0 {
-		c.MaxSubscriptions = 256
-	}
-	if c.MessageRate <= 0 {
-		c.MessageRate = 50
-	}
-	if c.MessageBurst <= 0 {
-		c.MessageBurst = 100
-	}
-	if c.MaxRateViolations <= 0 {
-		c.MaxRateViolations = 50
-	}
-	if c.MaxBadMessages <= 0 {
-		c.MaxBadMessages = 20
-	}
-	if c.SendQueue <= 0 {
-		c.SendQueue = 512
-	}
-	if c.WriteTimeout <= 0 {
-		c.WriteTimeout = 10 * time.Second
-	}
-	if c.Heartbeat <= 0 {
-		c.Heartbeat = 25 * time.Second
-	}
-	if c.AuthTimeout <= 0 {
-		c.AuthTimeout = 10 * time.Second
-	}
+	orDefault(&c.MaxMessage, protocol.DefaultMaxMessage)
+	orDefault(&c.MaxSubscriptions, 256)
+	orDefault(&c.MessageRate, 50)
+	orDefault(&c.MessageBurst, 100)
+	orDefault(&c.MaxRateViolations, 50)
+	orDefault(&c.MaxBadMessages, 20)
+	orDefault(&c.SendQueue, 512)
+	orDefault(&c.WriteTimeout, 10*time.Second)
+	orDefault(&c.Heartbeat, 25*time.Second)
+	orDefault(&c.AuthTimeout, 10*time.Second)
 	if c.Authorizer == nil {
 		c.Authorizer = ChannelAuthorizer{}
 	}
-	if c.MaxPublishBody <= 0 {
-		c.MaxPublishBody = c.MaxMessage
-	}
-	if c.RetryMin <= 0 {
-		c.RetryMin = 500 * time.Millisecond
-	}
+	orDefault(&c.MaxPublishBody, c.MaxMessage)
+	orDefault(&c.RetryMin, 500*time.Millisecond)
 	if c.RetryMax < c.RetryMin {
 		c.RetryMax = max(c.RetryMin, 5*time.Second)
 	}
@@ -151,4 +127,12 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.Default()
 	}
 	return c
+}
+
+// orDefault sets *v to def unless it is above zero: a zero or negative
+// setting means the default.
+func orDefault[T ~int | ~int64 | ~float64](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -28,8 +30,7 @@ func runEventRules(t *testing.T, publish entryPoint) {
 			if tc.want == "" {
 				channel = goString(tc.channel)
 			}
-			sub, _ := dialExtended(t, s.WSURL)
-			sub.t = t
+			sub, _ := livetest.DialExtended(t, s.WSURL)
 			subscribeSince(sub, channel, nil)
 			expectSubscribed(t, sub, channel, 0, false)
 
@@ -41,12 +42,12 @@ func runEventRules(t *testing.T, publish entryPoint) {
 				if _, err := s.Publish(context.Background(), Event{Channel: "c", Type: "sentinel"}); err != nil {
 					t.Fatal(err)
 				}
-				if m := sub.nextNonPing(); m.Type != "sentinel" || m.Seq != 1 {
+				if m := sub.NextNonPing(); m.Type != "sentinel" || m.Seq != 1 {
 					t.Fatalf("a refused event reached the subscriber: %+v", m)
 				}
 				return
 			}
-			m := sub.nextNonPing()
+			m := sub.NextNonPing()
 			if !m.IsEvent() || m.Channel != channel || m.Type != goString(tc.typ) || m.Seq != 1 {
 				t.Fatalf("got %+v", m)
 			}
@@ -64,9 +65,7 @@ func TestEventRulesOverHTTP(t *testing.T) {
 	runEventRules(t, func(t *testing.T, s *testServer, tc eventCase) string {
 		resp, body := post(t, s.URL+"/publish", "", httpBody(tc))
 		var answer struct{ Code string }
-		if err := json.Unmarshal([]byte(body), &answer); err != nil {
-			t.Fatalf("answer %d %q: %v", resp.StatusCode, body, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(body), &answer), "answer %d %q", resp.StatusCode, body)
 		wantStatus := map[string]int{"": http.StatusOK, "bad_request": http.StatusBadRequest, "too_large": http.StatusRequestEntityTooLarge}[answer.Code]
 		if resp.StatusCode != wantStatus {
 			t.Fatalf("status %d with code %q: %s", resp.StatusCode, answer.Code, body)
@@ -77,22 +76,21 @@ func TestEventRulesOverHTTP(t *testing.T) {
 
 func TestEventRulesOverWebSocket(t *testing.T) {
 	runEventRules(t, func(t *testing.T, s *testServer, tc eventCase) string {
-		c, _ := dialExtended(t, s.WSURL)
-		c.t = t
+		c, _ := livetest.DialExtended(t, s.WSURL)
 		frame := wsFrame(tc)
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		// Frames are handled in order, so the pong tells that the publish
 		// was handled without an answer; write errors show as the close.
-		_ = c.ws.Write(ctx, websocket.MessageText, []byte(frame))
-		_ = c.ws.Write(ctx, websocket.MessageText, []byte(`{"action":"ping"}`))
+		_ = c.WS.Write(ctx, websocket.MessageText, []byte(frame))
+		_ = c.WS.Write(ctx, websocket.MessageText, []byte(`{"action":"ping"}`))
 		for {
 			m, open := nextOrClose(t, c)
 			switch {
 			case !open:
 				// A frame over MaxMessage is not read: the connection closes
 				// with 1009, the WebSocket's answer to too_large.
-				if code, _ := c.closed(); code != protocol.CloseTooBig || len(frame) <= rulesLimit {
+				if code, _ := c.Closed(); code != protocol.CloseTooBig || len(frame) <= rulesLimit {
 					t.Fatalf("closed with %d for a frame of %d bytes", code, len(frame))
 				}
 				return protocol.CodeTooLarge
@@ -147,15 +145,15 @@ func TestPublishRefusesInvalidUTF8Names(t *testing.T) {
 
 // nextOrClose returns the next frame other than a ping, or false once the
 // connection has ended.
-func nextOrClose(t *testing.T, c *client) (protocol.ServerMessage, bool) {
+func nextOrClose(t *testing.T, c *livetest.Conn) (protocol.ServerMessage, bool) {
 	t.Helper()
 	for {
 		var b []byte
 		select {
-		case b = <-c.frames:
-		case <-c.done:
+		case b = <-c.Frames:
+		case <-c.Done:
 			select {
-			case b = <-c.frames:
+			case b = <-c.Frames:
 			default:
 				return protocol.ServerMessage{}, false
 			}
@@ -163,9 +161,7 @@ func nextOrClose(t *testing.T, c *client) (protocol.ServerMessage, bool) {
 			t.Fatal("timed out waiting for an answer")
 		}
 		var m protocol.ServerMessage
-		if err := protocol.DecodeServer(b, 1<<20, &m); err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
+		require.NoError(t, protocol.DecodeServer(b, 1<<20, &m), "decode %s", b)
 		if m.Action != protocol.ActionPing {
 			return m, true
 		}

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -14,25 +17,22 @@ func publishN(t testing.TB, s *testServer, channel string, n int) []Event {
 	out := make([]Event, 0, n)
 	for i := 0; i < n; i++ {
 		ev, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: []byte(fmt.Sprintf(`{"ids":[%d]}`, i))})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		out = append(out, ev)
 	}
 	return out
 }
 
-func subscribeSince(c *client, channel string, since *protocol.Position) {
-	c.t.Helper()
-	c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: channel, Since: since})
+func subscribeSince(c *livetest.Conn, channel string, since *protocol.Position) {
+	c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: channel, Since: since})
 }
 
 // expectEvents reads events and checks their seqs are exactly from..to.
-func expectEvents(t testing.TB, c *client, channel string, from, to uint64) protocol.Position {
+func expectEvents(t testing.TB, c *livetest.Conn, channel string, from, to uint64) protocol.Position {
 	t.Helper()
 	var pos protocol.Position
 	for seq := from; seq <= to; seq++ {
-		m := c.nextNonPing()
+		m := c.NextNonPing()
 		if !m.IsEvent() || m.Channel != channel || m.Seq != seq || m.ID == "" || m.Epoch == "" || m.Date == 0 {
 			t.Fatalf("want event %s#%d, got %+v", channel, seq, m)
 		}
@@ -41,9 +41,9 @@ func expectEvents(t testing.TB, c *client, channel string, from, to uint64) prot
 	return pos
 }
 
-func expectSubscribed(t testing.TB, c *client, channel string, seq uint64, recovered bool) protocol.ServerMessage {
+func expectSubscribed(t testing.TB, c *livetest.Conn, channel string, seq uint64, recovered bool) protocol.ServerMessage {
 	t.Helper()
-	m := c.nextNonPing()
+	m := c.NextNonPing()
 	if m.Action != protocol.ActionSubscribed || m.Channel != channel || m.Seq != seq || m.Recovered != recovered || m.Epoch == "" {
 		t.Fatalf("want subscribed %s seq=%d recovered=%v, got %+v", channel, seq, recovered, m)
 	}
@@ -55,7 +55,7 @@ func expectSubscribed(t testing.TB, c *client, channel string, seq uint64, recov
 func TestExtendedReplay(t *testing.T) {
 	s := startServer(t, Config{})
 	const ch = "resources/posts"
-	c, _ := dialExtended(t, s.WSURL)
+	c, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(c, ch, nil)
 	sub := expectSubscribed(t, c, ch, 0, false)
 	publishN(t, s, ch, 3)
@@ -63,11 +63,11 @@ func TestExtendedReplay(t *testing.T) {
 	if pos.Epoch != sub.Epoch {
 		t.Fatalf("epoch changed: %s vs %s", pos.Epoch, sub.Epoch)
 	}
-	c.ws.CloseNow()
-	<-c.done
+	c.WS.CloseNow()
+	<-c.Done
 
 	publishN(t, s, ch, 5)
-	c2, _ := dialExtended(t, s.WSURL)
+	c2, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(c2, ch, &pos)
 	expectEvents(t, c2, ch, 4, 8)
 	expectSubscribed(t, c2, ch, 8, true)
@@ -75,7 +75,7 @@ func TestExtendedReplay(t *testing.T) {
 	expectEvents(t, c2, ch, 9, 9)
 
 	// Up to date: recovered with nothing to replay.
-	c3, _ := dialExtended(t, s.WSURL)
+	c3, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(c3, ch, &protocol.Position{Epoch: pos.Epoch, Seq: 9})
 	expectSubscribed(t, c3, ch, 9, true)
 
@@ -84,8 +84,8 @@ func TestExtendedReplay(t *testing.T) {
 	expectSubscribed(t, c2, ch, 9, false)
 	publishN(t, s, ch, 1)
 	expectEvents(t, c2, ch, 10, 10)
-	c2.sendMsg(&protocol.ClientMessage{Action: protocol.ActionPing})
-	if m := c2.nextNonPing(); m.Action != protocol.ActionPong {
+	c2.SendMsg(&protocol.ClientMessage{Action: protocol.ActionPing})
+	if m := c2.NextNonPing(); m.Action != protocol.ActionPong {
 		t.Fatalf("want pong (no duplicate event), got %+v", m)
 	}
 }
@@ -106,11 +106,11 @@ func TestRecoveryFailure(t *testing.T) {
 		{Epoch: "another", Seq: 9}, // history lost (restart)
 		{Epoch: epoch, Seq: 11},    // position from the future
 	} {
-		c, _ := dialExtended(t, s.WSURL)
+		c, _ := livetest.DialExtended(t, s.WSURL)
 		subscribeSince(c, ch, &since)
 		expectSubscribed(t, c, ch, 10, false)
 	}
-	c, _ := dialExtended(t, s.WSURL)
+	c, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(c, ch, &protocol.Position{Epoch: epoch, Seq: 7})
 	expectEvents(t, c, ch, 8, 10)
 	expectSubscribed(t, c, ch, 10, true)
@@ -141,16 +141,16 @@ func TestReplayDuringPublish(t *testing.T) {
 		}
 	}()
 	const subscribers = 12
-	clients := make([]*client, subscribers)
+	clients := make([]*livetest.Conn, subscribers)
 	for i := range clients {
-		clients[i], _ = dialExtended(t, s.WSURL)
+		clients[i], _ = livetest.DialExtended(t, s.WSURL)
 		subscribeSince(clients[i], ch, &protocol.Position{Epoch: epoch, Seq: uint64(i)})
 	}
 	pub.Wait()
 	for i, c := range clients {
 		next, subscribed := uint64(i)+1, false
 		for next <= total {
-			m := c.nextNonPing()
+			m := c.NextNonPing()
 			switch {
 			case m.Action == protocol.ActionSubscribed:
 				if subscribed || !m.Recovered || m.Seq != next-1 {
@@ -167,7 +167,7 @@ func TestReplayDuringPublish(t *testing.T) {
 			}
 		}
 		if !subscribed {
-			m := c.nextNonPing()
+			m := c.NextNonPing()
 			if m.Action != protocol.ActionSubscribed || m.Seq != total {
 				t.Fatalf("client %d: want subscribed at %d, got %+v", i, total, m)
 			}
@@ -180,20 +180,20 @@ func TestReplayDuringPublish(t *testing.T) {
 func TestIdempotentPublish(t *testing.T) {
 	s := startServer(t, Config{})
 	const ch = "resources/posts"
-	sub, _ := dialExtended(t, s.WSURL)
+	sub, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(sub, ch, nil)
 	expectSubscribed(t, sub, ch, 0, false)
 
-	pub, _ := dialExtended(t, s.WSURL)
+	pub, _ := livetest.DialExtended(t, s.WSURL)
 	msg := &protocol.ClientMessage{Action: protocol.ActionPublish, Channel: ch, Type: "created", Payload: []byte(`{"ids":[1]}`), Ref: "c1-1"}
 	for i := 0; i < 3; i++ {
-		pub.sendMsg(msg)
-		ack := pub.nextNonPing()
+		pub.SendMsg(msg)
+		ack := pub.NextNonPing()
 		if ack.Action != protocol.ActionAck || ack.Ref != "c1-1" || ack.Seq != 1 || ack.Channel != ch || ack.Epoch == "" {
 			t.Fatalf("ack %d: %+v", i, ack)
 		}
 	}
-	ev := sub.nextNonPing()
+	ev := sub.NextNonPing()
 	if ev.ID != "c1-1" || ev.Seq != 1 || ev.Type != "created" {
 		t.Fatalf("event %+v", ev)
 	}
@@ -205,11 +205,11 @@ func TestIdempotentPublish(t *testing.T) {
 	// id) before the ack.
 	subscribeSince(pub, ch, nil)
 	expectSubscribed(t, pub, ch, 2, false)
-	pub.sendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: ch, Type: "updated", Ref: "c1-2", Meta: []byte(`{"x":1}`)})
-	if m := pub.nextNonPing(); m.ID != "c1-2" || m.Seq != 3 || string(m.Meta) != `{"x":1}` {
+	pub.SendMsg(&protocol.ClientMessage{Action: protocol.ActionPublish, Channel: ch, Type: "updated", Ref: "c1-2", Meta: []byte(`{"x":1}`)})
+	if m := pub.NextNonPing(); m.ID != "c1-2" || m.Seq != 3 || string(m.Meta) != `{"x":1}` {
 		t.Fatalf("own event %+v", m)
 	}
-	if m := pub.nextNonPing(); m.Action != protocol.ActionAck || m.Seq != 3 {
+	if m := pub.NextNonPing(); m.Action != protocol.ActionAck || m.Seq != 3 {
 		t.Fatalf("ack %+v", m)
 	}
 }

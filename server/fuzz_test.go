@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 )
 
 // FuzzClientFrames sends an arbitrary stream of client frames (the input
@@ -28,9 +31,7 @@ func FuzzClientFrames(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), wait)
 		defer cancel()
 		ws, _, err := websocket.Dial(ctx, s.WSURL, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, frame := range bytes.Split(data, []byte{0x1e}) {
 			if ws.Write(ctx, websocket.MessageText, frame) != nil {
 				break // the server closed this connection, as it may
@@ -38,15 +39,15 @@ func FuzzClientFrames(f *testing.F) {
 		}
 		_ = ws.Close(websocket.StatusNormalClosure, "")
 
-		probe, _ := dialExtended(t, s.WSURL)
-		probe.sendRaw(`{"action":"subscribe","channel":"probe"}`)
-		if m := probe.nextNonPing(); m.Action != "subscribed" || m.Channel != "probe" {
+		probe, _ := livetest.DialExtended(t, s.WSURL)
+		probe.Send(`{"action":"subscribe","channel":"probe"}`)
+		if m := probe.NextNonPing(); m.Action != "subscribed" || m.Channel != "probe" {
 			t.Fatalf("probe subscribe answered with %+v", m)
 		}
 		if _, err := s.Publish(ctx, Event{Channel: "probe", Type: "updated", Payload: []byte(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
-		if m := probe.nextNonPing(); m.Channel != "probe" || m.Type != "updated" {
+		if m := probe.NextNonPing(); m.Channel != "probe" || m.Type != "updated" {
 			t.Fatalf("probe got %+v, want its event", m)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 )
 
 // churn opens n connections, at most par at a time; each says hello,
@@ -80,13 +81,19 @@ func measure() footprint {
 func TestConnectionsLeaveNothingBehind(t *testing.T) {
 	s := startServer(t, Config{})
 	churn(t, s.WSURL, 200, 50) // warm-up at the same concurrency: pools, metrics, channels
-	waitFor(t, "the warm-up connections to go", func() bool { return s.connCount() == 0 })
+	require.Eventually(t, func() bool { return s.connCount() == 0 }, wait, tick, "the warm-up connections to go")
 	before := measure()
 	start := time.Now()
 	churn(t, s.WSURL, leakConns, 50)
 	elapsed := time.Since(start)
-	waitFor(t, "every connection to go", func() bool { return s.connCount() == 0 })
-	waitFor(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before.goroutines+before.goroutines/10 })
+	require.Eventually(t, func() bool { return s.connCount() == 0 }, wait, tick, "every connection to go")
+	// Polled here rather than with require.Eventually, whose own
+	// goroutines would count.
+	for deadline := time.Now().Add(wait); runtime.NumGoroutine() > before.goroutines+before.goroutines/10; time.Sleep(tick) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines left, %d before", runtime.NumGoroutine(), before.goroutines)
+		}
+	}
 	after := measure()
 	t.Logf("| connections | goroutines before | after | heap before | after | duration |")
 	t.Logf("| %d (50 at a time) | %d | %d | %d KiB | %d KiB | %s |",

@@ -10,9 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 )
 
 // These tests hold one client with hundreds of channels against a server
@@ -48,11 +50,9 @@ func (r *restartableServer) start() {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	require.NoError(r.t, err)
 	r.addr = ln.Addr().String()
-	r.srv = New(Config{Broker: testBroker(MemoryOptions{}), Logger: quietLogger()})
+	r.srv = New(Config{Broker: testBroker(MemoryOptions{}), Logger: livetest.Quiet()})
 	r.srv.ownBroker = true
 	r.hs = &http.Server{Handler: r.srv.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	r.done = make(chan struct{})
@@ -83,9 +83,8 @@ type channelWatch struct {
 func newChannelClient(t *testing.T, url string, n int) (*provider.Client, []*provider.Subscription, *channelWatch) {
 	t.Helper()
 	w := &channelWatch{events: make(map[string]int), refused: make(map[string]string)}
-	c, err := provider.New(provider.Config{
-		URLs: []string{url}, Transport: &wstransport.Transport{},
-		MinDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond,
+	c := livetest.NewEngine(t, provider.Config{
+		URLs: []string{url}, MinDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond,
 		OnError: func(err error) {
 			w.mu.Lock()
 			defer w.mu.Unlock()
@@ -102,13 +101,10 @@ func newChannelClient(t *testing.T, url string, n int) (*provider.Client, []*pro
 			}
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
 	subs := make([]*provider.Subscription, n)
 	for i := range subs {
 		ch := "many/" + strconv.Itoa(i)
+		var err error
 		subs[i], err = c.Subscribe(provider.SubscribeOptions{Channel: ch, Callback: func(e provider.Event) {
 			if e.Resync == "" {
 				w.mu.Lock()
@@ -116,9 +112,7 @@ func newChannelClient(t *testing.T, url string, n int) (*provider.Client, []*pro
 				w.mu.Unlock()
 			}
 		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	}
 	return c, subs, w
 }
@@ -140,7 +134,7 @@ func publishEach(t *testing.T, srv *Server, w *channelWatch, n, round int) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "every channel to receive its event", func() bool {
+	require.Eventually(t, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		for i := 0; i < n; i++ {
@@ -149,22 +143,22 @@ func publishEach(t *testing.T, srv *Server, w *channelWatch, n, round int) {
 			}
 		}
 		return true
-	})
+	}, wait, tick, "every channel to receive its event")
 }
 
 func TestManyChannelsSurviveDefaultLimitsAndARestart(t *testing.T) {
 	const n = 250
 	s := startRestartable(t)
 	_, subs, w := newChannelClient(t, "ws://"+s.addr+"/live", n)
-	waitFor(t, "every channel subscribed", func() bool { return countStates(subs)[provider.SubSubscribed] == n })
+	require.Eventually(t, func() bool { return countStates(subs)[provider.SubSubscribed] == n }, wait, tick, "every channel subscribed")
 	publishEach(t, s.srv, w, n, 1)
 
 	s.stop()
 	// Until the client has seen the close, its channels still read as
 	// subscribed: wait for that, or the next check could pass too early.
-	waitFor(t, "the client to notice the restart", func() bool { return countStates(subs)[provider.SubSubscribed] == 0 })
+	require.Eventually(t, func() bool { return countStates(subs)[provider.SubSubscribed] == 0 }, wait, tick, "the client to notice the restart")
 	s.start()
-	waitFor(t, "every channel subscribed again", func() bool { return countStates(subs)[provider.SubSubscribed] == n })
+	require.Eventually(t, func() bool { return countStates(subs)[provider.SubSubscribed] == n }, wait, tick, "every channel subscribed again")
 	publishEach(t, s.srv, w, n, 2)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -177,15 +171,15 @@ func TestChannelsBeyondTheLimitAreRefusedOneByOne(t *testing.T) {
 	const n, limit = 300, 256
 	s := startRestartable(t)
 	_, subs, w := newChannelClient(t, "ws://"+s.addr+"/live", n)
-	waitFor(t, "every channel answered", func() bool {
+	require.Eventually(t, func() bool {
 		st := countStates(subs)
 		return st[provider.SubSubscribed] == limit && st[provider.SubRefused] == n-limit
-	})
-	waitFor(t, "every refusal reported", func() bool {
+	}, wait, tick, "every channel answered")
+	require.Eventually(t, func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return len(w.refused) == n-limit
-	})
+	}, wait, tick, "every refusal reported")
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for ch, code := range w.refused {
@@ -213,21 +207,14 @@ func TestPublishesBeyondTheRateLimitAllArrive(t *testing.T) {
 	s := startRestartable(t)
 	url := "ws://" + s.addr + "/live"
 	_, subs, w := newChannelClient(t, url, 1)
-	waitFor(t, "the watcher subscribed", func() bool { return subs[0].State() == provider.SubSubscribed })
-	pub, err := provider.New(provider.Config{URLs: []string{url}, Transport: &wstransport.Transport{},
-		MinDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pub.Close() })
+	livetest.Subscribed(t, subs[0])
+	pub := livetest.NewEngine(t, provider.Config{URLs: []string{url}, MinDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond})
 	for i := 0; i < n; i++ {
-		if err := pub.Publish(provider.PublishEvent{Channel: "many/0", Type: "updated", Payload: []byte(`{"n":` + strconv.Itoa(i) + `}`)}); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, pub.Publish(provider.PublishEvent{Channel: "many/0", Type: "updated", Payload: []byte(`{"n":` + strconv.Itoa(i) + `}`)}))
 		if i == 0 {
 			// The rest on the open connection: before it, the publish
 			// queue's own bound (100) would drop the oldest.
-			waitFor(t, "the publisher's connection", func() bool { return pub.Status() == provider.StatusOpen })
+			require.Eventually(t, func() bool { return pub.Status() == provider.StatusOpen }, wait, tick, "the publisher's connection")
 		}
 	}
 	deadline := time.Now().Add(wait)

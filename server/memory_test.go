@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -37,9 +39,7 @@ func TestMemoryRing(t *testing.T) {
 	check := func(since uint64, complete bool, from, to uint64) {
 		t.Helper()
 		h, err := b.History(ctx, "c", &protocol.Position{Epoch: epoch, Seq: since})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if h.Complete != complete {
 			t.Fatalf("since %d: complete=%v, want %v", since, h.Complete, complete)
 		}
@@ -90,9 +90,7 @@ func TestMemoryNoHistory(t *testing.T) {
 	if !h.Complete {
 		t.Fatal("up-to-date position should be complete")
 	}
-	if err := b.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Close())
 	if _, _, err := b.Publish(context.Background(), Event{Channel: "c", Type: "t", ID: "x"}); err != ErrBrokerClosed {
 		t.Fatalf("after close: %v", err)
 	}
@@ -114,9 +112,7 @@ func TestMemoryHistoryAfter(t *testing.T) {
 	check := func(after time.Time, complete bool, seqs ...uint64) {
 		t.Helper()
 		h, err := b.HistoryAfter(ctx, "c", after)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		if h.Complete != complete {
 			t.Fatalf("after %v: complete=%v, want %v", after.Unix(), h.Complete, complete)
 		}

@@ -1,51 +1,31 @@
 package server
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/coder/websocket"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
-
-// logBuffer collects what the server logs from its handler goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // handshake dials with the given Origin header and reports whether the
 // server answered the hello; a refusal must be the 403 of the origin check.
 func handshake(t *testing.T, url, origin string) bool {
 	t.Helper()
-	c, err := tryDial(url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+	c, err := livetest.TryDial(t, url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
 	if err != nil {
 		if !strings.Contains(err.Error(), "403") {
 			t.Fatalf("%s: want 403 or success, got %v", origin, err)
 		}
 		return false
 	}
-	c.t = t
-	defer func() { c.ws.CloseNow(); <-c.done }()
-	c.sendMsg(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
-	if m := c.next(); m.Action != protocol.ActionHello {
+	defer func() { c.WS.CloseNow(); <-c.Done }()
+	c.SendMsg(&protocol.ClientMessage{Action: protocol.ActionHello, Protocol: protocol.Version})
+	if m := c.Next(); m.Action != protocol.ActionHello {
 		t.Fatalf("%s: got %+v", origin, m)
 	}
 	return true
@@ -55,7 +35,7 @@ func handshake(t *testing.T, url, origin string) bool {
 // another port) may connect and a page anywhere else may not; the refusal
 // is logged with the origin and the setting that would allow it.
 func TestLoopbackOriginsAllowedByDefault(t *testing.T) {
-	var logs logBuffer
+	var logs livetest.SyncBuffer
 	s := startServer(t, Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	for _, tc := range []struct {
 		origin string

@@ -5,6 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 )
 
 // Each event of an array is held to the event rules exactly as a single
@@ -20,9 +24,7 @@ func TestEventRulesOverHTTPArray(t *testing.T) {
 			return ""
 		}
 		var answer struct{ Code, Message string }
-		if err := json.Unmarshal([]byte(body), &answer); err != nil {
-			t.Fatalf("answer %d %q: %v", resp.StatusCode, body, err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(body), &answer), "answer %d %q", resp.StatusCode, body)
 		wantStatus := map[string]int{"bad_request": http.StatusBadRequest, "too_large": http.StatusRequestEntityTooLarge}[answer.Code]
 		// A body that is not JSON at all cannot name an event.
 		named := strings.HasPrefix(answer.Message, "event 0: ") || strings.HasPrefix(answer.Message, "body must be")
@@ -35,7 +37,7 @@ func TestEventRulesOverHTTPArray(t *testing.T) {
 
 func TestPublishArrayStoresAllInOrder(t *testing.T) {
 	s := startServer(t, Config{})
-	sub, _ := dialExtended(t, s.WSURL)
+	sub, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(sub, "a", nil)
 	expectSubscribed(t, sub, "a", 0, false)
 	resp, body := post(t, s.URL+"/publish", "", ` [{"channel":"a","type":"created","payload":{"ids":[1]}},
@@ -44,9 +46,7 @@ func TestPublishArrayStoresAllInOrder(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
 	var stored []publishResponse
-	if err := json.Unmarshal([]byte(body), &stored); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal([]byte(body), &stored))
 	if len(stored) != 3 || stored[0].Channel != "a" || stored[0].Seq != 1 || stored[1].Channel != "b" ||
 		stored[1].Seq != 1 || stored[2].Seq != 2 || stored[2].ID != "r-1" {
 		t.Fatalf("answer %s", body)
@@ -57,7 +57,7 @@ func TestPublishArrayStoresAllInOrder(t *testing.T) {
 // One bad event refuses the whole array: nothing is stored.
 func TestPublishArrayIsAllOrNothing(t *testing.T) {
 	s := startServer(t, Config{})
-	sub, _ := dialExtended(t, s.WSURL)
+	sub, _ := livetest.DialExtended(t, s.WSURL)
 	subscribeSince(sub, "a", nil)
 	expectSubscribed(t, sub, "a", 0, false)
 	for _, tc := range []struct{ body, code, message string }{
@@ -78,7 +78,7 @@ func TestPublishArrayIsAllOrNothing(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
-	if m := sub.nextNonPing(); m.Type != "sentinel" || m.Seq != 1 {
+	if m := sub.NextNonPing(); m.Type != "sentinel" || m.Seq != 1 {
 		t.Fatalf("a refused array stored an event: %+v", m)
 	}
 }

@@ -11,9 +11,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 )
 
 // hostile are inputs that would break out of a JSON string or an HTML
@@ -59,7 +61,7 @@ func TestErrorsDoNotEchoInputUnescaped(t *testing.T) {
 			return ErrInvalidToken
 		}),
 	})
-	c, _ := dialExtended(t, s.WSURL)
+	c, _ := livetest.DialExtended(t, s.WSURL)
 	for _, in := range hostile {
 		q, _ := json.Marshal(in) // how a client would send it
 		frames := []string{
@@ -70,10 +72,10 @@ func TestErrorsDoNotEchoInputUnescaped(t *testing.T) {
 			`{"action":"publish","channel":"ok","type":` + string(q) + `,"payload":` + string(q) + `}`, // payload not an object
 		}
 		for _, f := range frames {
-			c.sendRaw(f)
-			raw := c.nextRaw()
+			c.Send(f)
+			raw := c.NextRaw()
 			for bytes.Contains(raw, []byte(`"action":"ping"`)) {
-				raw = c.nextRaw()
+				raw = c.NextRaw()
 			}
 			checkEcho(t, "ws answer to "+f, raw, in)
 		}
@@ -100,8 +102,8 @@ func TestEngineFetchesAFreshTokenAfterExpiry(t *testing.T) {
 	s := startServer(t, Config{Authenticator: &JWTAuthenticator{Secret: testSecret}, AuthTimeout: time.Minute})
 	var mu sync.Mutex
 	var issued []time.Time
-	c, err := provider.New(provider.Config{
-		URLs: []string{s.WSURL}, Protocol: protocol.LevelExtended, Transport: &wstransport.Transport{},
+	c := livetest.NewEngine(t, provider.Config{
+		URLs: []string{s.WSURL}, Protocol: protocol.LevelExtended,
 		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
 		Token: func(context.Context) (string, error) {
 			mu.Lock()
@@ -114,26 +116,18 @@ func TestEngineFetchesAFreshTokenAfterExpiry(t *testing.T) {
 			return token(t, testSecret, exp, []string{"resources/*"}, nil), nil
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	got := &received{more: make(chan struct{}, 1)}
-	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", Callback: got.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subscribed(t, sub)
+	got := &livetest.Events{}
+	sub := livetest.Subscribe(t, c, "resources/posts", got)
 	publishRange(t, s, "resources/posts", 1, 1)
-	got.waitLen(t, 1)
-	waitFor(t, "a second token", func() bool {
+	got.WaitLen(t, 1)
+	require.Eventually(t, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(issued) >= 2
-	})
-	subscribed(t, sub)
+	}, wait, tick, "a second token")
+	livetest.Subscribed(t, sub)
 	publishRange(t, s, "resources/posts", 2, 2)
-	events := got.waitLen(t, 2)
+	events := got.WaitLen(t, 2)
 	if events[1].Seq != 2 || events[1].Resync != "" {
 		t.Fatalf("after the new token got %+v, want seq 2", events[1])
 	}

@@ -4,8 +4,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 )
 
 // The startup window: an application reads its data, and before its
@@ -28,15 +30,13 @@ func TestFirstSubscribeRecoversTheStartupWindow(t *testing.T) {
 			s := startServer(t, Config{Broker: b})
 			publishRange(t, s, "resources/posts", 1, 1)
 			got := make(chan provider.Event, 4)
-			c := newEngine(t, s.WSURL, &wstransport.Transport{}, nil)
+			c := newEngine(t, s.WSURL, nil)
 			sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", CalledAt: calledAt,
 				Callback: func(e provider.Event) { got <- e }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			waitFor(t, "subscribed", func() bool { return sub.State() == provider.SubSubscribed })
+			require.NoError(t, err)
+			livetest.Subscribed(t, sub)
 			publishRange(t, s, "resources/posts", 2, 2)
-			first, second := expectEngineEvent(t, got), expectEngineEvent(t, got)
+			first, second := livetest.Recv(t, got), livetest.Recv(t, got)
 			if tc.resync == "" {
 				if first.Seq != 1 || first.Resync != "" || second.Seq != 2 {
 					t.Fatalf("got %+v then %+v, want seq 1 (replayed) then 2", first, second)
@@ -47,16 +47,5 @@ func TestFirstSubscribeRecoversTheStartupWindow(t *testing.T) {
 				t.Fatalf("got %+v then %+v, want a %s resync then seq 2", first, second, tc.resync)
 			}
 		})
-	}
-}
-
-func expectEngineEvent(t *testing.T, ch chan provider.Event) provider.Event {
-	t.Helper()
-	select {
-	case e := <-ch:
-		return e
-	case <-time.After(wait):
-		t.Fatal("no event")
-		return provider.Event{}
 	}
 }

@@ -3,15 +3,15 @@ package soak
 import (
 	"bytes"
 	"context"
-	"log/slog"
-	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -53,22 +53,10 @@ func (c *countingConn) Read(ctx context.Context) ([]byte, error) {
 // a burst arrives in fewer frames than events, every event exactly once
 // and in order.
 func TestBatchedBurstEndToEnd(t *testing.T) {
-	srv := server.New(server.Config{SendQueue: 4096, Logger: slog.New(slog.DiscardHandler)})
-	hs := httptest.NewServer(srv)
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		hs.Close()
-	}()
+	srv := server.New(server.Config{SendQueue: 4096, Logger: livetest.Quiet()})
+	url := livetest.Serve(t, srv, srv.Shutdown).WSURL
 	tr := &countingTransport{inner: &wstransport.Transport{}}
-	c, err := provider.New(provider.Config{
-		URLs: []string{"ws" + strings.TrimPrefix(hs.URL, "http")}, Protocol: protocol.LevelExtended, Transport: tr,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := livetest.NewEngine(t, provider.Config{URLs: []string{url}, Protocol: protocol.LevelExtended, Transport: tr})
 	const n = 3000
 	var mu sync.Mutex
 	var seqs []uint64
@@ -84,16 +72,8 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 			close(all)
 		}
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The subscription's state is polled: the engine reports no event
-	// for it beside the callback.
-	for deadline := time.Now().Add(10 * time.Second); sub.State() != provider.SubSubscribed; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("not subscribed")
-		}
-	}
+	require.NoError(t, err)
+	livetest.Subscribed(t, sub)
 	for i := 0; i < n; i++ {
 		if _, err := srv.Publish(context.Background(), server.Event{Channel: "resources/posts", Type: "updated",
 			Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)}); err != nil {

@@ -3,10 +3,6 @@ package soak
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime/pprof"
@@ -14,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -22,21 +21,9 @@ import (
 // inProcessServer runs a server on a loopback port until the test ends.
 func inProcessServer(t *testing.T, cfg server.Config) (*server.Server, string) {
 	t.Helper()
-	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Logger = livetest.Quiet()
 	s := server.New(cfg)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = s.Shutdown(ctx)
-		_ = hs.Shutdown(ctx)
-	})
-	return s, ln.Addr().String()
+	return s, strings.TrimPrefix(livetest.Serve(t, s.Handler(), s.Shutdown).URL, "http://")
 }
 
 // TestChaosProxy: clients reach the server through a proxy that cuts,
@@ -59,9 +46,7 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		Heartbeat: time.Second,
 	})
 	proxy, err := NewProxy(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer proxy.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), timeLimit())
 	defer cancel()
@@ -83,13 +68,9 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		URL: "ws://" + proxy.Addr() + "/live", Clients: p.clients, Channels: channels, Level: level,
 		Tweak: func(c *provider.Config) { c.HeartbeatGrace = time.Second },
 	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer fleet.Close()
-	if err := WaitFor(ctx, "every subscription", fleet.AllSubscribed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WaitFor(ctx, "every subscription", fleet.AllSubscribed))
 
 	pub := StartPublisher(log, channels, p.rate, publish)
 	kinds := []Fault{FaultCut, FaultStall, FaultHalfCloseClient, FaultHalfCloseServer}
@@ -100,9 +81,7 @@ func runChaosProxy(t *testing.T, level protocol.Level) {
 		n := []int{1, 5, 0}[rng.IntN(3)] // one link, five, or all of them
 		stall := 200*time.Millisecond + time.Duration(rng.Int64N(int64(3*time.Second)))
 		hit, err := proxy.Inject(kind, n, stall, rng.IntN)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		hits[kind] += hit
 	}
 	next, failed := pub.Stop()

@@ -7,99 +7,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
-	"testing"
 	"time"
 )
-
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
-
-// liveserverBinary builds cmd/liveserver once per test binary.
-func liveserverBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "soak-liveserver-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "liveserver")
-		goBin, err := exec.LookPath("go")
-		if err != nil {
-			goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-		}
-		out, err := exec.Command(goBin, "build", "-o", buildPath, "../cmd/liveserver").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("failed to build liveserver: %w: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return buildPath
-}
-
-// childServer is liveserver running as a child process on a fixed port.
-type childServer struct {
-	bin  string
-	addr string
-	args []string
-	cmd  *exec.Cmd
-	out  bytes.Buffer
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
-// start runs the process and waits until /healthz answers.
-func (s *childServer) start(ctx context.Context) error {
-	s.out.Reset()
-	s.cmd = exec.Command(s.bin, append([]string{"--addr", s.addr}, s.args...)...)
-	s.cmd.Stdout, s.cmd.Stderr = &s.out, &s.out
-	if err := s.cmd.Start(); err != nil {
-		return fmt.Errorf("failed to start liveserver: %w", err)
-	}
-	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	return WaitFor(ctx, "liveserver /healthz", func() bool {
-		resp, err := client.Get("http://" + s.addr + "/healthz")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
-}
-
-// kill ends the process with SIGKILL: no close frames, no goodbye, and its
-// in-memory history is gone.
-func (s *childServer) kill() error {
-	if s.cmd == nil || s.cmd.Process == nil {
-		return nil
-	}
-	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("failed to kill liveserver: %w", err)
-	}
-	_ = s.cmd.Wait()
-	s.cmd = nil
-	return nil
-}
 
 // httpPublisher publishes through POST /publish. A refused dial or an
 // error status means not stored; a request whose answer was lost (the

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -40,12 +42,8 @@ func TestLoad(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	srv := &childServer{bin: liveserverBinary(t), addr: freeAddr(t), args: []string{"--log-level", "error", "--heartbeat", "10s", "--send-queue", queue}}
-	if err := srv.start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = srv.kill() }()
-	base := scrape(t, srv.addr)
+	srv := livetest.StartLiveserver(t, livetest.FreeAddr(t), "--log-level", "error", "--heartbeat", "10s", "--send-queue", queue)
+	base := scrape(t, srv.Addr)
 
 	var mu sync.Mutex
 	var lat []sample
@@ -61,10 +59,8 @@ func TestLoad(t *testing.T) {
 	}()
 	var subs []*provider.Subscription
 	for i := 0; i < conns; i++ {
-		c, err := provider.New(provider.Config{URLs: []string{"ws://" + srv.addr + "/live"}, Protocol: protocol.LevelExtended, Transport: &wstransport.Transport{}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, err := provider.New(provider.Config{URLs: []string{srv.WSURL()}, Protocol: protocol.LevelExtended, Transport: &wstransport.Transport{}})
+		require.NoError(t, err)
 		clients = append(clients, c)
 		sub, err := c.Subscribe(provider.SubscribeOptions{Channel: names[i%channels], Callback: func(e provider.Event) {
 			_, sent, err := ParsePayload(e.Payload)
@@ -75,40 +71,32 @@ func TestLoad(t *testing.T) {
 				mu.Unlock()
 			}
 		}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		subs = append(subs, sub)
 	}
-	if err := WaitFor(ctx, "every subscription", func() bool {
+	require.NoError(t, WaitFor(ctx, "every subscription", func() bool {
 		for _, s := range subs {
 			if s.State() != provider.SubSubscribed {
 				return false
 			}
 		}
 		return true
-	}); err != nil {
-		t.Fatal(err)
-	}
-	loaded := scrape(t, srv.addr)
+	}))
+	loaded := scrape(t, srv.Addr)
 
 	// The slow consumer subscribes to every channel and never reads.
-	slow, _, err := websocket.Dial(ctx, "ws://"+srv.addr+"/live", &websocket.DialOptions{HTTPClient: tinyBufferClient()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	slow, _, err := websocket.Dial(ctx, srv.WSURL(), &websocket.DialOptions{HTTPClient: tinyBufferClient()})
+	require.NoError(t, err)
 	defer slow.CloseNow()
 	for _, ch := range names {
-		if err := slow.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, slow.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)))
 	}
-	publish, closeIdle := httpPublisher(srv.addr, pad)
+	publish, closeIdle := httpPublisher(srv.Addr, pad)
 	defer closeIdle()
 	start := time.Now()
 	var cutAt time.Duration
 	sent := paced(ctx, rate, dur, names, publish, func() bool {
-		if cutAt == 0 && scrape(t, srv.addr)["refine_live_disconnects_total{reason=\"slow_consumer\"}"] > 0 {
+		if cutAt == 0 && scrape(t, srv.Addr)["refine_live_disconnects_total{reason=\"slow_consumer\"}"] > 0 {
 			cutAt = time.Since(start)
 		}
 		return cutAt > 0
@@ -123,7 +111,7 @@ func TestLoad(t *testing.T) {
 		t.Errorf("delivered %d of %d events", len(all), want)
 	}
 	code := slowClose(ctx, slow)
-	cuts := scrape(t, srv.addr)["refine_live_disconnects_total{reason=\"slow_consumer\"}"]
+	cuts := scrape(t, srv.Addr)["refine_live_disconnects_total{reason=\"slow_consumer\"}"]
 	perConn := (loaded["process_resident_memory_bytes"] - base["process_resident_memory_bytes"]) / float64(conns)
 	heapPerConn := (loaded["go_memstats_heap_inuse_bytes"] - base["go_memstats_heap_inuse_bytes"]) / float64(conns)
 	var before, after []sample
@@ -243,9 +231,7 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	out := map[string]float64{}
 	for _, line := range strings.Split(string(body), "\n") {
 		if line == "" || line[0] == '#' {

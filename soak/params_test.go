@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 )
 
 var long = flag.Bool("soak.long", false, "run the long forms (make soak) instead of the short ones")
@@ -17,9 +18,7 @@ var long = flag.Bool("soak.long", false, "run the long forms (make soak) instead
 func TestMain(m *testing.M) {
 	flag.Parse()
 	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if buildPath != "" {
-			_ = os.RemoveAll(filepath.Dir(buildPath))
-		}
+		livetest.RemoveBuilt()
 		os.Exit(code)
 	}))
 }
@@ -48,7 +47,7 @@ func scenario(faults int) params {
 		p.rate = 400
 	}
 	if raceEnabled {
-		// The race detector slows everything about tenfold on two cores:
+		// The race detector slows everything down (docs/reliability.md):
 		// the same scenario at a lower event rate.
 		p.rate = 60
 	}

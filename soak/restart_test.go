@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
@@ -19,16 +22,8 @@ func TestServerRestarts(t *testing.T) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), timeLimit())
 	defer cancel()
-	srv := &childServer{bin: liveserverBinary(t), addr: freeAddr(t), args: []string{"--heartbeat", "1s", "--log-level", "error"}}
-	if err := srv.start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := srv.kill(); err != nil {
-			t.Error(err)
-		}
-	}()
-	publish, closeIdle := httpPublisher(srv.addr, 0)
+	srv := livetest.StartLiveserver(t, livetest.FreeAddr(t), "--heartbeat", "1s", "--log-level", "error")
+	publish, closeIdle := httpPublisher(srv.Addr, 0)
 	defer closeIdle()
 
 	channels := channelNames("restart", p.channels)
@@ -39,29 +34,21 @@ func TestServerRestarts(t *testing.T) {
 	}
 	log := NewLog()
 	fleet, err := StartFleet(FleetConfig{
-		URL: "ws://" + srv.addr + "/live", Clients: p.clients, Channels: channels, Level: protocol.LevelExtended,
+		URL: srv.WSURL(), Clients: p.clients, Channels: channels, Level: protocol.LevelExtended,
 		Tweak: func(c *provider.Config) { c.HeartbeatGrace = time.Second },
 	}, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer fleet.Close()
-	if err := WaitFor(ctx, "every subscription", fleet.AllSubscribed); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, WaitFor(ctx, "every subscription", fleet.AllSubscribed))
 
 	pub := StartPublisher(log, channels, p.rate, publish)
 	var downtime time.Duration
 	for i := 0; i < p.faults; i++ {
 		time.Sleep(time.Second + time.Duration(rng.Int64N(int64(time.Second))))
-		if err := srv.kill(); err != nil {
-			t.Fatal(err)
-		}
+		srv.Kill()
 		down := time.Now()
 		time.Sleep(time.Duration(rng.Int64N(int64(500 * time.Millisecond))))
-		if err := srv.start(ctx); err != nil {
-			t.Fatalf("restart %d: %v\n%s", i, err, srv.out.String())
-		}
+		srv.Start()
 		downtime = max(downtime, time.Since(down))
 	}
 	next, failed := pub.Stop()

@@ -8,15 +8,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // Every flag, hence every limit the binary exposes, is documented in
 // docs/server.md with its real default.
 func TestEveryFlagDocumentedWithItsDefault(t *testing.T) {
 	doc, err := os.ReadFile("../../docs/server.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var usage bytes.Buffer
 	if _, err := parseFlags([]string{"-h"}, &usage); !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("want the usage, got %v", err)

@@ -6,56 +6,20 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
-	"go.uber.org/goleak"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer lets the test read logs the server goroutine writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The binary serves health, publish and WebSocket, and on cancellation
 // (what SIGTERM does) closes clients with 4000 and a retry hint.
 func TestRunServesAndShutsDown(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan string, 1)
-	done := make(chan error, 1)
-	var logs syncBuffer
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--publish-token", "tok", "--log-format", "json"}, &logs,
-			func(a string) { addrc <- a })
-	}()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
+	r := startRun(t, "--publish-token", "tok", "--log-format", "json")
+	addr := r.addr
 
 	resp, err := http.Get("http://" + addr + "/healthz")
 	if err != nil || resp.StatusCode != http.StatusOK {
@@ -71,15 +35,14 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	dctx, dcancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer dcancel()
 	ws, _, err := websocket.Dial(dctx, "ws://"+addr+"/live", &websocket.DialOptions{Subprotocols: []string{protocol.Version}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ws.CloseNow()
 	if _, b, err := ws.Read(dctx); err != nil || !strings.Contains(string(b), `"action":"hello"`) {
 		t.Fatalf("hello: %s %v", b, err)
 	}
 
-	cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.stop() }()
 	_, _, err = ws.Read(dctx)
 	var ce websocket.CloseError
 	if !errors.As(err, &ce) || protocol.CloseCode(ce.Code) != protocol.CloseShutdown {
@@ -88,26 +51,20 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	if r := protocol.ParseCloseReason(ce.Reason); r.RetryAfter < 500*time.Millisecond || r.RetryAfter > 5*time.Second {
 		t.Fatalf("retry hint %v outside [0.5s, 5s]", r.RetryAfter)
 	}
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
-	if !strings.Contains(logs.String(), `"msg":"stopped"`) {
-		t.Fatalf("logs: %s", logs.String())
+	require.NoError(t, <-stopped, "run")
+	if !strings.Contains(r.logs.String(), `"msg":"stopped"`) {
+		t.Fatalf("logs: %s", r.logs.String())
 	}
 }
 
 func TestFlags(t *testing.T) {
 	o, err := parseFlags([]string{"--origin", "a.example,b.example", "--origin", "localhost:5173", "--history", "0"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if strings.Join(o.origins, " ") != "a.example b.example localhost:5173" || o.addr != "127.0.0.1:8080" {
 		t.Fatalf("%+v", o)
 	}
 	o, err = parseFlags([]string{"--history-grace", "1h"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b := o.memoryBroker()
 	defer b.Close()
 	// The history counts as whole an hour back: a replay by age is complete.

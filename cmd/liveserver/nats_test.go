@@ -4,57 +4,28 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 )
 
 // Two binaries on one embedded NATS share the channel's history: a publish
 // on either continues the same seq in the same epoch.
 func TestRunWithNATSSharesHistoryAcrossNodes(t *testing.T) {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	url := "nats://127.0.0.1:" + strconv.Itoa(ns.Addr().(*net.TCPAddr).Port)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	url := natstest.Start(t).URL()
 	var addrs []string
-	var dones []chan error
 	for i := 0; i < 2; i++ {
-		addrc, done := make(chan string, 1), make(chan error, 1)
-		go func() {
-			done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--nats", url, "--nats-stream", "T", "--history", "10", "--log-level", "error"},
-				&syncBuffer{}, func(a string) { addrc <- a })
-		}()
-		select {
-		case a := <-addrc:
-			addrs = append(addrs, a)
-		case err := <-done:
-			t.Fatalf("run: %v", err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("server did not start")
-		}
-		dones = append(dones, done)
+		addrs = append(addrs, startRun(t, "--nats", url, "--nats-stream", "T", "--history", "10", "--log-level", "error").addr)
 	}
 	var epoch string
 	for i, a := range []string{addrs[0], addrs[1], addrs[0]} {
 		resp, err := http.Post("http://"+a+"/publish", "application/json", strings.NewReader(`{"channel":"resources/posts","type":"created"}`))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var out struct {
 			Seq   uint64 `json:"seq"`
 			Epoch string `json:"epoch"`
@@ -66,19 +37,11 @@ func TestRunWithNATSSharesHistoryAcrossNodes(t *testing.T) {
 		}
 		epoch = out.Epoch
 	}
-	cancel()
-	for _, d := range dones {
-		if err := <-d; err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	}
 }
 
 func TestNATSFlags(t *testing.T) {
 	o, err := parseFlags([]string{"--nats", "nats://a:4222", "--nats-replicas", "3", "--history-ttl", "1h"}, &bytes.Buffer{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	n := o.natsOptions(nil)
 	if n.Stream != "REFINE_LIVE" || n.Replicas != 3 || n.History != 1000 || n.MaxAge != time.Hour {
 		t.Fatalf("%+v", n)

@@ -11,31 +11,6 @@ import (
 	"github.com/coder/websocket"
 )
 
-// startRun runs the binary with args until the test ends.
-func startRun(t *testing.T, args []string) (addr string, logs *syncBuffer) {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	logs = &syncBuffer{}
-	addrc, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		done <- run(ctx, append([]string{"--addr", "127.0.0.1:0"}, args...), logs, func(a string) { addrc <- a })
-	}()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-	})
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-	return addr, logs
-}
-
 // dialFrom opens the WebSocket as a page of origin would, and returns the
 // HTTP status of the handshake.
 func dialFrom(t *testing.T, addr, origin string) int {
@@ -56,7 +31,8 @@ func dialFrom(t *testing.T, addr, origin string) int {
 // a dev server on another loopback port, refuses any other site, and logs
 // the refusal with the flag that would allow it.
 func TestQuickStartAcceptsADevServerOnAnotherPort(t *testing.T) {
-	addr, logs := startRun(t, nil)
+	r := startRun(t)
+	addr, logs := r.addr, r.logs
 	for _, origin := range []string{"http://localhost:5173", "http://127.0.0.1:5173", "http://[::1]:3000"} {
 		if got := dialFrom(t, addr, origin); got != http.StatusSwitchingProtocols {
 			t.Errorf("%s: handshake %d, want 101", origin, got)
@@ -74,7 +50,7 @@ func TestQuickStartAcceptsADevServerOnAnotherPort(t *testing.T) {
 
 // --origin lists the production origins; they replace the loopback default.
 func TestOriginFlagReplacesTheLoopbackDefault(t *testing.T) {
-	addr, _ := startRun(t, []string{"--origin", "app.example.com", "--log-level", "error"})
+	addr := startRun(t, "--origin", "app.example.com", "--log-level", "error").addr
 	if got := dialFrom(t, addr, "https://app.example.com"); got != http.StatusSwitchingProtocols {
 		t.Errorf("listed origin: handshake %d, want 101", got)
 	}

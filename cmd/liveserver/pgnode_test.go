@@ -4,145 +4,33 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 )
 
 // The fault tests run liveserver as a process of its own, so that it can
 // be killed with SIGKILL.
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-func liveserverBinary(t *testing.T) string {
+// startNode runs liveserver as a process of its own on addr.
+func startNode(t *testing.T, addr string, args ...string) *livetest.Liveserver {
 	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "liveserver-bin-")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "liveserver")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = err
-			binPath = string(out)
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("failed to build liveserver: %v\n%s", binErr, binPath)
-	}
-	return binPath
+	return livetest.StartLiveserver(t, addr, append([]string{"--log-level", "info"}, args...)...)
 }
 
-// node is one liveserver process.
-type node struct {
-	t    *testing.T
-	addr string
-	cmd  *exec.Cmd
-	logs *syncBuffer
-	done chan struct{}
-}
-
-func startNode(t *testing.T, addr string, args ...string) *node {
-	t.Helper()
-	n := &node{t: t, addr: addr, logs: &syncBuffer{}, done: make(chan struct{})}
-	n.cmd = exec.Command(liveserverBinary(t), append([]string{"--addr", addr, "--log-level", "info"}, args...)...)
-	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
-	if err := n.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = n.cmd.Wait(); close(n.done) }()
-	t.Cleanup(func() {
-		n.kill()
-		if t.Failed() {
-			t.Logf("liveserver %s logs:\n%s", addr, n.logs.String())
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if s, _ := n.get("/healthz"); strings.Contains(s, `"status"`) {
-			return n
-		}
-		select {
-		case <-n.done:
-			t.Fatalf("liveserver exited: %s", n.logs.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("liveserver did not answer /healthz: %s", n.logs.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// kill sends SIGKILL and waits for the process to end.
-func (n *node) kill() {
-	_ = n.cmd.Process.Kill()
-	<-n.done
-}
-
-func (n *node) get(path string) (string, error) {
-	c := http.Client{Timeout: 2 * time.Second}
-	resp, err := c.Get("http://" + n.addr + path)
-	if err != nil {
-		return "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return string(b), err
-}
-
-// streaming reports whether the node consumes the slot.
-func (n *node) streaming() bool {
-	s, _ := n.get("/metrics")
+// streaming reports whether the node at addr consumes the slot.
+func streaming(addr string) bool {
+	s, _ := livetest.Get(addr, "/metrics")
 	return strings.Contains(s, "\nrefine_live_postgres_streaming 1")
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// startNATS runs an embedded NATS with JetStream on disk; the history
-// outlives every liveserver process.
-func startNATS(t *testing.T) string {
-	t.Helper()
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	return "nats://127.0.0.1:" + strconv.Itoa(ns.Addr().(*net.TCPAddr).Port)
 }
 
 // rowEvents collects the creations a client receives and checks each on
@@ -222,29 +110,12 @@ func subscribeRows(t *testing.T, channel string, addrs ...string) *rowEvents {
 	for _, a := range addrs {
 		urls = append(urls, "ws://"+a+"/live")
 	}
-	c, err := provider.New(provider.Config{URLs: urls, Transport: &wstransport.Transport{}, OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
+	c := livetest.NewEngine(t, provider.Config{URLs: urls, OnError: func(error) {}})
 	r := &rowEvents{ids: map[string]bool{}}
 	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: channel, Callback: r.add})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, 10*time.Second, "the subscription", func() bool { return sub.State() == provider.SubSubscribed })
+	require.NoError(t, err)
+	livetest.Subscribed(t, sub)
 	return r
-}
-
-func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // insertRows inserts rows 0..n-1 into items in transactions of 1 to 20
@@ -275,24 +146,16 @@ func insertRows(ctx context.Context, url string, n int) error {
 func streamMessages(t *testing.T, url, stream string) uint64 {
 	t.Helper()
 	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return info.State.Msgs
 }
 

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 )
 
@@ -20,37 +24,35 @@ func TestPostgresKillDuringStream(t *testing.T) {
 	const rows = 10000
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE items (id int PRIMARY KEY)`)
-	nats := startNATS(t)
-	addr := freeAddr(t)
+	nats := natstest.Start(t).URL()
+	addr := livetest.FreeAddr(t)
 	// The history holds the whole run, so that the client can recover
 	// whatever it missed while no node was up.
 	args := []string{"--nats", nats, "--postgres", pg.URL(), "--history", "20000"}
 	n := startNode(t, addr, args...)
-	waitUntil(t, 10*time.Second, "the node to stream", n.streaming)
+	require.Eventually(t, func() bool { return streaming(addr) }, 10*time.Second, 5*time.Millisecond, "the node to stream")
 	got := subscribeRows(t, "resources/items", addr)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	inserted := make(chan error, 1)
 	go func() { inserted <- insertRows(ctx, pg.URL(), rows) }()
-	waitUntil(t, 30*time.Second, "2,000 events", func() bool { return got.count() >= 2000 })
-	n.kill()
+	require.Eventually(t, func() bool { return got.count() >= 2000 }, 30*time.Second, 5*time.Millisecond, "2,000 events")
+	n.Kill()
 	killed := time.Now()
 	before := got.count()
-	n = startNode(t, addr, args...)
-	waitUntil(t, 30*time.Second, "an event after the restart", func() bool { return got.count() > before })
+	n.Start()
+	require.Eventually(t, func() bool { return got.count() > before }, 30*time.Second, 5*time.Millisecond, "an event after the restart")
 	t.Logf("killed after %d events; first event after the restart %v after the kill", before, time.Since(killed).Round(time.Millisecond))
-	if err := <-inserted; err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, 60*time.Second, "every event", func() bool { return got.count() >= rows || got.failed() })
+	require.NoError(t, <-inserted)
+	require.Eventually(t, func() bool { return got.count() >= rows || got.failed() }, 60*time.Second, 5*time.Millisecond, "every event")
 	got.check(t, rows)
 	// The stream holds each change once: what the killed node had stored
 	// but not confirmed came again and was recognised by its id.
 	if msgs := streamMessages(t, nats, "REFINE_LIVE"); msgs != rows {
 		t.Fatalf("the stream holds %d events for %d changes", msgs, rows)
 	}
-	m, _ := n.get("/metrics")
+	m, _ := n.Get("/metrics")
 	t.Logf("after the restart: %s, %s", metricLine(m, `refine_live_postgres_events_total{table="public.items"}`),
 		metricLine(m, `refine_live_events_published_total{source="api"}`))
 }
@@ -62,34 +64,32 @@ func TestPostgresFailoverOfTheSlotOwner(t *testing.T) {
 	const rows = 3000
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE items (id int PRIMARY KEY)`)
-	nats := startNATS(t)
+	nats := natstest.Start(t).URL()
 	args := []string{"--nats", nats, "--postgres", pg.URL(), "--history", "20000"}
-	a := startNode(t, freeAddr(t), args...)
-	waitUntil(t, 10*time.Second, "node a to stream", a.streaming)
-	b := startNode(t, freeAddr(t), args...)
+	a := startNode(t, livetest.FreeAddr(t), args...)
+	require.Eventually(t, func() bool { return streaming(a.Addr) }, 10*time.Second, 5*time.Millisecond, "node a to stream")
+	b := startNode(t, livetest.FreeAddr(t), args...)
 	// Standing by is healthy: the node serves its clients.
-	waitUntil(t, 10*time.Second, "node b to stand by, healthy", func() bool {
-		h, _ := b.get("/healthz")
+	require.Eventually(t, func() bool {
+		h, _ := b.Get("/healthz")
 		return strings.Contains(h, `"ok"`)
-	})
-	if b.streaming() || !a.streaming() {
+	}, 10*time.Second, 5*time.Millisecond, "node b to stand by, healthy")
+	if streaming(b.Addr) || !streaming(a.Addr) {
 		t.Fatal("node b consumes the slot beside node a")
 	}
-	got := subscribeRows(t, "resources/items", b.addr)
+	got := subscribeRows(t, "resources/items", b.Addr)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	inserted := make(chan error, 1)
 	go func() { inserted <- insertRows(ctx, pg.URL(), rows) }()
-	waitUntil(t, 30*time.Second, "1,000 events", func() bool { return got.count() >= 1000 })
-	a.kill()
+	require.Eventually(t, func() bool { return got.count() >= 1000 }, 30*time.Second, 5*time.Millisecond, "1,000 events")
+	a.Kill()
 	killed := time.Now()
-	waitUntil(t, 10*time.Second, "node b to take over", b.streaming)
+	require.Eventually(t, func() bool { return streaming(b.Addr) }, 10*time.Second, 5*time.Millisecond, "node b to take over")
 	t.Logf("node b streams %v after node a was killed", time.Since(killed).Round(time.Millisecond))
-	if err := <-inserted; err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, 60*time.Second, "every event", func() bool { return got.count() >= rows || got.failed() })
+	require.NoError(t, <-inserted)
+	require.Eventually(t, func() bool { return got.count() >= rows || got.failed() }, 60*time.Second, 5*time.Millisecond, "every event")
 	got.check(t, rows)
 	if msgs := streamMessages(t, nats, "REFINE_LIVE"); msgs != rows {
 		t.Fatalf("the stream holds %d events for %d changes", msgs, rows)
@@ -102,52 +102,32 @@ func TestPostgresDownAtStartup(t *testing.T) {
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE items (id int PRIMARY KEY)`)
 	pg.Stop()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc, done := make(chan string, 1), make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, &syncBuffer{},
-			func(a string) { addrc <- a })
-	}()
-	var n *node
-	select {
-	case a := <-addrc:
-		n = &node{t: t, addr: a}
-	case err := <-done:
-		t.Fatalf("run: %v", err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("liveserver did not start")
-	}
-	if h, _ := n.get("/healthz"); !strings.Contains(h, `"degraded"`) || !strings.Contains(h, "postgres") {
+	r := startRun(t, "--postgres", pg.URL(), "--log-level", "error")
+	if h, _ := livetest.Get(r.addr, "/healthz"); !strings.Contains(h, `"degraded"`) || !strings.Contains(h, "postgres") {
 		t.Fatalf("healthz with PostgreSQL down: %s", h)
 	}
-	got := subscribeRows(t, "resources/items", n.addr)
+	got := subscribeRows(t, "resources/items", r.addr)
 	pg.Start()
-	waitUntil(t, 20*time.Second, "a healthy check", func() bool {
-		h, _ := n.get("/healthz")
+	require.Eventually(t, func() bool {
+		h, _ := livetest.Get(r.addr, "/healthz")
 		return strings.Contains(h, `"ok"`)
-	})
-	if err := insertRows(ctx, pg.URL(), 10); err != nil {
-		t.Fatal(err)
-	}
-	waitUntil(t, 10*time.Second, "10 events", func() bool { return got.count() >= 10 || got.failed() })
+	}, 20*time.Second, 5*time.Millisecond, "a healthy check")
+	require.NoError(t, insertRows(context.Background(), pg.URL(), 10))
+	require.Eventually(t, func() bool { return got.count() >= 10 || got.failed() }, 10*time.Second, 5*time.Millisecond, "10 events")
 	got.check(t, 10)
-	cancel()
-	if err := <-done; err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, r.stop(), "run")
 }
 
 // A table without a key stops the binary at startup, named in the error.
 func TestPostgresKeylessTableStopsStartup(t *testing.T) {
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE items (id int PRIMARY KEY); CREATE TABLE logs (line text)`)
-	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, &syncBuffer{}, nil)
+	err := run(context.Background(), []string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, &bytes.Buffer{}, nil)
 	if err == nil || !strings.Contains(err.Error(), "public.logs has no primary key") || strings.Contains(err.Error(), "public.items") {
 		t.Fatalf("want public.logs refused, got %v", err)
 	}
 	for _, bad := range [][]string{{"--postgres-rename", "posts"}, {"--postgres-tables", "a;b"}} {
-		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, bad...), &syncBuffer{}, nil)
+		err := run(context.Background(), append([]string{"--addr", "127.0.0.1:0", "--postgres", pg.URL(), "--log-level", "error"}, bad...), &bytes.Buffer{}, nil)
 		if err == nil || !strings.Contains(err.Error(), "failed to") {
 			t.Errorf("%v: want a clear error, got %v", bad, err)
 		}

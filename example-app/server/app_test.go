@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,28 +11,19 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
 // startApp serves the whole backend, with a real hub, over dist.
-func startApp(t *testing.T, dist string) *httptest.Server {
+func startApp(t *testing.T, dist string) *livetest.Endpoint {
 	t.Helper()
 	tables, err := generatedSeed(3).tables()
-	if err != nil {
-		t.Fatal(err)
-	}
-	live := server.New(server.Config{Logger: quietLogger()})
-	srv := httptest.NewServer(newMux(live, &api{tables: memStores(tables), live: live, log: quietLogger()}, dist))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := live.Shutdown(ctx); err != nil {
-			t.Errorf("failed to shut down the hub: %v", err)
-		}
-		srv.Close()
-	})
-	return srv
+	require.NoError(t, err)
+	live := server.New(server.Config{Logger: livetest.Quiet()})
+	return livetest.Serve(t, newMux(live, &api{tables: memStores(tables), live: live, log: livetest.Quiet()}, dist), live.Shutdown)
 }
 
 // TestCurlChangesAreLive subscribes like Refine's basic provider and checks
@@ -43,34 +33,20 @@ func TestCurlChangesAreLive(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/live", nil)
-	if err != nil {
-		t.Fatalf("failed to dial: %v", err)
-	}
+	ws, _, err := websocket.Dial(ctx, srv.WSURL, nil)
+	require.NoError(t, err, "failed to dial")
 	defer ws.CloseNow()
-	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"resources/posts"}`)); err != nil {
-		t.Fatal(err)
-	}
-	metric := "refine_live_subscriptions 1"
-	for !strings.Contains(get(t, srv.URL+"/metrics"), metric) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("metrics never showed %q", metric)
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
+	require.NoError(t, ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"resources/posts"}`)))
+	require.Eventually(t, func() bool { return strings.Contains(get(t, srv.URL+"/metrics"), "refine_live_subscriptions 1") },
+		10*time.Second, 10*time.Millisecond, "the subscription in the metrics")
 
 	if resp, body := do(t, http.MethodPatch, srv.URL+"/api/posts/2", `{"title":"from curl"}`); resp.StatusCode != http.StatusOK {
 		t.Fatalf("patch: status %d: %s", resp.StatusCode, body)
 	}
 	_, msg, err := ws.Read(ctx)
-	if err != nil {
-		t.Fatalf("failed to read the event: %v", err)
-	}
+	require.NoError(t, err, "failed to read the event")
 	var ev map[string]any
-	if err := json.Unmarshal(msg, &ev); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(msg, &ev))
 	if ev["channel"] != "resources/posts" || ev["type"] != "updated" {
 		t.Fatalf("event %s", msg)
 	}
@@ -89,12 +65,8 @@ func TestServesTheApp(t *testing.T) {
 	dist := t.TempDir()
 	write := func(name, content string) {
 		path := filepath.Join(dist, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
 	}
 	write("index.html", "<!doctype html>app")
 	write("assets/live-abc.wasm", "\x00asm")
@@ -138,17 +110,11 @@ func TestUnbuiltAppExplainsItself(t *testing.T) {
 func TestSeedFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "seed.json")
 	seed := `{"posts":[{"id":7,"title":"seven"},{"title":"next"}],"categories":[{"id":1,"title":"one"}]}`
-	if err := os.WriteFile(path, []byte(seed), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(seed), 0o644))
 	s, err := loadSeed(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	tables, err := s.tables()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rows, total := tables["posts"].list(listQuery{end: -1})
 	if total != 2 || rows[0]["id"] != 7 || rows[1]["id"] != 8 {
 		t.Fatalf("posts %v", rows)
@@ -157,9 +123,7 @@ func TestSeedFile(t *testing.T) {
 		t.Fatalf("next id %v, want 9", created["id"])
 	}
 
-	if err := os.WriteFile(path, []byte(`{"posts":[{"id":1},{"id":1}]}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(path, []byte(`{"posts":[{"id":1},{"id":1}]}`), 0o644))
 	if s, err = loadSeed(path); err != nil {
 		t.Fatal(err)
 	}
@@ -202,9 +166,7 @@ func TestRunServesAndShutsDown(t *testing.T) {
 	cancel()
 	select {
 	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
+		require.NoError(t, err, "run")
 	case <-time.After(10 * time.Second):
 		t.Fatal("run did not stop")
 	}

@@ -175,29 +175,40 @@ func (a *api) getOne(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := t.get(id)
-	if err != nil && !errors.Is(err, errNotFound) {
-		a.failed(w, err)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
+	if !a.found(w, name, id, err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, rec)
 }
 
-// readFields decodes a JSON object body.
-func readFields(w http.ResponseWriter, r *http.Request) (record, error) {
+// readFields decodes a JSON object body; on failure it has answered 400.
+func readFields(w http.ResponseWriter, r *http.Request) (record, bool) {
 	var fields record
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	if err := dec.Decode(&fields); err != nil {
-		return nil, fmt.Errorf("failed to read body: %w", err)
+		writeError(w, http.StatusBadRequest, "failed to read body: "+err.Error())
+		return nil, false
 	}
 	if fields == nil {
-		return nil, errors.New("failed to read body: not a JSON object")
+		writeError(w, http.StatusBadRequest, "failed to read body: not a JSON object")
+		return nil, false
 	}
 	delete(fields, "id")
-	return fields, nil
+	return fields, true
+}
+
+// found reports whether a record operation succeeded; otherwise it has
+// answered 404 for a missing record and 500 for any other failure.
+func (a *api) found(w http.ResponseWriter, name string, id int, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, errNotFound):
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
+	default:
+		a.failed(w, err)
+	}
+	return false
 }
 
 func (a *api) create(w http.ResponseWriter, r *http.Request) {
@@ -205,9 +216,8 @@ func (a *api) create(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fields, err := readFields(w, r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	fields, ok := readFields(w, r)
+	if !ok {
 		return
 	}
 	if _, ok := fields["createdAt"]; !ok {
@@ -227,18 +237,12 @@ func (a *api) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	fields, err := readFields(w, r)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
+	fields, ok := readFields(w, r)
+	if !ok {
 		return
 	}
 	rec, err := t.update(id, fields, r.Method == http.MethodPut)
-	if err != nil && !errors.Is(err, errNotFound) {
-		a.failed(w, err)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
+	if !a.found(w, name, id, err) {
 		return
 	}
 	a.publish(r.Context(), name, "updated", id)
@@ -251,12 +255,7 @@ func (a *api) remove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec, err := t.remove(id)
-	if err != nil && !errors.Is(err, errNotFound) {
-		a.failed(w, err)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no %s with id %d", name, id))
+	if !a.found(w, name, id, err) {
 		return
 	}
 	a.publish(r.Context(), name, "deleted", id)

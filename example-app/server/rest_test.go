@@ -4,13 +4,16 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
@@ -35,18 +38,14 @@ func (r *recorder) take() []server.Event {
 	return out
 }
 
-func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
 // startAPI serves the REST API over n seeded posts.
 func startAPI(t *testing.T, n int) (*httptest.Server, *recorder) {
 	t.Helper()
 	tables, err := generatedSeed(n).tables()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := &recorder{}
 	mux := http.NewServeMux()
-	(&api{tables: memStores(tables), live: rec, log: quietLogger()}).routes(mux)
+	(&api{tables: memStores(tables), live: rec, log: livetest.Quiet()}).routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, rec
@@ -55,30 +54,22 @@ func startAPI(t *testing.T, n int) (*httptest.Server, *recorder) {
 func do(t *testing.T, method, url, body string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return resp, b
 }
 
 func decode[T any](t *testing.T, b []byte) T {
 	t.Helper()
 	var v T
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("failed to decode %s: %v", b, err)
-	}
+	require.NoError(t, json.Unmarshal(b, &v), "failed to decode %s", b)
 	return v
 }
 
@@ -88,18 +79,6 @@ func ids(rows []map[string]any) []int {
 		out[i] = int(r["id"].(float64))
 	}
 	return out
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestListPagingSortingFilters(t *testing.T) {
@@ -138,9 +117,7 @@ func TestListPagingSortingFilters(t *testing.T) {
 			}
 			continue
 		}
-		if got := ids(rows); !equalInts(got, c.want) {
-			t.Errorf("%s: ids %v, want %v", c.query, got, c.want)
-		}
+		assert.Equal(t, c.want, ids(rows), c.query)
 	}
 }
 

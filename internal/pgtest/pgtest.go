@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
 )
 
 // Server is one running PostgreSQL.
@@ -33,29 +34,19 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	bin, err := binDir()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir, err := os.MkdirTemp("", "pgtest-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &Server{t: t, bin: bin, dir: filepath.Join(dir, "data"), port: freePort(t), asPostgres: os.Geteuid() == 0}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := os.Mkdir(s.dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Mkdir(s.dir, 0o700))
 	if s.asPostgres {
 		u, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatalf("failed to find the postgres user (Debian's postgresql package creates it): %v", err)
-		}
+		require.NoError(t, err, "failed to find the postgres user (Debian's postgresql package creates it)")
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		for _, p := range []string{dir, s.dir} {
-			if err := os.Chown(p, uid, gid); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.Chown(p, uid, gid))
 		}
 	}
 	if out, err := s.command("initdb", "-D", s.dir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C").CombinedOutput(); err != nil {
@@ -69,16 +60,12 @@ func Start(t testing.TB) *Server {
 		"max_replication_slots = 10\nfsync = off\nfull_page_writes = off\n" +
 		"max_connections = 100\nshared_buffers = 32MB\nwal_sender_timeout = 10s\n"
 	f, err := os.OpenFile(filepath.Join(s.dir, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = f.WriteString(conf)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s.startServer()
 	t.Cleanup(s.stop)
 	return s
@@ -102,9 +89,7 @@ func binDir() (string, error) {
 
 func freePort(t testing.TB) int {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
@@ -152,9 +137,7 @@ func (s *Server) Conn() *pgx.Conn {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, s.URL())
-	if err != nil {
-		s.t.Fatalf("failed to connect to PostgreSQL: %v", err)
-	}
+	require.NoError(s.t, err, "failed to connect to PostgreSQL")
 	s.t.Cleanup(func() { _ = c.Close(context.Background()) })
 	return c
 }
@@ -166,9 +149,7 @@ func (s *Server) Exec(sql string, args ...any) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	c, err := pgx.Connect(ctx, s.URL())
-	if err != nil {
-		s.t.Fatalf("failed to connect to PostgreSQL: %v", err)
-	}
+	require.NoError(s.t, err, "failed to connect to PostgreSQL")
 	defer c.Close(context.Background())
 	if _, err := c.Exec(ctx, sql, args...); err != nil {
 		s.t.Fatalf("failed to run %q: %v", sql, err)

@@ -6,7 +6,8 @@ import (
 )
 
 // maxGap is the longest run of zeros written out; longer gaps keep separate
-// segments. Past about 48 the compressed size stops improving.
+// segments, since merging across them no longer makes the compressed
+// module smaller.
 const maxGap = 64
 
 var header = []byte("\x00asm\x01\x00\x00\x00")

@@ -3,6 +3,8 @@ package wasmpack
 import (
 	"bytes"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // module builds a module with a custom section (copied as is) and a data
@@ -32,9 +34,7 @@ func image(t *testing.T, mod []byte) (mem []byte, segments int) {
 			continue
 		}
 		segs, err := readData(body)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, s := range segs {
 			if end := int(s.offset) + len(s.data); end > len(mem) {
 				mem = append(mem, make([]byte, end-len(mem))...)
@@ -54,9 +54,7 @@ func TestPackMergesShortGapsAndKeepsTheImage(t *testing.T) {
 		{offset: 1002, data: []byte("gh")}, // adjacent: merged
 	})
 	out, err := Pack(in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wantMem, wantSegs := image(t, in)
 	gotMem, gotSegs := image(t, out)
 	if !bytes.Equal(wantMem, gotMem) {

@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
@@ -41,9 +43,7 @@ type basicServer struct {
 func startBasicServer(t *testing.T, addr string) *basicServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	s := &basicServer{t: t, addr: ln.Addr().String(), done: make(chan struct{}), conns: make(map[*websocket.Conn]map[string]bool), frames: make(chan string, 256)}
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.handle)}
 	go func() {
@@ -162,44 +162,38 @@ func TestBasicServerRoundTripAndRestart(t *testing.T) {
 		MinDelay:     10 * time.Millisecond,
 		MaxDelay:     100 * time.Millisecond,
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", Callback: func(e provider.Event) { events <- e }})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// Auto mode: the hello goes first and the basic server ignores it, as
 	// it ignores the first subscribe's age.
 	s.expectFrame(t, `{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`)
 	s.expectFrameMatching(t, regexp.MustCompile(`^\{"action":"subscribe","channel":"resources/posts","age":\d+\}$`))
 
 	s.broadcast("resources/posts", "updated", `{"ids":[1]}`)
-	if e := expectEvent(t, events); e.Type != "updated" || string(e.Payload) != `{"ids":[1]}` || e.Resync != "" {
+	if e := livetest.Recv(t, events); e.Type != "updated" || string(e.Payload) != `{"ids":[1]}` || e.Resync != "" {
 		t.Fatalf("event %+v", e)
 	}
-	waitFor(t, func() bool { return c.Status() == provider.StatusOpen && sub.State() == provider.SubSubscribed })
+	require.Eventually(t, func() bool { return c.Status() == provider.StatusOpen && sub.State() == provider.SubSubscribed }, wait, 5*time.Millisecond)
 
-	if err := c.Publish(provider.PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`)}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, c.Publish(provider.PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`)}))
 	s.expectFrame(t, `{"action":"publish","channel":"resources/posts","type":"created","payload":{"ids":[2]}}`)
-	if e := expectEvent(t, events); e.Type != "created" {
+	if e := livetest.Recv(t, events); e.Type != "created" {
 		t.Fatalf("event %+v", e)
 	}
 
 	// Restart the server on the same port.
 	s.stop()
-	waitFor(t, func() bool { return c.Status() == provider.StatusReconnecting })
+	require.Eventually(t, func() bool { return c.Status() == provider.StatusReconnecting }, wait, 5*time.Millisecond)
 	s = startBasicServer(t, addr)
 	defer s.stop()
 	s.expectFrame(t, `{"action":"subscribe","channel":"resources/posts"}`)
-	if e := expectEvent(t, events); e.Type != "*" || e.Resync != "reconnect" {
+	if e := livetest.Recv(t, events); e.Type != "*" || e.Resync != "reconnect" {
 		t.Fatalf("got %+v, want the resync event", e)
 	}
 	s.broadcast("resources/posts", "deleted", `{"ids":[1]}`)
-	if e := expectEvent(t, events); e.Type != "deleted" {
+	if e := livetest.Recv(t, events); e.Type != "deleted" {
 		t.Fatalf("event %+v", e)
 	}
 	c.Close()
@@ -226,9 +220,7 @@ func TestCloseErrorSurfaces(t *testing.T) {
 		c.Close(websocket.StatusCode(protocol.CloseUnauthorized), `{"message":"no"}`)
 	})}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	done := make(chan struct{})
 	go func() { defer close(done); srv.Serve(ln) }()
 	defer func() { srv.Close(); <-done }()
@@ -236,9 +228,7 @@ func TestCloseErrorSurfaces(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
 	conn, err := (&wstransport.Transport{ReadLimit: 1024}).Dial(ctx, "ws://"+ln.Addr().String()+"/")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = conn.Read(ctx)
 	var ce *provider.CloseError
 	if !errors.As(err, &ce) || ce.Code != protocol.CloseUnauthorized || ce.Reason != `{"message":"no"}` {
@@ -248,26 +238,4 @@ func TestCloseErrorSurfaces(t *testing.T) {
 		t.Fatal("write after close succeeded")
 	}
 	conn.Close(protocol.CloseNormal, "")
-}
-
-func expectEvent(t *testing.T, ch chan provider.Event) provider.Event {
-	t.Helper()
-	select {
-	case e := <-ch:
-		return e
-	case <-time.After(wait):
-		t.Fatal("no event")
-		return provider.Event{}
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(wait)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

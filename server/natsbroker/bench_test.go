@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
@@ -32,7 +34,7 @@ type benchRig struct {
 }
 
 func newBenchRig(b *testing.B, nodes int) *benchRig {
-	e := startNATS(b)
+	e := natstest.Start(b)
 	r := &benchRig{}
 	for i := 0; i < nodes; i++ {
 		r.nodes = append(r.nodes, startNode(b, e, Options{}))
@@ -40,18 +42,14 @@ func newBenchRig(b *testing.B, nodes int) *benchRig {
 	ctx := context.Background()
 	for i := 0; i < benchConns; i++ {
 		ws, _, err := websocket.Dial(ctx, r.nodes[i%nodes].url, &websocket.DialOptions{Subprotocols: []string{"refine-live.v1"}})
-		if err != nil {
-			b.Fatalf("dial %d: %v", i, err)
-		}
-		if err := ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"bench"}`)); err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err, "dial %d", i)
+		require.NoError(b, ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":"bench"}`)))
 		r.conns = append(r.conns, ws)
 		r.readers.Add(1)
 		go r.read(ws)
 	}
 	// The hello and the subscribed reply of every connection.
-	waitFor(b, "subscriptions", func() bool { return r.received.Load() == 2*benchConns })
+	require.Eventually(b, func() bool { return r.received.Load() == 2*benchConns }, wait, tick, "subscriptions")
 	r.received.Store(0)
 	b.Cleanup(r.close)
 	return r
@@ -116,7 +114,7 @@ func BenchmarkCluster(b *testing.B) {
 				}
 				sent += batch
 				want := int64(sent) * benchConns
-				waitFor(b, "deliveries", func() bool { return r.received.Load() >= want })
+				require.Eventually(b, func() bool { return r.received.Load() >= want }, wait, tick, "deliveries")
 			}
 			b.StopTimer()
 			r.close()
@@ -134,7 +132,7 @@ func BenchmarkCluster(b *testing.B) {
 // BenchmarkPublish is one node publishing alone on one channel: the
 // JetStream round trip plus the node's own delivery.
 func BenchmarkPublish(b *testing.B) {
-	br := newBroker(b, startNATS(b), Options{})
+	br := newBroker(b, natstest.Start(b), Options{})
 	ctx := context.Background()
 	for i := 0; b.Loop(); i++ {
 		if _, _, err := br.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "e" + strconv.Itoa(i)}); err != nil {

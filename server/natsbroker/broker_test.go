@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
@@ -39,7 +41,7 @@ func TestTokenIsOneSafeSubjectTokenAndReversible(t *testing.T) {
 // Three brokers publishing concurrently on one channel get the seqs 1..N,
 // each once, and every broker delivers them all in order.
 func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	const perNode = 40
 	brokers := []*Broker{newBroker(t, e, Options{}), newBroker(t, e, Options{}), newBroker(t, e, Options{})}
 	type sink struct {
@@ -55,9 +57,7 @@ func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
 			s.seqs = append(s.seqs, ev.Seq)
 			s.mu.Unlock()
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer cancel()
 	}
 	var wg sync.WaitGroup
@@ -97,11 +97,11 @@ func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
 		}
 	}
 	for i, s := range sinks {
-		waitFor(t, "every event on every node", func() bool {
+		require.Eventually(t, func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			return len(s.seqs) >= total
-		})
+		}, wait, tick, "every event on every node")
 		for j, seq := range s.seqs {
 			if seq != uint64(j+1) {
 				t.Fatalf("node %d delivered seq %d at position %d", i, seq, j)
@@ -123,7 +123,7 @@ func TestSeqIsGapFreeAcrossNodes(t *testing.T) {
 }
 
 func TestPublishIsIdempotentByID(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	a, b := newBroker(t, e, Options{}), newBroker(t, e, Options{})
 	ctx := context.Background()
 	first, dup, err := a.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "ref:1", Payload: []byte(`{"ids":[1]}`)})
@@ -141,15 +141,13 @@ func TestPublishIsIdempotentByID(t *testing.T) {
 }
 
 func TestHistoryBeyondRetentionIsIncomplete(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	b := newBroker(t, e, Options{History: 5})
 	ctx := context.Background()
 	var last server.Event
 	for i := 0; i < 10; i++ {
 		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		last = ev
 	}
 	for since, complete := range map[uint64]bool{2: false, 4: false, 5: true, 9: true, 11: false} {
@@ -173,16 +171,12 @@ func TestHistoryBeyondRetentionIsIncomplete(t *testing.T) {
 // starts again at seq 1 in a new epoch, so no client mistakes the new
 // events for ones it has seen.
 func TestNewEpochAfterTheHistoryIsGone(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	b := newBroker(t, e, Options{})
 	ctx := context.Background()
 	old, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "a"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.getStream().Purge(ctx, jetstream.WithPurgeSubject(b.subject("c"))); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, b.getStream().Purge(ctx, jetstream.WithPurgeSubject(b.subject("c"))))
 	other := newBroker(t, e, Options{}) // no cached tip
 	ev, _, err := other.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: "b"})
 	if err != nil || ev.Seq != 1 || ev.Epoch == old.Epoch {
@@ -202,7 +196,7 @@ func TestNewEpochAfterTheHistoryIsGone(t *testing.T) {
 // the cutoff; when that event is evicted, or the stream's MaxAge may have
 // dropped it, the replay is not whole.
 func TestHistoryAfter(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	b := newBroker(t, e, Options{History: 4})
 	ctx := context.Background()
 	var evs []server.Event
@@ -214,17 +208,13 @@ func TestHistoryAfter(t *testing.T) {
 			}
 		}
 		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		evs = append(evs, ev)
 	}
 	check := func(after time.Time, complete bool, seqs ...uint64) {
 		t.Helper()
 		h, err := b.HistoryAfter(ctx, "c", after)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var got []uint64
 		for _, ev := range h.Events {
 			got = append(got, ev.Seq)
@@ -238,9 +228,7 @@ func TestHistoryAfter(t *testing.T) {
 	check(evs[0].Date.Add(-time.Millisecond), true, 1, 2, 3) // back to the epoch's first event
 	for i := 3; i < 6; i++ {
 		ev, _, err := b.Publish(ctx, server.Event{Channel: "c", Type: "t", ID: fmt.Sprint(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		evs = append(evs, ev)
 	}
 	check(evs[0].Date.Add(-time.Millisecond), false) // events 1 and 2 were evicted
@@ -256,7 +244,7 @@ func TestHistoryAfter(t *testing.T) {
 	}
 	aged := newBroker(t, e, Options{Stream: "AGED", SubjectPrefix: "aged", MaxAge: 200 * time.Millisecond})
 	created := aged.getStream().CachedInfo().Created
-	waitFor(t, "the stream to be older than its MaxAge", func() bool { return time.Since(created) > 300*time.Millisecond })
+	require.Eventually(t, func() bool { return time.Since(created) > 300*time.Millisecond }, wait, tick, "the stream to be older than its MaxAge")
 	if h, _ := aged.HistoryAfter(ctx, "c", created.Add(50*time.Millisecond)); h.Complete {
 		t.Fatal("an age beyond the stream's MaxAge is complete")
 	}

@@ -3,102 +3,46 @@ package natsbroker
 import (
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
-
-// gatedTransport lets a test cut a client's connection and hold its next
-// dial until it has published what the client must then recover.
-type gatedTransport struct {
-	inner wstransport.Transport
-	mu    sync.Mutex
-	conns []provider.Conn
-	gate  chan struct{}
-}
-
-func (g *gatedTransport) Dial(ctx context.Context, url string) (provider.Conn, error) {
-	g.mu.Lock()
-	gate := g.gate
-	g.mu.Unlock()
-	if gate != nil {
-		select {
-		case <-gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	c, err := g.inner.Dial(ctx, url)
-	if err == nil {
-		g.mu.Lock()
-		g.conns = append(g.conns, c)
-		g.mu.Unlock()
-	}
-	return c, err
-}
-
-func (g *gatedTransport) cut() (release func()) {
-	gate := make(chan struct{})
-	g.mu.Lock()
-	conns := g.conns
-	g.gate, g.conns = gate, nil
-	g.mu.Unlock()
-	for _, c := range conns {
-		_ = c.Close(protocol.CloseGoingAway, "test cut")
-	}
-	return func() {
-		g.mu.Lock()
-		g.gate = nil
-		g.mu.Unlock()
-		close(gate)
-	}
-}
 
 // client is a real provider engine subscribed to one channel.
 type client struct {
 	eng    *provider.Client
 	sub    *provider.Subscription
-	mu     sync.Mutex
-	events []provider.Event
+	events livetest.Events
 }
 
 func newClient(t testing.TB, urls []string, tr provider.Transport, channel string) *client {
 	t.Helper()
-	if tr == nil {
-		tr = &wstransport.Transport{}
-	}
-	eng, err := provider.New(provider.Config{
+	return newClientAt(t, urls, tr, channel, time.Time{})
+}
+
+// newClientAt is newClient for an application that read its data at
+// calledAt.
+func newClientAt(t testing.TB, urls []string, tr provider.Transport, channel string, calledAt time.Time) *client {
+	t.Helper()
+	c := &client{eng: livetest.NewEngine(t, provider.Config{
 		URLs: urls, Protocol: protocol.LevelExtended, Transport: tr,
 		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
-	c := &client{eng: eng}
-	c.sub, err = eng.Subscribe(provider.SubscribeOptions{Channel: channel, Callback: func(e provider.Event) {
-		c.mu.Lock()
-		c.events = append(c.events, e)
-		c.mu.Unlock()
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	})}
+	var err error
+	c.sub, err = c.eng.Subscribe(provider.SubscribeOptions{Channel: channel, CalledAt: calledAt, Callback: c.events.Add})
+	require.NoError(t, err)
 	return c
 }
 
 func (c *client) subscribed() bool { return c.sub.State() == provider.SubSubscribed }
 
-func (c *client) snapshot() []provider.Event {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]provider.Event(nil), c.events...)
-}
+func (c *client) snapshot() []provider.Event { return c.events.All() }
 
 // lastSeq is the seq of the newest ordinary event received.
 func (c *client) lastSeq() uint64 {

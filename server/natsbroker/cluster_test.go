@@ -6,7 +6,10 @@ import (
 	"testing"
 
 	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
@@ -14,7 +17,7 @@ const channel = "resources/posts"
 
 // cluster starts n nodes on one NATS and per-node client URL lists that
 // start at the node and fail over to the others in turn.
-func cluster(t *testing.T, e *embedded, n int, opts Options) ([]*node, [][]string) {
+func cluster(t *testing.T, e *natstest.Server, n int, opts Options) ([]*node, [][]string) {
 	t.Helper()
 	nodes := make([]*node, n)
 	for i := range nodes {
@@ -39,7 +42,7 @@ func spread(t *testing.T, urls [][]string, perNode int) [][]*client {
 	}
 	for _, cs := range clients {
 		for _, c := range cs {
-			waitFor(t, "subscribed", c.subscribed)
+			require.Eventually(t, c.subscribed, wait, tick, "subscribed")
 		}
 	}
 	return clients
@@ -48,7 +51,7 @@ func spread(t *testing.T, urls [][]string, perNode int) [][]*client {
 // Scenario 1: events published on each of three nodes reach every client,
 // wherever it is connected, exactly once and in order.
 func TestThreeNodesDeliverEveryEventExactlyOnce(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	nodes, urls := cluster(t, e, 3, Options{})
 	clients := spread(t, urls, 3)
 	const perNode = 15
@@ -66,7 +69,7 @@ func TestThreeNodesDeliverEveryEventExactlyOnce(t *testing.T) {
 	total := perNode * len(nodes)
 	for i, cs := range clients {
 		for j, c := range cs {
-			waitFor(t, "every event", func() bool { return c.lastSeq() >= uint64(total) })
+			require.Eventually(t, func() bool { return c.lastSeq() >= uint64(total) }, wait, tick, "every event")
 			exactlyOnce(t, fmt.Sprintf("node %d client %d", i, j), c.snapshot(), total)
 		}
 	}
@@ -75,7 +78,7 @@ func TestThreeNodesDeliverEveryEventExactlyOnce(t *testing.T) {
 // Scenario 2: a node stops while events flow; its clients fail over to the
 // next URL and recover every event they missed, exactly once, in order.
 func TestNodeStopFailsOverAndRecoversExactlyOnce(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	nodes, urls := cluster(t, e, 3, Options{})
 	clients := spread(t, urls, 2)
 	const total = 60
@@ -87,12 +90,12 @@ func TestNodeStopFailsOverAndRecoversExactlyOnce(t *testing.T) {
 			publish(t, nodes[i%2], channel, i) // nodes 0 and 1 stay up
 		}
 	}()
-	waitFor(t, "events flowing to the doomed node's clients", func() bool { return clients[2][0].lastSeq() >= 10 })
+	require.Eventually(t, func() bool { return clients[2][0].lastSeq() >= 10 }, wait, tick, "events flowing to the doomed node's clients")
 	nodes[2].stop()
 	wg.Wait()
 	for i, cs := range clients {
 		for j, c := range cs {
-			waitFor(t, "every event", func() bool { return c.lastSeq() >= total })
+			require.Eventually(t, func() bool { return c.lastSeq() >= total }, wait, tick, "every event")
 			exactlyOnce(t, fmt.Sprintf("node %d client %d", i, j), c.snapshot(), total)
 		}
 	}
@@ -106,17 +109,17 @@ func TestNodeStopFailsOverAndRecoversExactlyOnce(t *testing.T) {
 // Scenario 3: NATS restarts (same store); nodes reconnect and clients get
 // every event, or a resync where they cannot: never silent loss.
 func TestNATSRestartLosesNothingSilently(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	nodes, urls := cluster(t, e, 2, Options{})
 	clients := spread(t, urls, 2)
 	for i := 0; i < 10; i++ {
 		publish(t, nodes[i%2], channel, i)
 	}
-	e.stop()
+	e.Stop()
 	for _, n := range nodes {
-		waitFor(t, "the node to notice", func() bool { return n.broker.nc.Status() != nats.CONNECTED })
+		require.Eventually(t, func() bool { return n.broker.nc.Status() != nats.CONNECTED }, wait, tick, "the node to notice")
 	}
-	e.start()
+	e.Start()
 	var top server.Event
 	for i := 10; i < 30; i++ {
 		top = publish(t, nodes[i%2], channel, i)
@@ -126,7 +129,7 @@ func TestNATSRestartLosesNothingSilently(t *testing.T) {
 	}
 	for i, cs := range clients {
 		for j, c := range cs {
-			waitFor(t, "the newest event", func() bool { return c.lastSeq() >= top.Seq })
+			require.Eventually(t, func() bool { return c.lastSeq() >= top.Seq }, wait, tick, "the newest event")
 			if r := noSilentLoss(t, fmt.Sprintf("node %d client %d", i, j), c.snapshot(), top); r > 0 {
 				t.Logf("node %d client %d: %d resyncs", i, j, r)
 			}
@@ -137,16 +140,16 @@ func TestNATSRestartLosesNothingSilently(t *testing.T) {
 // Scenario 3b: NATS comes back without its store. The nodes recreate the
 // stream, the channel starts a new epoch, and clients resync.
 func TestNATSRestartWithoutStoreResyncs(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	nodes, urls := cluster(t, e, 2, Options{})
 	clients := spread(t, urls, 1)
 	old := publish(t, nodes[0], channel, 0)
 	for _, cs := range clients {
-		waitFor(t, "the first event", func() bool { return cs[0].lastSeq() == 1 })
+		require.Eventually(t, func() bool { return cs[0].lastSeq() == 1 }, wait, tick, "the first event")
 	}
-	e.stop()
-	e.dir = t.TempDir()
-	e.start()
+	e.Stop()
+	e.Dir = t.TempDir()
+	e.Start()
 	var top server.Event
 	for i := 1; i < 5; i++ {
 		top = publish(t, nodes[i%2], channel, i)
@@ -156,7 +159,7 @@ func TestNATSRestartWithoutStoreResyncs(t *testing.T) {
 	}
 	for i, cs := range clients {
 		c := cs[0]
-		waitFor(t, "the newest event", func() bool { return c.snapshot()[len(c.snapshot())-1].Seq == top.Seq })
+		require.Eventually(t, func() bool { return c.snapshot()[len(c.snapshot())-1].Seq == top.Seq }, wait, tick, "the newest event")
 		if noSilentLoss(t, fmt.Sprintf("client %d", i), c.snapshot(), top) == 0 {
 			t.Fatalf("client %d: a new epoch must come with a resync", i)
 		}
@@ -166,24 +169,24 @@ func TestNATSRestartWithoutStoreResyncs(t *testing.T) {
 // Scenario 4: a client away for longer than the stream keeps gets
 // recovered:false and exactly one resync, then live events again.
 func TestGapBeyondRetentionResyncs(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	nodes, urls := cluster(t, e, 2, Options{History: 5})
-	tr := &gatedTransport{}
+	tr := &livetest.GatedTransport{}
 	c := newClient(t, urls[0], tr, channel)
-	waitFor(t, "subscribed", c.subscribed)
+	require.Eventually(t, c.subscribed, wait, tick, "subscribed")
 	publish(t, nodes[0], channel, 1)
 	publish(t, nodes[1], channel, 2)
-	waitFor(t, "two events", func() bool { return c.lastSeq() == 2 })
+	require.Eventually(t, func() bool { return c.lastSeq() == 2 }, wait, tick, "two events")
 
-	release := tr.cut()
-	waitFor(t, "the client to be away", func() bool { return !c.subscribed() })
+	release := tr.Cut()
+	require.Eventually(t, func() bool { return !c.subscribed() }, wait, tick, "the client to be away")
 	for i := 3; i <= 12; i++ { // 10 events, the stream keeps 5
 		publish(t, nodes[i%2], channel, i)
 	}
 	release()
-	waitFor(t, "the resync", func() bool { return len(c.snapshot()) >= 3 })
+	require.Eventually(t, func() bool { return len(c.snapshot()) >= 3 }, wait, tick, "the resync")
 	top := publish(t, nodes[1], channel, 13)
-	waitFor(t, "the live event", func() bool { return c.lastSeq() == 13 })
+	require.Eventually(t, func() bool { return c.lastSeq() == 13 }, wait, tick, "the live event")
 	evs := c.snapshot()
 	if len(evs) != 4 || evs[2].Type != "*" || evs[2].Resync != "unrecovered" || evs[3].Seq != top.Seq {
 		t.Fatalf("got %+v, want seqs 1, 2, one unrecovered resync, 13", evs)

@@ -4,41 +4,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/refine-live-wasm/refine-live-wasm/protocol"
-	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 )
 
 // The startup window across nodes: an event stored through one node after
 // the application read its data, and before its subscription on another
 // node went live, is replayed by that node from the stream.
 func TestFirstSubscribeRecoversTheStartupWindow(t *testing.T) {
-	e := startNATS(t)
+	e := natstest.Start(t)
 	a, b := startNode(t, e, Options{}), startNode(t, e, Options{})
 	calledAt := time.Now().Add(-2 * time.Second) // the page read its data then
 	publish(t, a, "resources/posts", 1)
 	publish(t, a, "resources/posts", 2)
 
-	eng, err := provider.New(provider.Config{
-		URLs: []string{b.url}, Protocol: protocol.LevelExtended, Transport: &wstransport.Transport{},
-		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = eng.Close() })
-	c := &client{eng: eng}
-	c.sub, err = eng.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", CalledAt: calledAt,
-		Callback: func(e provider.Event) {
-			c.mu.Lock()
-			c.events = append(c.events, e)
-			c.mu.Unlock()
-		}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "subscribed", c.subscribed)
+	c := newClientAt(t, []string{b.url}, nil, "resources/posts", calledAt)
+	livetest.Subscribed(t, c.sub)
 	publish(t, a, "resources/posts", 3)
-	waitFor(t, "three events", func() bool { return len(c.snapshot()) >= 3 })
+	require.Eventually(t, func() bool { return len(c.snapshot()) >= 3 }, wait, tick, "three events")
 	exactlyOnce(t, "client", c.snapshot(), 3)
 }

@@ -3,6 +3,8 @@ package pgsource
 import (
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestParseRename(t *testing.T) {
@@ -34,9 +36,7 @@ func TestConfigRefusesOddNames(t *testing.T) {
 		}
 	}
 	s, err := New(Config{URL: "postgres://x", Rename: map[string]string{"order_items": "orders"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if s.cfg.Slot != DefaultSlot || s.cfg.channel("order_items") != "resources/orders" || s.cfg.channel("posts") != "resources/posts" {
 		t.Fatalf("%+v", s.cfg)
 	}

@@ -8,11 +8,13 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -33,10 +35,10 @@ func TestPostgresRestart(t *testing.T) {
 		}
 	}
 	insert(0, 50)
-	waitFor(t, 10*time.Second, "the first 50 events", func() bool { return len(got.all()) >= 50 })
+	got.WaitLen(t, 50)
 
 	pg.Stop()
-	waitFor(t, 10*time.Second, "a degraded health check", func() bool { return strings.Contains(health(h), `"degraded"`) })
+	require.Eventually(t, func() bool { return strings.Contains(health(h), `"degraded"`) }, 10*time.Second, 10*time.Millisecond, "a degraded health check")
 	if s := health(h); !strings.Contains(s, "postgres") {
 		t.Fatalf("the health check does not name PostgreSQL: %s", s)
 	}
@@ -46,13 +48,13 @@ func TestPostgresRestart(t *testing.T) {
 	if _, err := h.live.Publish(t.Context(), eventOn("notifications")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "a publish while PostgreSQL is down", func() bool { return len(other.all()) == 1 })
+	require.Eventually(t, func() bool { return other.Len() == 1 }, 5*time.Second, 10*time.Millisecond, "a publish while PostgreSQL is down")
 
 	pg.Start()
 	insert(50, 100)
-	waitFor(t, 20*time.Second, "100 events", func() bool { return len(got.all()) >= 100 })
-	waitFor(t, 5*time.Second, "a healthy check", func() bool { return strings.Contains(health(h), `"ok"`) })
-	checkOnce(t, got.all(), 100)
+	require.Eventually(t, func() bool { return got.Len() >= 100 }, 20*time.Second, 10*time.Millisecond, "100 events")
+	require.Eventually(t, func() bool { return strings.Contains(health(h), `"ok"`) }, 5*time.Second, 10*time.Millisecond, "a healthy check")
+	checkOnce(t, got.All(), 100)
 	if body := scrape(t, h); !strings.Contains(body, `refine_live_postgres_events_total{table="public.posts"}`) ||
 		!strings.Contains(body, "refine_live_postgres_lag_bytes") || !strings.Contains(body, "refine_live_postgres_streaming 1") {
 		t.Fatalf("metrics missing:\n%s", grepLines(body, "postgres"))
@@ -98,32 +100,15 @@ func checkOnce(t *testing.T, evs []provider.Event, n int) {
 func TestSlotLagWarned(t *testing.T) {
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
-	logs := &lockedBuffer{}
+	logs := &livetest.SyncBuffer{}
 	h := newHarness(t, pg, pgsource.Config{LagWarn: 1, Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	waitFor(t, 10*time.Second, "the warning", func() bool { return strings.Contains(logs.String(), "holds back much WAL") })
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "holds back much WAL") }, 10*time.Second, 10*time.Millisecond, "the warning")
 	if !strings.Contains(logs.String(), "slot=refine_live") {
 		t.Fatalf("the warning does not name the slot: %s", logs.String())
 	}
 	if body := scrape(t, h); !strings.Contains(body, "refine_live_postgres_retained_bytes ") {
 		t.Fatalf("no retained bytes:\n%s", grepLines(body, "postgres"))
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // flakyPublisher fails while down is set, as a broker that lost NATS.
@@ -146,31 +131,25 @@ func TestBrokerFailureStallsWithoutLoss(t *testing.T) {
 	pg.Exec(`CREATE TABLE posts (id int PRIMARY KEY)`)
 	broker := server.NewMemoryBroker(server.MemoryOptions{HistoryStart: time.Now().Add(-time.Hour)})
 	defer broker.Close()
-	live := server.New(server.Config{Broker: broker, Logger: testLogger(t)})
-	hs := httptest.NewServer(live.Handler())
-	defer hs.Close()
-	h := &harness{pg: pg, live: live, ws: "ws" + strings.TrimPrefix(hs.URL, "http") + "/live"}
+	live := server.New(server.Config{Broker: broker, Logger: livetest.Logger(t)})
+	h := &harness{pg: pg, live: live, ws: livetest.Serve(t, live.Handler(), nil).WSURL}
 	flaky := &flakyPublisher{Publisher: live}
-	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: testLogger(t), RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond}, flaky)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: livetest.Logger(t), RetryMin: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond}, flaky)
+	require.NoError(t, err)
+	require.NoError(t, src.Start(context.Background()))
 	defer src.Close()
 	got := h.subscribe(t, "resources/posts")
 	for i := 0; i < 5; i++ {
 		pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
 	}
-	waitFor(t, 10*time.Second, "5 events", func() bool { return len(got.all()) >= 5 })
+	got.WaitLen(t, 5)
 	flaky.down.Store(true)
 	for i := 5; i < 10; i++ {
 		pg.Exec(`INSERT INTO posts VALUES ($1)`, i)
 	}
-	waitFor(t, 10*time.Second, "the stalled state", func() bool { return strings.Contains(src.Degraded(), "stalled") })
+	require.Eventually(t, func() bool { return strings.Contains(src.Degraded(), "stalled") }, 10*time.Second, 10*time.Millisecond, "the stalled state")
 	flaky.down.Store(false)
-	waitFor(t, 10*time.Second, "10 events", func() bool { return len(got.all()) >= 10 })
-	waitFor(t, 5*time.Second, "streaming again", func() bool { return src.Degraded() == "" })
-	checkOnce(t, got.all(), 10)
+	got.WaitLen(t, 10)
+	require.Eventually(t, func() bool { return src.Degraded() == "" }, 5*time.Second, 10*time.Millisecond, "streaming again")
+	checkOnce(t, got.All(), 10)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"net/http/httptest"
 	"slices"
 	"strconv"
@@ -15,9 +14,11 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	natsserver "github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+	"github.com/stretchr/testify/require"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
+	"github.com/refine-live-wasm/refine-live-wasm/internal/natstest"
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -38,36 +39,22 @@ func TestFiguresLatency(t *testing.T) {
 	}
 	t.Run("memory", func(t *testing.T) {
 		pg := pgtest.Start(t)
-		latency(t, newHarness(t, pg, pgsource.Config{Logger: quiet()}))
+		latency(t, newHarness(t, pg, pgsource.Config{Logger: livetest.Quiet()}))
 	})
 	t.Run("nats", func(t *testing.T) {
 		pg := pgtest.Start(t)
-		latency(t, newHarnessOn(t, pg, pgsource.Config{Logger: quiet()}, natsBroker(t)))
+		latency(t, newHarnessOn(t, pg, pgsource.Config{Logger: livetest.Quiet()}, natsBroker(t)))
 	})
 }
 
 // natsBroker is a JetStream broker on an embedded NATS with its store on
 // disk.
 func natsBroker(t *testing.T) server.Broker {
-	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoLog: true, NoSigs: true,
-		JetStream: true, StoreDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
+	nc, err := nats.Connect(natstest.Start(t).URL())
+	require.NoError(t, err)
 	t.Cleanup(nc.Close)
-	b, err := natsbroker.New(context.Background(), nc, natsbroker.Options{Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, err := natsbroker.New(context.Background(), nc, natsbroker.Options{Logger: livetest.Quiet()})
+	require.NoError(t, err)
 	t.Cleanup(func() { _ = b.Close() })
 	return b
 }
@@ -75,17 +62,13 @@ func natsBroker(t *testing.T) server.Broker {
 func latency(t *testing.T, h *harness) {
 	h.pg.Exec(`CREATE TABLE lat (id int PRIMARY KEY)`)
 	arrived := make(chan time.Time, 1)
-	c, err := provider.New(provider.Config{URLs: []string{h.ws}, Transport: wsTransport(), OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c := livetest.NewEngine(t, provider.Config{URLs: []string{h.ws}, OnError: func(error) {}})
 	sub, _ := c.Subscribe(provider.SubscribeOptions{Channel: "resources/lat", Callback: func(e provider.Event) {
 		if e.Resync == "" {
 			arrived <- time.Now()
 		}
 	}})
-	waitFor(t, 5*time.Second, "the subscription", func() bool { return sub.State() == provider.SubSubscribed })
+	livetest.Subscribed(t, sub)
 	conn := h.pg.Conn()
 	const n, warm = 1000, 50
 	var lat []time.Duration
@@ -133,58 +116,33 @@ func throughput(t *testing.T, subs, tables, changes int) {
 	pg.Exec(ddl.String())
 	broker := server.NewMemoryBroker(server.MemoryOptions{})
 	defer broker.Close()
-	live := server.New(server.Config{Broker: broker, Logger: quiet(), SendQueue: 1 << 16, MaxSubscriptions: 256})
-	hs := httptest.NewServer(live)
-	defer hs.Close()
-	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: quiet()}, live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	live := server.New(server.Config{Broker: broker, Logger: livetest.Quiet(), SendQueue: 1 << 16, MaxSubscriptions: 256})
+	url := livetest.Serve(t, live, nil).WSURL
+	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: livetest.Quiet()}, live)
+	require.NoError(t, err)
+	require.NoError(t, src.Start(context.Background()))
 	defer src.Close()
-	waitFor(t, 10*time.Second, "streaming", func() bool { st, _ := src.State(); return st == pgsource.StateStreaming })
+	require.Eventually(t, func() bool { st, _ := src.State(); return st == pgsource.StateStreaming }, 10*time.Second, 10*time.Millisecond, "streaming")
 
 	counts := make([]atomic.Int64, subs)
 	var wg sync.WaitGroup
-	url := "ws" + strings.TrimPrefix(hs.URL, "http")
 	for i := 0; i < subs; i++ {
 		ws, _, err := websocket.Dial(context.Background(), url, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer ws.CloseNow()
 		ch := "resources/t" + strconv.Itoa(i%tables)
-		if err := ws.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, ws.Write(context.Background(), websocket.MessageText, []byte(`{"action":"subscribe","channel":"`+ch+`"}`)))
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 4096)
-			for {
-				_, rd, err := ws.Reader(context.Background())
-				if err != nil {
-					return
-				}
-				for {
-					if _, err := rd.Read(buf); err != nil {
-						if err != io.EOF {
-							return
-						}
-						break
-					}
-				}
-				counts[i].Add(1)
-			}
+			livetest.Drain(ws, func() { counts[i].Add(1) })
 		}()
 	}
-	waitFor(t, 30*time.Second, "every subscription", func() bool {
+	require.Eventually(t, func() bool {
 		rec := httptest.NewRecorder()
 		live.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
 		return strings.Contains(rec.Body.String(), "refine_live_subscriptions "+strconv.Itoa(subs)+"\n")
-	})
+	}, 30*time.Second, 10*time.Millisecond, "every subscription")
 
 	conn := pg.Conn()
 	start := time.Now()
@@ -217,7 +175,7 @@ func throughput(t *testing.T, subs, tables, changes int) {
 	for i := 0; i < subs; i++ {
 		wantTotal += want[i%tables]
 	}
-	waitFor(t, 120*time.Second, "every delivery", func() bool { return total() >= wantTotal })
+	require.Eventually(t, func() bool { return total() >= wantTotal }, 120*time.Second, 10*time.Millisecond, "every delivery")
 	elapsed := time.Since(start)
 	for i := range counts {
 		if got := counts[i].Load(); got != want[i%tables] {

@@ -3,17 +3,15 @@ package pgsource_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
-	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
@@ -42,87 +40,42 @@ func newHarnessOn(t *testing.T, pg *pgtest.Server, cfg pgsource.Config, broker s
 	h := &harness{pg: pg}
 	var src *pgsource.Source
 	var mu sync.Mutex
-	h.live = server.New(server.Config{Broker: broker, Logger: testLogger(t), Degraded: func() string {
+	h.live = server.New(server.Config{Broker: broker, Logger: livetest.Logger(t), Degraded: func() string {
 		mu.Lock()
 		defer mu.Unlock()
 		return src.Degraded()
 	}})
-	hs := httptest.NewServer(h.live.Handler())
-	t.Cleanup(hs.Close)
-	h.ws = "ws" + strings.TrimPrefix(hs.URL, "http") + "/live"
+	h.ws = livetest.Serve(t, h.live.Handler(), nil).WSURL
 	cfg.URL = pg.URL()
 	if cfg.Logger == nil {
-		cfg.Logger = testLogger(t)
+		cfg.Logger = livetest.Logger(t)
 	}
 	cfg.Registerer = h.live.MetricsRegistry()
 	cfg.RetryMin, cfg.RetryMax = 50*time.Millisecond, 500*time.Millisecond
 	s, err := pgsource.New(cfg, h.live)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, s.Start(context.Background()))
 	mu.Lock()
 	src = s
 	mu.Unlock()
 	h.src = s
 	t.Cleanup(func() { _ = s.Close() })
-	waitFor(t, 10*time.Second, "the source to stream", func() bool {
+	require.Eventually(t, func() bool {
 		st, _ := s.State()
 		return st == pgsource.StateStreaming
-	})
+	}, 10*time.Second, 10*time.Millisecond, "the source to stream")
 	return h
 }
 
-// events collects what one subscriber receives.
-type events struct {
-	mu  sync.Mutex
-	got []provider.Event
-}
-
-func (e *events) add(ev provider.Event) {
-	e.mu.Lock()
-	e.got = append(e.got, ev)
-	e.mu.Unlock()
-}
-
-func (e *events) all() []provider.Event {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]provider.Event(nil), e.got...)
-}
-
 // subscribe opens a client on channel and waits until it is subscribed.
-func (h *harness) subscribe(t *testing.T, channels ...string) *events {
+func (h *harness) subscribe(t *testing.T, channels ...string) *livetest.Events {
 	t.Helper()
-	c, err := provider.New(provider.Config{URLs: []string{h.ws}, Transport: &wstransport.Transport{}, OnError: func(error) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	e := &events{}
+	c := livetest.NewEngine(t, provider.Config{URLs: []string{h.ws}, OnError: func(error) {}})
+	e := &livetest.Events{}
 	for _, ch := range channels {
-		sub, err := c.Subscribe(provider.SubscribeOptions{Channel: ch, Callback: e.add})
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, 5*time.Second, "subscribed to "+ch, func() bool {
-			return sub.State() == provider.SubSubscribed
-		})
+		livetest.Subscribe(t, c, ch, e)
 	}
 	return e
-}
-
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // shape is an event reduced to what the mapping decides.
@@ -141,22 +94,6 @@ func shapes(evs []provider.Event) []shape {
 	return out
 }
 
-// testLogger writes to the test's log, shown when it fails or with -v.
-func testLogger(t *testing.T) *slog.Logger {
-	return slog.New(slog.NewTextHandler(tlog{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type tlog struct{ t *testing.T }
-
-func (w tlog) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimSuffix(string(p), "\n"))
-	return len(p), nil
-}
-
 func eventOn(channel string) server.Event {
 	return server.Event{Channel: channel, Type: "created", Payload: json.RawMessage(`{}`)}
 }
-
-func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func wsTransport() provider.Transport { return &wstransport.Transport{} }

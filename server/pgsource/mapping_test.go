@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
 	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
@@ -60,8 +63,8 @@ func TestChangesBecomeEvents(t *testing.T) {
 		{"resources/accounts", "created", `{"ids":["a@example.com"]}`},
 		{"resources/accounts", "deleted", `{"ids":["a@example.com"]}`},
 	}
-	waitFor(t, 10*time.Second, "every event", func() bool { return len(got.all()) >= len(want) })
-	evs := got.all()
+	got.WaitLen(t, len(want))
+	evs := got.All()
 	for i, s := range shapes(evs) {
 		if i >= len(want) || s != want[i] {
 			t.Errorf("event %d: %+v, want %+v", i, s, want[min(i, len(want)-1)])
@@ -85,10 +88,8 @@ func TestTableWithoutKeyRefused(t *testing.T) {
 	pg := pgtest.Start(t)
 	pg.Exec(`CREATE TABLE logs (msg text); CREATE TABLE audit (id int PRIMARY KEY); ALTER TABLE audit REPLICA IDENTITY NOTHING;
 CREATE TABLE fine (id int PRIMARY KEY)`)
-	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: testLogger(t)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src, err := pgsource.New(pgsource.Config{URL: pg.URL(), Logger: livetest.Logger(t)}, nil)
+	require.NoError(t, err)
 	err = src.Start(context.Background())
 	if err == nil {
 		_ = src.Close()
@@ -99,16 +100,12 @@ CREATE TABLE fine (id int PRIMARY KEY)`)
 		t.Fatalf("error does not name exactly the refused tables: %v", err)
 	}
 	// Restricted to the good table, the same database is accepted.
-	src, err = pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "only_fine", Tables: []string{"fine"}, Logger: testLogger(t)}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Start(context.Background()); err != nil {
-		t.Fatalf("refused a table with a key: %v", err)
-	}
+	src, err = pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "only_fine", Tables: []string{"fine"}, Logger: livetest.Logger(t)}, nil)
+	require.NoError(t, err)
+	require.NoError(t, src.Start(context.Background()), "refused a table with a key")
 	_ = src.Close()
 	// A table not in an existing publication is named too.
-	src, _ = pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "only_fine", Tables: []string{"fine", "logs"}, Logger: testLogger(t)}, nil)
+	src, _ = pgsource.New(pgsource.Config{URL: pg.URL(), Publication: "only_fine", Tables: []string{"fine", "logs"}, Logger: livetest.Logger(t)}, nil)
 	if err := src.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "public.logs is not in publication only_fine") {
 		t.Fatalf("want the missing table named, got %v", err)
 	}
@@ -128,9 +125,7 @@ func TestTransactionalMessages(t *testing.T) {
 	tx, _ := c.Begin(ctx)
 	_, _ = tx.Exec(ctx, emit, `{"channel":"notifications","type":"created","payload":{"n":"rolled back"}}`)
 	_, _ = tx.Exec(ctx, `INSERT INTO posts VALUES (1)`)
-	if err := tx.Rollback(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, tx.Rollback(ctx))
 	for _, q := range []string{
 		`SELECT pg_logical_emit_message(true, 'refine-live', 'not json')`,
 		`SELECT pg_logical_emit_message(true, 'other-prefix', '{"channel":"notifications","type":"x"}')`,
@@ -142,20 +137,18 @@ func TestTransactionalMessages(t *testing.T) {
 	_, _ = tx.Exec(ctx, emit, `{"channel":"notifications","type":"created","payload":{"n":"committed"},"meta":{"by":"sql"}}`)
 	// Nothing is sent before the commit.
 	time.Sleep(200 * time.Millisecond)
-	if n := len(got.all()); n != 0 {
+	if n := got.Len(); n != 0 {
 		t.Fatalf("%d events before the commit", n)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, 10*time.Second, "the committed transaction", func() bool { return len(got.all()) >= 2 })
+	require.NoError(t, tx.Commit(ctx))
+	got.WaitLen(t, 2)
 	time.Sleep(100 * time.Millisecond) // room for a wrongly emitted extra event to show up
-	s := shapes(got.all())
+	s := shapes(got.All())
 	want := []shape{{"resources/posts", "created", `{"ids":[2]}`}, {"notifications", "created", `{"n":"committed"}`}}
 	if len(s) != 2 || s[0] != want[0] || s[1] != want[1] {
 		t.Fatalf("got %+v, want %+v", s, want)
 	}
-	if m := string(got.all()[1].Meta); m != `{"by":"sql"}` {
+	if m := string(got.All()[1].Meta); m != `{"by":"sql"}` {
 		t.Fatalf("meta %s", m)
 	}
 	body := scrape(t, h)
