@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -118,16 +119,16 @@ func (c *Client) post(f func()) bool {
 // client, and never panics.
 func (c *Client) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	if c == nil {
-		return nil, wrap("subscribe", ErrClosed)
+		return nil, errs.Wrap("subscribe", ErrClosed)
 	}
 	if o.Channel == "" || len(o.Channel) > protocol.MaxChannelLen {
-		return nil, wrapDetail("subscribe", "channel must be 1 to 256 bytes", ErrInvalidOptions)
+		return nil, errs.WrapDetail("subscribe", "channel must be 1 to 256 bytes", ErrInvalidOptions)
 	}
 	if o.Callback == nil {
-		return nil, wrapDetail("subscribe", "no callback", ErrInvalidOptions)
+		return nil, errs.WrapDetail("subscribe", "no callback", ErrInvalidOptions)
 	}
 	if c.closing.Load() {
-		return nil, wrap("subscribe", ErrClosed)
+		return nil, errs.Wrap("subscribe", ErrClosed)
 	}
 	s := newSubscription(c, &o)
 	if o.Disabled {
@@ -136,7 +137,7 @@ func (c *Client) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	if !c.post(func() { c.addSub(s) }) {
 		s.closed.Store(true)
 		s.state.Store(SubUnsubscribed)
-		return nil, wrap("subscribe", ErrClosed)
+		return nil, errs.Wrap("subscribe", ErrClosed)
 	}
 	return s, nil
 }
@@ -157,17 +158,17 @@ func (c *Client) Unsubscribe(s *Subscription) {
 // client; queue overflow is reported to OnError.
 func (c *Client) Publish(e PublishEvent) error {
 	if c == nil {
-		return wrap("publish", ErrClosed)
+		return errs.Wrap("publish", ErrClosed)
 	}
 	size, err := checkPublish(&e)
 	if err != nil {
 		return err
 	}
 	if limit := c.maxMessage.Load(); int64(size) > limit {
-		return wrapDetail("publish", "event of "+itoa(size)+" bytes, server limit "+itoa(int(limit)), ErrTooLarge)
+		return errs.WrapDetail("publish", "event of "+itoa(size)+" bytes, server limit "+itoa(int(limit)), ErrTooLarge)
 	}
 	if c.closing.Load() || !c.post(func() { c.publish(e, size) }) {
-		return wrap("publish", ErrClosed)
+		return errs.Wrap("publish", ErrClosed)
 	}
 	return nil
 }
@@ -268,24 +269,10 @@ func (c *Client) report(level LogLevel, msg string, err error) {
 }
 
 func (c *Client) onPanic(v any, quiet bool) {
-	err := wrap("run callback", &panicError{v})
+	err := errs.Wrap("run callback", errs.Panic(ErrCallbackPanic, v))
 	if quiet {
 		c.cfg.Logger.Log(LogError, "error callback panicked", err)
 		return
 	}
 	c.report(LogError, "callback panicked", err)
 }
-
-type panicError struct{ v any }
-
-func (e *panicError) Error() string {
-	switch v := e.v.(type) {
-	case string:
-		return ErrCallbackPanic.Error() + ": " + v
-	case error:
-		return ErrCallbackPanic.Error() + ": " + v.Error()
-	}
-	return ErrCallbackPanic.Error()
-}
-
-func (e *panicError) Unwrap() error { return ErrCallbackPanic }

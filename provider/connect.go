@@ -73,12 +73,12 @@ func (c *Client) connect() {
 		)
 		if tokenFn != nil {
 			if tok, err = tokenFn(ctx); err != nil {
-				err = &kindError{op: "get token", kind: ErrConnect, err: err}
+				err = errs.WrapKind("get token", ErrConnect, err)
 			}
 		}
 		if err == nil {
 			if conn, err = transport.Dial(ctx, url); err != nil {
-				err = &kindError{op: "dial " + url, kind: ErrConnect, err: err}
+				err = errs.WrapKind("dial "+url, ErrConnect, err)
 			}
 		}
 		if !c.post(func() { c.dialed(d, url, conn, tok, err) }) && conn != nil {
@@ -149,7 +149,7 @@ func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration)
 			return
 		}
 		if c.cfg.Protocol == protocol.LevelExtended {
-			c.lost(cs, wrapDetail("open connection", "no hello from server", ErrHandshake), protocol.CloseNormal)
+			c.lost(cs, errs.WrapDetail("open connection", "no hello from server", ErrHandshake), protocol.CloseNormal)
 			return
 		}
 		c.cfg.Logger.Log(LogInfo, "no hello from server: speaking basic", nil)
@@ -224,11 +224,11 @@ func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
 	if ce != nil && !ce.Code.Retryable() {
 		if ce.Code == protocol.CloseTokenExpired && c.cfg.Token != nil && !c.tokenRetried {
 			c.tokenRetried = true
-			c.report(LogInfo, "token expired", wrap("stay connected", err))
+			c.report(LogInfo, "token expired", errs.Wrap("stay connected", err))
 			c.scheduleRetry(0)
 			return
 		}
-		c.terminate(&terminalError{close: ce})
+		c.terminate(errs.WrapKind("stay connected", ErrTerminal, ce))
 		return
 	}
 	var hint time.Duration
@@ -236,7 +236,7 @@ func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
 		hint = protocol.ParseCloseReason(ce.Reason).RetryAfter
 	}
 	if !errors.Is(err, ErrHeartbeatTimeout) && !errors.Is(err, ErrHandshake) {
-		err = &kindError{op: "stay connected", kind: ErrConnect, err: err}
+		err = errs.WrapKind("stay connected", ErrConnect, err)
 	}
 	c.report(LogWarn, "connection lost", err)
 	c.scheduleRetry(hint)
@@ -293,7 +293,7 @@ func (c *Client) terminate(err error) {
 			c.setSubState(s, SubUnsubscribed)
 		}
 	}
-	c.dropQueue(wrap("publish", err))
+	c.dropQueue(errs.Wrap("publish", err))
 	c.setStatus(StatusClosed)
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -322,9 +323,9 @@ func TestErrorTexts(t *testing.T) {
 		want string
 	}{
 		{ce, "connection closed: 4502 forbidden: r"},
-		{&terminalError{close: ce}, "failed to stay connected: server refused the connection for good: connection closed: 4502 forbidden: r"},
+		{errs.WrapKind("stay connected", ErrTerminal, ce), "failed to stay connected: server refused the connection for good: connection closed: 4502 forbidden: r"},
 		{&ServerError{Code: "forbidden", Message: "m", Channel: "c"}, "server error forbidden: m (channel c)"},
-		{wrap("run callback", &panicError{v: 3}), "failed to run callback: callback panicked"},
+		{errs.Wrap("run callback", errs.Panic(ErrCallbackPanic, 3)), "failed to run callback: callback panicked"},
 	} {
 		if got := tc.err.Error(); got != tc.want {
 			t.Errorf("got %q, want %q", got, tc.want)

@@ -1,6 +1,9 @@
 package provider
 
-import "github.com/refine-live-wasm/refine-live-wasm/protocol"
+import (
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
 
 // armLiveness checks, once per heartbeat rather than once per frame, that
 // something arrived within heartbeat + grace; every frame only records its
@@ -13,7 +16,7 @@ func (c *Client) armLiveness(cs *connState) {
 			return
 		}
 		if c.cfg.Clock.Now().Sub(cs.lastInbound) >= limit {
-			err := wrapDetail("keep connection", "server silent for "+limit.String(), ErrHeartbeatTimeout)
+			err := errs.WrapDetail("keep connection", "server silent for "+limit.String(), ErrHeartbeatTimeout)
 			c.lost(cs, err, protocol.CloseHeartbeatTimeout)
 			return
 		}
@@ -31,7 +34,7 @@ func (c *Client) probe(cs *connState) {
 	// timeout is running.
 	cs.probe = c.after(c.cfg.ProbeTimeout, func() {
 		if c.conn == cs && cs.probe != nil {
-			err := wrapDetail("keep connection", "no answer to probe", ErrHeartbeatTimeout)
+			err := errs.WrapDetail("keep connection", "no answer to probe", ErrHeartbeatTimeout)
 			c.lost(cs, err, protocol.CloseHeartbeatTimeout)
 		}
 	})

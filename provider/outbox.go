@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -55,7 +56,7 @@ func (c *Client) writeLoop(ctx context.Context, cs *connState) {
 		for _, f := range cs.out.take() {
 			if err := cs.conn.Write(ctx, f); err != nil {
 				if ctx.Err() == nil {
-					c.post(func() { c.lost(cs, wrap("write", err), protocol.CloseNormal) })
+					c.post(func() { c.lost(cs, errs.Wrap("write", err), protocol.CloseNormal) })
 				}
 				return
 			}

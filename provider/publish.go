@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -15,13 +16,13 @@ const echoWindow = 1024
 func checkPublish(e *PublishEvent) (int, error) {
 	switch {
 	case e.Channel == "" || len(e.Channel) > protocol.MaxChannelLen:
-		return 0, wrapDetail("publish", "channel must be 1 to 256 bytes", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "channel must be 1 to 256 bytes", ErrInvalidOptions)
 	case e.Type == "" || len(e.Type) > protocol.MaxTypeLen:
-		return 0, wrapDetail("publish", "type must be 1 to 64 bytes", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "type must be 1 to 64 bytes", ErrInvalidOptions)
 	case !isObject(e.Payload, false):
-		return 0, wrapDetail("publish", "payload must be a JSON object", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "payload must be a JSON object", ErrInvalidOptions)
 	case !isObject(e.Meta, true):
-		return 0, wrapDetail("publish", "meta must be a JSON object", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "meta must be a JSON object", ErrInvalidOptions)
 	}
 	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type,
 		Payload: e.Payload, Meta: e.Meta, Ref: maxRef}
@@ -41,7 +42,7 @@ func isObject(raw []byte, nullOK bool) bool {
 // publish is Publish's work on the loop.
 func (c *Client) publish(e PublishEvent, size int) {
 	if c.stopped {
-		c.report(LogWarn, "publish after close", wrap("publish", ErrClosed))
+		c.report(LogWarn, "publish after close", errs.Wrap("publish", ErrClosed))
 		return
 	}
 	if c.conn != nil && c.conn.open {
@@ -74,7 +75,7 @@ func (c *Client) sendPublish(cs *connState, q *queued) {
 	frame := protocol.AppendClient(make([]byte, 0, 96+len(m.Payload)+len(m.Meta)), &m)
 	if limit := c.maxMessage.Load(); int64(len(frame)) > limit {
 		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish too large", wrapDetail("publish", "event of "+itoa(len(frame))+" bytes, server limit "+itoa(int(limit)), ErrTooLarge))
+		c.report(LogWarn, "publish too large", errs.WrapDetail("publish", "event of "+itoa(len(frame))+" bytes, server limit "+itoa(int(limit)), ErrTooLarge))
 		return
 	}
 	if m.Ref != "" {
@@ -99,11 +100,11 @@ func (c *Client) enqueue(e PublishEvent, size int) {
 		q.items = q.items[1:]
 		q.bytes -= old.size
 		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish queue full", wrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
+		c.report(LogWarn, "publish queue full", errs.WrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
 	}
 	if size > c.cfg.QueueMaxBytes {
 		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish queue full", wrapDetail("publish", "event larger than the queue", ErrQueueFull))
+		c.report(LogWarn, "publish queue full", errs.WrapDetail("publish", "event larger than the queue", ErrQueueFull))
 		return
 	}
 	q.items = append(q.items, queued{ev: e, size: size})
@@ -146,7 +147,7 @@ func (c *Client) requeueUnacked(cs *connState) {
 		c.queue.items = c.queue.items[1:]
 		c.queue.bytes -= old.size
 		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish queue full", wrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
+		c.report(LogWarn, "publish queue full", errs.WrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
 	}
 }
 
@@ -233,7 +234,7 @@ func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
 		if cs.settle(m.Ref) {
 			c.st.pubFailed.Add(1)
 		}
-		c.report(LogWarn, "publish refused", wrap("publish", se))
+		c.report(LogWarn, "publish refused", errs.Wrap("publish", se))
 		return
 	}
 	ch := c.channels[m.Channel]

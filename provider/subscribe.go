@@ -3,6 +3,7 @@ package provider
 import (
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -248,5 +249,5 @@ func (c *Client) onChannelError(ch *channel, err error) {
 	for _, s := range ch.subs {
 		c.setSubState(s, SubRefused)
 	}
-	c.report(LogWarn, "subscription refused", wrapDetail("subscribe", ch.name, err))
+	c.report(LogWarn, "subscription refused", errs.WrapDetail("subscribe", ch.name, err))
 }
