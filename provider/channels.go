@@ -38,20 +38,23 @@ type channel struct {
 	lingerAt time.Time
 	state    chanState
 
-	pos    protocol.Position // last event seen (extended)
-	hasPos bool
-	since  protocol.Position // position sent with the pending subscribe
-	asked  recovery          // what the pending subscribe asked to replay
+	pos   protocol.Position // last event seen (extended); zero: none yet
+	since protocol.Position // position sent with the pending subscribe
+	asked recovery          // what the pending subscribe asked to replay
 	// calledAt is when the application asked for the channel (its
-	// earliest subscriber), until the channel is first confirmed; sentAt
-	// is when its pending subscribe was sent.
+	// earliest subscriber), until the channel is first confirmed, when it
+	// becomes zero; sentAt is when its pending subscribe was sent.
 	calledAt, sentAt time.Time
-	// active: confirmed on an earlier connection, so a new confirmation is
-	// a reconnect that may have missed events.
-	active bool
 	// resyncDue holds a resync delayed by Config.ResyncSpread.
 	resyncDue Timer
 }
+
+// active says the channel was confirmed on an earlier connection, so a new
+// confirmation is a reconnect that may have missed events.
+func (ch *channel) active() bool { return ch.calledAt.IsZero() }
+
+// hasPos says an event or a confirmation gave the channel a position.
+func (ch *channel) hasPos() bool { return ch.pos != protocol.Position{} }
 
 // forget stops what a channel still has scheduled when it goes away.
 func (ch *channel) forget() {
@@ -63,13 +66,13 @@ func (c *Client) addSub(s *Subscription) {
 	if s.closed.Load() {
 		return // unsubscribed before it reached the loop
 	}
-	if c.stopped {
+	if c.loopStatus == StatusClosed {
 		c.setSubState(s, SubUnsubscribed)
 		return
 	}
 	ch := c.channels[s.channel]
 	if ch == nil {
-		ch = &channel{name: s.channel}
+		ch = &channel{name: s.channel, calledAt: s.calledAt}
 		c.channels[s.channel] = ch
 		c.channelsPeak = max(c.channelsPeak, len(c.channels))
 	}
@@ -78,7 +81,7 @@ func (c *Client) addSub(s *Subscription) {
 	ch.lingerAt = time.Time{}
 	ch.subs = append(ch.subs, s)
 	s.ch = ch
-	if !ch.active && (ch.calledAt.IsZero() || s.calledAt.Before(ch.calledAt)) {
+	if !ch.active() && s.calledAt.Before(ch.calledAt) {
 		ch.calledAt = s.calledAt
 	}
 	switch ch.state {
@@ -90,7 +93,7 @@ func (c *Client) addSub(s *Subscription) {
 	if c.conn != nil && (ch.state == chIdle || ch.state == chFailed) {
 		c.queueSubscribe(ch)
 	}
-	c.want()
+	c.want("first subscribe")
 }
 
 func (c *Client) removeSub(s *Subscription) {

@@ -83,7 +83,7 @@ type Client struct {
 	// maxMessage is the largest frame the server accepts, read by Publish
 	// on the caller's goroutine.
 	maxMessage atomic.Int64
-	statusL    listeners[func(from, to Status)]
+	statusL    listeners[func(StatusChange)]
 	waiting    waiters // AfterDelivered functions not yet run
 
 	loopState
@@ -177,8 +177,18 @@ func (c *Client) Publish(e PublishEvent) error {
 func (c *Client) Status() Status { return c.status.Load().(Status) }
 
 // OnStatus registers a listener for status changes; it runs on the delivery
-// goroutine. The returned function removes it.
+// goroutine. The returned function removes it. OnStatusChange also says why.
 func (c *Client) OnStatus(fn func(from, to Status)) (remove func()) {
+	if fn == nil {
+		return func() {}
+	}
+	return c.statusL.add(func(sc StatusChange) { fn(sc.From, sc.To) })
+}
+
+// OnStatusChange registers a listener for status changes, with their code
+// and reason; it runs on the delivery goroutine. The returned function
+// removes it.
+func (c *Client) OnStatusChange(fn func(StatusChange)) (remove func()) {
 	if fn == nil {
 		return func() {}
 	}
@@ -246,16 +256,17 @@ func (c *Client) AfterDelivered(fn func()) {
 func (c *Client) Stats() Stats { return c.st.snapshot() }
 
 // setStatus is called by the loop only.
-func (c *Client) setStatus(to Status) {
+func (c *Client) setStatus(to Status, code, reason string) {
 	from := c.loopStatus
 	if from == to {
 		return
 	}
 	c.loopStatus = to
 	c.status.Store(to)
+	sc := StatusChange{From: from, To: to, Code: code, Reason: reason}
 	c.out.call(func() {
 		for _, fn := range c.statusL.snapshot() {
-			fn(from, to)
+			fn(sc)
 		}
 	})
 }

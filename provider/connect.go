@@ -23,9 +23,9 @@ type connState struct {
 	cancel context.CancelFunc
 	out    *outbox
 	// level is empty until auto mode has decided.
+	// Its state: the handshake runs while level is empty; once the level
+	// is known the connection is open, until it is dropped.
 	level protocol.Level
-	open  bool // level known, status open
-	heard bool // any frame received
 	// rtt is the dial's duration: an upper bound of one round trip, known
 	// before the first frame, which a first subscribe's age includes.
 	rtt time.Duration
@@ -43,7 +43,7 @@ type connState struct {
 	rateLimited int // rate_limited answers in a row
 
 	heartbeat   time.Duration
-	lastInbound time.Time
+	lastInbound time.Time // zero until the first frame
 	lastTick    time.Time // jump detector
 
 	hello, live, stable, jump, probe Timer
@@ -51,12 +51,9 @@ type connState struct {
 	inflight                         []queued            // extended publishes in send order, acked ones pruned lazily
 }
 
+// connect dials the next URL. The caller has set the status: connecting
+// for the first attempt, reconnecting for every later one.
 func (c *Client) connect() {
-	if c.everOpened || c.attempt > 0 {
-		c.setStatus(StatusReconnecting)
-	} else {
-		c.setStatus(StatusConnecting)
-	}
 	url := c.cfg.URLs[c.urlIndex]
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &dialState{cancel: cancel, start: c.cfg.Clock.Now()}
@@ -101,7 +98,7 @@ func (c *Client) dialed(d *dialState, url string, conn Conn, tok string, err err
 		c.st.dialFailures.Add(1)
 		c.report(LogWarn, "dial failed", err)
 		c.urlIndex = (c.urlIndex + 1) % len(c.cfg.URLs)
-		c.scheduleRetry(0)
+		c.scheduleRetry(0, CodeDialFailed, err.Error())
 		return
 	}
 	c.startConn(url, conn, tok, c.cfg.Clock.Now().Sub(d.start))
@@ -121,7 +118,6 @@ func (c *Client) closeAsync(conn Conn, code protocol.CloseCode, reason string) {
 func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cs := &connState{conn: conn, url: url, cancel: cancel, out: newOutbox(), acks: make(map[string]struct{}), rtt: rtt}
-	cs.lastInbound = c.cfg.Clock.Now()
 	c.conn = cs
 	c.io.Add(1)
 	go c.writeLoop(ctx, cs)
@@ -137,7 +133,6 @@ func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration)
 		level = protocol.LevelBasic
 	}
 	if level == protocol.LevelBasic {
-		cs.level = protocol.LevelBasic
 		c.subscribeAll()
 		c.markOpen(cs, protocol.LevelBasic)
 		return
@@ -169,7 +164,7 @@ func (c *Client) startConn(url string, conn Conn, tok string, rtt time.Duration)
 // markOpen completes the handshake once the level is known.
 func (c *Client) markOpen(cs *connState, level protocol.Level) {
 	stopTimer(&cs.hello)
-	cs.level, cs.open = level, true
+	cs.level = level
 	c.extendedURLs[cs.url] = level == protocol.LevelExtended
 	if level == protocol.LevelBasic {
 		c.maxMessage.Store(protocol.DefaultMaxMessage)
@@ -188,7 +183,7 @@ func (c *Client) markOpen(cs *connState, level protocol.Level) {
 		c.st.reconnects.Add(1)
 	}
 	c.everOpened = true
-	c.setStatus(StatusOpen)
+	c.setStatus(StatusOpen, CodeOpened, cs.url+" ("+string(level)+")")
 	cs.stable = c.after(c.cfg.StableAfter, func() {
 		if c.conn == cs {
 			// The flap guard: only a connection that stayed up resets the
@@ -211,13 +206,13 @@ func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
 	}
 	var ce *CloseError
 	errs.As(err, &ce)
-	if c.cfg.Protocol == protocol.LevelAuto && cs.level == "" && !cs.heard && chokedOnHello(ce) {
+	if c.cfg.Protocol == protocol.LevelAuto && cs.level == "" && cs.lastInbound.IsZero() && chokedOnHello(ce) {
 		// A server that drops us right after our hello, without a word,
 		// probably does not know it: speak basic to this URL from now on.
 		c.basicURLs[cs.url] = true
 		c.cfg.Logger.Log(LogInfo, "server closed after hello: speaking basic to "+cs.url, err)
 		c.dropConn(code, "")
-		c.scheduleRetry(0)
+		c.scheduleRetry(0, lossCode(err), err.Error())
 		return
 	}
 	c.dropConn(code, "")
@@ -225,7 +220,7 @@ func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
 		if ce.Code == protocol.CloseTokenExpired && c.cfg.Token != nil && !c.tokenRetried {
 			c.tokenRetried = true
 			c.report(LogInfo, "token expired", errs.Wrap("stay connected", err))
-			c.scheduleRetry(0)
+			c.scheduleRetry(0, CodeServerClosed, err.Error())
 			return
 		}
 		c.terminate(errs.WrapKind("stay connected", ErrTerminal, ce))
@@ -235,11 +230,29 @@ func (c *Client) lost(cs *connState, err error, code protocol.CloseCode) {
 	if ce != nil {
 		hint = protocol.ParseCloseReason(ce.Reason).RetryAfter
 	}
-	if !errors.Is(err, ErrHeartbeatTimeout) && !errors.Is(err, ErrHandshake) {
+	why, reason := lossCode(err), err.Error()
+	if why != CodeHeartbeatTimeout && why != CodeHandshakeTimeout {
 		err = errs.WrapKind("stay connected", ErrConnect, err)
 	}
 	c.report(LogWarn, "connection lost", err)
-	c.scheduleRetry(hint)
+	c.scheduleRetry(hint, why, reason)
+}
+
+// open says the handshake completed: the level is known.
+func (cs *connState) open() bool { return cs.level != "" }
+
+// lossCode is the status change code of a lost connection.
+func lossCode(err error) string {
+	var ce *CloseError
+	switch {
+	case errors.Is(err, ErrHeartbeatTimeout):
+		return CodeHeartbeatTimeout
+	case errors.Is(err, ErrHandshake):
+		return CodeHandshakeTimeout
+	case errs.As(err, &ce):
+		return CodeServerClosed
+	}
+	return CodeConnectionLost
 }
 
 // chokedOnHello tells a server that rejects the unknown hello from one that
@@ -285,7 +298,6 @@ func (c *Client) dropConn(code protocol.CloseCode, reason string) {
 }
 
 func (c *Client) terminate(err error) {
-	c.stopped = true
 	stopTimer(&c.retry)
 	c.report(LogError, "server refused the client", err)
 	for _, ch := range c.channels {
@@ -294,11 +306,13 @@ func (c *Client) terminate(err error) {
 		}
 	}
 	c.dropQueue(errs.Wrap("publish", err))
-	c.setStatus(StatusClosed)
+	c.setStatus(StatusClosed, CodeTerminalClose, err.Error())
 }
 
-func (c *Client) scheduleRetry(hint time.Duration) {
-	if c.stopped {
+// scheduleRetry waits before the next attempt; code and reason say why the
+// client is reconnecting.
+func (c *Client) scheduleRetry(hint time.Duration, code, reason string) {
+	if c.loopStatus == StatusClosed {
 		return
 	}
 	delay := hint
@@ -307,11 +321,11 @@ func (c *Client) scheduleRetry(hint time.Duration) {
 	}
 	c.attempt++
 	// Every wait follows a failed attempt or a lost connection.
-	c.setStatus(StatusReconnecting)
+	c.setStatus(StatusReconnecting, code, reason)
 	c.retryGen++
 	g := c.retryGen
 	c.retry = c.after(delay, func() {
-		if c.retryGen == g && c.retry != nil && !c.stopped {
+		if c.retryGen == g && c.retry != nil && c.loopStatus != StatusClosed {
 			c.retry = nil
 			c.connect()
 		}

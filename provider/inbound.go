@@ -24,7 +24,6 @@ func (c *Client) onFrame(cs *connState, data []byte, now time.Time) int {
 		return 0
 	}
 	cs.lastInbound = now
-	cs.heard = true
 	stopTimer(&cs.probe)
 	if !cs.split {
 		c.onMessage(cs, data, now)
@@ -89,7 +88,7 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time
 	}
 	c.st.eventsReceived.Add(1)
 	if cs.level == protocol.LevelExtended && m.Seq > 0 {
-		if ch.hasPos {
+		if ch.hasPos() {
 			switch {
 			case m.Epoch == ch.pos.Epoch && m.Seq <= ch.pos.Seq:
 				c.st.duplicates.Add(1)
@@ -100,7 +99,7 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time
 				c.resync(ch, "epoch")
 			}
 		}
-		ch.pos, ch.hasPos = m.Position(), true
+		ch.pos = m.Position()
 		if ch.state == chSubscribing && ch.asked != askNothing {
 			c.st.eventsReplayed.Add(1)
 		}

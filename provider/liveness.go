@@ -64,6 +64,7 @@ func (c *Client) jumpCheck(cs *connState) {
 			// A basic server cannot be probed; after a sleep its connection
 			// is likely dead and events were likely missed, so start over.
 			c.dropConn(protocol.CloseNormal, "clock jump")
+			c.setStatus(StatusReconnecting, CodeClockJump, "wall clock jumped "+(wall-elapsed).String())
 			c.connect()
 			return
 		}

@@ -11,9 +11,10 @@ import (
 // the loop goroutine (inside a closure handed to post) touches it, which is
 // why it needs no locks.
 type loopState struct {
+	// loopStatus is the status as the loop sees it: idle until the first
+	// Subscribe or Publish asked for a connection, closed (never dial
+	// again) after Close or a terminal close.
 	loopStatus Status
-	started    bool // the first Subscribe or Publish asked for a connection
-	stopped    bool // Close or a terminal close: never dial again
 	exit       bool // the loop returns after the current closure
 	everOpened bool // a handshake completed once: later ones are reconnects
 
@@ -27,8 +28,7 @@ type loopState struct {
 	retry    Timer
 	retryGen uint64
 
-	lastReconnect time.Time // rate limit of Reconnect
-	hasReconnect  bool
+	lastReconnect time.Time // rate limit of Reconnect; zero before the first
 	// deferredSignal holds a Reconnect that came within the rate limit:
 	// it runs when the second is over instead of being lost (an "online"
 	// just after a "pageshow" must still cut the backoff short).
@@ -100,17 +100,16 @@ func stopTimer(t *Timer) {
 }
 
 // want starts connecting on the first Subscribe or Publish.
-func (c *Client) want() {
-	if c.started || c.stopped {
+func (c *Client) want(reason string) {
+	if c.loopStatus != StatusIdle {
 		return
 	}
-	c.started = true
+	c.setStatus(StatusConnecting, CodeConnectCalled, reason)
 	c.connect()
 }
 
 // shutdown is Close's work on the loop.
 func (c *Client) shutdown() {
-	c.stopped = true
 	c.exit = true
 	stopTimer(&c.retry)
 	stopTimer(&c.deferredSignal)
@@ -133,16 +132,16 @@ func (c *Client) shutdown() {
 	if c.conn != nil {
 		c.dropConn(protocol.CloseNormal, "client closed")
 	}
-	c.setStatus(StatusClosed)
+	c.setStatus(StatusClosed, CodeClosedByApp, "Close called")
 }
 
 // reconnectNow is Reconnect's work on the loop.
 func (c *Client) reconnectNow() {
-	if c.stopped || !c.started {
+	if c.loopStatus == StatusIdle || c.loopStatus == StatusClosed {
 		return
 	}
 	now := c.cfg.Clock.Now()
-	if since := now.Sub(c.lastReconnect); c.hasReconnect && since < time.Second {
+	if since := now.Sub(c.lastReconnect); !c.lastReconnect.IsZero() && since < time.Second {
 		if c.deferredSignal == nil {
 			c.deferredSignal = c.after(time.Second-since, func() {
 				c.deferredSignal = nil
@@ -152,9 +151,9 @@ func (c *Client) reconnectNow() {
 		return
 	}
 	stopTimer(&c.deferredSignal)
-	c.hasReconnect, c.lastReconnect = true, now
+	c.lastReconnect = now
 	switch {
-	case c.conn != nil && c.conn.open:
+	case c.conn != nil && c.conn.open():
 		if c.conn.level == protocol.LevelExtended {
 			c.probe(c.conn)
 		}

@@ -41,16 +41,16 @@ func isObject(raw []byte, nullOK bool) bool {
 
 // publish is Publish's work on the loop.
 func (c *Client) publish(e PublishEvent, size int) {
-	if c.stopped {
+	if c.loopStatus == StatusClosed {
 		c.report(LogWarn, "publish after close", errs.Wrap("publish", ErrClosed))
 		return
 	}
-	if c.conn != nil && c.conn.open {
+	if c.conn != nil && c.conn.open() {
 		c.sendPublish(c.conn, &queued{ev: e, size: size})
 		return
 	}
 	c.enqueue(e, size)
-	c.want()
+	c.want("first publish")
 }
 
 // sendPublish writes e in the connection's level: exactly the basic bytes

@@ -78,7 +78,7 @@ func (c *Client) flushSubscribes() {
 		}
 		r := c.request(cs, ch, now)
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: r.Channel, Since: r.Since, Age: r.Age})
-		if cs.open && cs.level == protocol.LevelBasic {
+		if cs.level == protocol.LevelBasic {
 			c.confirmed(ch, c.resyncReason(ch, protocol.LevelBasic, false))
 		}
 	}
@@ -145,10 +145,10 @@ func (c *Client) request(cs *connState, ch *channel, now time.Time) protocol.Cha
 	ch.asked, ch.sentAt, ch.state = askNothing, now, chSubscribing
 	if cs.level != protocol.LevelBasic {
 		switch {
-		case ch.hasPos:
+		case ch.hasPos():
 			since := ch.pos
 			r.Since, ch.since, ch.asked = &since, since, askSince
-		case !ch.active:
+		case !ch.active():
 			age := now.Sub(ch.calledAt) + cs.rtt + ageMargin
 			r.Age = min(int64((age+time.Millisecond-1)/time.Millisecond), protocol.MaxAge)
 			ch.asked = askAge
@@ -168,7 +168,7 @@ func (c *Client) resyncReason(ch *channel, level protocol.Level, recovered bool)
 		return ""
 	case ch.asked == askSince:
 		return "unrecovered"
-	case ch.active:
+	case ch.active():
 		return "reconnect"
 	case level == protocol.LevelBasic:
 		if c.cfg.LateResync > 0 && ch.sentAt.Sub(ch.calledAt) > c.cfg.LateResync {
@@ -183,7 +183,7 @@ func (c *Client) resyncReason(ch *channel, level protocol.Level, recovered bool)
 
 // confirmed marks ch subscribed on the current connection.
 func (c *Client) confirmed(ch *channel, reason string) {
-	ch.state, ch.asked, ch.active = chSubscribed, askNothing, true
+	ch.state, ch.asked = chSubscribed, askNothing
 	ch.calledAt = time.Time{}
 	for _, s := range ch.subs {
 		c.setSubState(s, SubSubscribed)
@@ -205,8 +205,8 @@ func (c *Client) onSubscribed(cs *connState, m *protocol.ServerMessage) {
 	if reason == "unrecovered" && ch.asked == askSince && m.Epoch != "" && m.Epoch != ch.since.Epoch {
 		reason = "epoch"
 	}
-	if m.Epoch != "" && (!ch.hasPos || m.Epoch != ch.pos.Epoch || m.Seq > ch.pos.Seq) {
-		ch.pos, ch.hasPos = m.Position(), true
+	if m.Epoch != "" && (!ch.hasPos() || m.Epoch != ch.pos.Epoch || m.Seq > ch.pos.Seq) {
+		ch.pos = m.Position()
 	}
 	c.confirmed(ch, reason)
 }
