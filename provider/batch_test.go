@@ -71,7 +71,7 @@ func TestBatchedEventsAllocateNothing(t *testing.T) {
 	frame := []byte(strings.Join(msgs, "\n"))
 	var allocs float64
 	h.query(func() {
-		cs := h.c.conn
+		cs := h.c.link.conn
 		now := h.clk.Now()
 		for i := 0; i < 64; i++ { // warm the buffers
 			h.c.onFrame(cs, frame, now)

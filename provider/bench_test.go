@@ -30,8 +30,8 @@ func BenchmarkOnFrame(b *testing.B) {
 	done := make(chan struct{})
 	h.c.post(func() {
 		defer close(done)
-		cs := h.c.conn
-		ch := h.c.channels["resources/posts"]
+		cs := h.c.link.conn
+		ch := h.c.chans.byName["resources/posts"]
 		now := h.clk.Now()
 		for i := 0; i < b.N; i++ {
 			ch.pos = protocol.Position{Epoch: "e1", Seq: 0}
@@ -52,7 +52,7 @@ func TestForwardedEventAllocatesNothing(t *testing.T) {
 	frame := []byte(`{"channel":"resources/posts","type":"updated","payload":{"ids":[7],"title":"x"}}`)
 	var allocs float64
 	h.query(func() {
-		cs := h.c.conn
+		cs := h.c.link.conn
 		now := h.clk.Now()
 		for i := 0; i < 64; i++ { // warm the buffers
 			h.c.onFrame(cs, frame, now)
@@ -89,8 +89,8 @@ func BenchmarkOnFrameBatched(b *testing.B) {
 	done := make(chan struct{})
 	h.c.post(func() {
 		defer close(done)
-		cs := h.c.conn
-		ch := h.c.channels["resources/posts"]
+		cs := h.c.link.conn
+		ch := h.c.chans.byName["resources/posts"]
 		now := h.clk.Now()
 		for i := 0; i < b.N; i += per {
 			ch.pos = protocol.Position{Epoch: "e1", Seq: 0}

@@ -70,6 +70,12 @@ type PublishEvent struct {
 
 // Client is a live connection shared by many subscriptions. Its methods are
 // safe for concurrent use.
+//
+// It orchestrates three parts, all owned by its event loop: link, the
+// connection (dial, handshake, liveness, retries); chans, the channel table
+// (reference counts, linger, positions, resyncs); and pubs, the publish
+// queue. Only code running on the loop goroutine (inside a closure handed
+// to post) touches them, which is why they need no locks.
 type Client struct {
 	cfg  Config
 	cmds chan func()
@@ -86,7 +92,18 @@ type Client struct {
 	statusL    listeners[func(StatusChange)]
 	waiting    waiters // AfterDelivered functions not yet run
 
-	loopState
+	// Owned by the loop.
+	//
+	// loopStatus is the status as the loop sees it: idle until the first
+	// Subscribe or Publish asked for a connection, closed (never dial
+	// again) after Close or a terminal close.
+	loopStatus Status
+	exit       bool // the loop returns after the current closure
+	link       link
+	chans      channelTable
+	pubs       publisher
+	msg        protocol.ServerMessage // reused by every decode
+	dec        protocol.Decoder       // interns channel names and epochs across frames
 }
 
 // New validates cfg and returns a client. It does not dial until the first
@@ -99,7 +116,10 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: cfg, cmds: make(chan func(), 64), done: make(chan struct{})}
 	c.status.Store(StatusIdle)
 	c.maxMessage.Store(protocol.DefaultMaxMessage)
-	c.initLoopState()
+	c.loopStatus = StatusIdle
+	c.link.init(c)
+	c.chans.init(c)
+	c.pubs.init(c)
 	c.out = newDeliverer(&c.st, c.onPanic, cfg.OnDelivered)
 	go c.loop()
 	return c, nil
@@ -134,7 +154,7 @@ func (c *Client) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	if o.Disabled {
 		return s, nil
 	}
-	if !c.post(func() { c.addSub(s) }) {
+	if !c.post(func() { c.chans.add(s) }) {
 		s.closed.Store(true)
 		s.state.Store(SubUnsubscribed)
 		return nil, errs.Wrap("subscribe", ErrClosed)
@@ -148,7 +168,7 @@ func (c *Client) Unsubscribe(s *Subscription) {
 	if c == nil || s == nil || s.c != c || !s.closed.CompareAndSwap(false, true) {
 		return
 	}
-	if s.disabled || !c.post(func() { c.removeSub(s) }) {
+	if s.disabled || !c.post(func() { c.chans.remove(s) }) {
 		s.state.Store(SubUnsubscribed)
 	}
 }
@@ -167,7 +187,7 @@ func (c *Client) Publish(e PublishEvent) error {
 	if limit := c.maxMessage.Load(); int64(size) > limit {
 		return errs.WrapDetail("publish", "event of "+itoa(size)+" bytes, server limit "+itoa(int(limit)), ErrTooLarge)
 	}
-	if c.closing.Load() || !c.post(func() { c.publish(e, size) }) {
+	if c.closing.Load() || !c.post(func() { c.pubs.publish(e, size) }) {
 		return errs.Wrap("publish", ErrClosed)
 	}
 	return nil
@@ -202,7 +222,7 @@ func (c *Client) OnStatusChange(fn func(StatusChange)) (remove func()) {
 // most one call per second has an effect.
 func (c *Client) Reconnect() {
 	if c != nil && !c.closing.Load() {
-		c.post(c.reconnectNow)
+		c.post(c.link.signal)
 	}
 }
 
@@ -245,7 +265,7 @@ func (c *Client) AfterDelivered(fn func()) {
 		return
 	}
 	// The loop queues fn behind the callbacks of everything it handled
-	// before this closure; take makes sure it runs once even if Close
+	// before this closure; run makes sure it runs once even if Close
 	// also finds it.
 	if !c.post(func() { c.out.call(func() { c.waiting.run(id) }) }) {
 		c.waiting.run(id)
@@ -254,36 +274,3 @@ func (c *Client) AfterDelivered(fn func()) {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats { return c.st.snapshot() }
-
-// setStatus is called by the loop only.
-func (c *Client) setStatus(to Status, code, reason string) {
-	from := c.loopStatus
-	if from == to {
-		return
-	}
-	c.loopStatus = to
-	c.status.Store(to)
-	sc := StatusChange{From: from, To: to, Code: code, Reason: reason}
-	c.out.call(func() {
-		for _, fn := range c.statusL.snapshot() {
-			fn(sc)
-		}
-	})
-}
-
-// report logs err and hands it to OnError.
-func (c *Client) report(level LogLevel, msg string, err error) {
-	c.cfg.Logger.Log(level, msg, err)
-	if fn := c.cfg.OnError; fn != nil && err != nil {
-		c.out.callQuiet(func() { fn(err) })
-	}
-}
-
-func (c *Client) onPanic(v any, quiet bool) {
-	err := errs.Wrap("run callback", errs.Panic(ErrCallbackPanic, v))
-	if quiet {
-		c.cfg.Logger.Log(LogError, "error callback panicked", err)
-		return
-	}
-	c.report(LogError, "callback panicked", err)
-}

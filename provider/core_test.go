@@ -154,18 +154,18 @@ func TestRetryDelayAndFlapGuard(t *testing.T) {
 		h.waitStatus(StatusReconnecting)
 		want := backoff(DefaultMinDelay, DefaultMaxDelay, i, 0.5)
 		h.clk.Advance(want - time.Millisecond)
-		h.waitLoop("no dial yet", func() bool { return h.c.dial == nil && h.c.retry != nil })
+		h.waitLoop("no dial yet", func() bool { return h.c.link.dial == nil && h.c.link.retry != nil })
 		h.clk.Advance(time.Millisecond)
 		fc = h.open(protocol.LevelBasic, 0)
 		h.clk.Advance(DefaultStableAfter - time.Millisecond)
 	}
 	var attempt int
-	h.query(func() { attempt = h.c.attempt })
+	h.query(func() { attempt = h.c.link.attempt })
 	if attempt != 2 {
 		t.Fatalf("attempt %d after two flaps, want 2", attempt)
 	}
 	h.clk.Advance(time.Millisecond)
-	h.query(func() { attempt = h.c.attempt })
+	h.query(func() { attempt = h.c.link.attempt })
 	if attempt != 0 {
 		t.Fatalf("attempt %d after a stable connection, want 0", attempt)
 	}

@@ -34,7 +34,7 @@ func openSubscribed(h *harness, seq int, epoch string) *fakeConn {
 	// virtual clock has not moved: the margin alone).
 	fc.expectWriteEq(h.t, `{"action":"subscribe","channel":"c","age":1000}`)
 	fc.send(subscribed("c", seq, epoch, true))
-	h.waitLoop("subscribed", func() bool { return h.c.channels["c"].state == chSubscribed })
+	h.waitLoop("subscribed", func() bool { return h.c.chans.byName["c"].state == chSubscribed })
 	return fc
 }
 
@@ -144,7 +144,7 @@ func TestReconnectWithoutPositionResyncs(t *testing.T) {
 	if e := h.expectEvent(); e.Resync != "unrecovered" {
 		t.Fatalf("got %+v", e)
 	}
-	h.waitLoop("subscribed", func() bool { return h.c.channels["c"].state == chSubscribed })
+	h.waitLoop("subscribed", func() bool { return h.c.chans.byName["c"].state == chSubscribed })
 	fc2, sub := reconnect(h, fc)
 	if strings.Contains(sub, "since") || strings.Contains(sub, "age") {
 		t.Fatalf("since without a position, or an age on a channel live before: %s", sub)
@@ -245,7 +245,7 @@ func TestWallClockJumpProbes(t *testing.T) {
 	h.clk.Advance(jumpTick)
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	fc.send(`{"action":"pong"}`)
-	h.waitLoop("probe answered", func() bool { return h.c.conn.probe == nil })
+	h.waitLoop("probe answered", func() bool { return h.c.link.conn.probe == nil })
 	// A probe nobody answers kills the connection.
 	h.clk.Jump(time.Hour)
 	h.clk.Advance(jumpTick)
@@ -277,7 +277,7 @@ func TestReconnectSignal(t *testing.T) {
 	h.c.Reconnect()
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	fc.send(`{"action":"pong"}`)
-	h.waitLoop("pong handled", func() bool { return h.c.conn.probe == nil })
+	h.waitLoop("pong handled", func() bool { return h.c.link.conn.probe == nil })
 	h.c.Reconnect() // within a second: deferred to the end of it, not lost
 	h.c.Reconnect() // and not repeated
 	if got := h.flush(fc); len(got) != 0 {
@@ -295,7 +295,7 @@ func TestReconnectSignal(t *testing.T) {
 	h.clk.Advance(time.Second) // rate limit over, retry timer (750ms) fires: dial
 	r := h.tr.expectDial(t)
 	r.fail(errors.New("offline"))
-	h.waitLoop("retry scheduled", func() bool { return h.c.retry != nil })
+	h.waitLoop("retry scheduled", func() bool { return h.c.link.retry != nil })
 	h.clk.Advance(500 * time.Millisecond) // less than the 1000ms backoff, more than the rate limit
 	h.c.Reconnect()
 	h.tr.expectDial(t).fail(errors.New("offline"))

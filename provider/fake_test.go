@@ -307,8 +307,8 @@ func (h *harness) flush(fc *fakeConn) []string {
 	// Subscribes wait for the loop to be idle: those queued so far leave
 	// before the marker, as they would before any later frame.
 	h.query(func() {
-		h.c.flushSubscribes()
-		h.c.conn.out.push([]byte(marker))
+		h.c.chans.flush()
+		h.c.link.conn.out.push([]byte(marker))
 	})
 	var out []string
 	for {

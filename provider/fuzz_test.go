@@ -43,9 +43,9 @@ func FuzzServerStream(f *testing.F) {
 		h.sub(SubscribeOptions{Channel: "d", IDs: []string{"1"}, Callback: check})
 		h.open(protocol.LevelExtended, 25000)
 		h.query(func() {
-			cs := h.c.conn
+			cs := h.c.link.conn
 			for _, frame := range bytes.Split(data, []byte{0x1e}) {
-				if h.c.conn != cs || cs == nil {
+				if h.c.link.conn != cs || cs == nil {
 					return // the stream made the engine drop the connection
 				}
 				h.c.onFrame(cs, frame, h.clk.Now())

@@ -22,7 +22,7 @@ func TestAutoFallsBackOnFirstEvent(t *testing.T) {
 	h.waitStatus(StatusOpen)
 	h.expectEvent()
 	var level protocol.Level
-	h.query(func() { level = h.c.conn.level })
+	h.query(func() { level = h.c.link.conn.level })
 	if level != protocol.LevelBasic {
 		t.Fatalf("level %s", level)
 	}
@@ -52,7 +52,7 @@ func TestAutoRemembersServerThatChokesOnHello(t *testing.T) {
 	fc := h.tr.expectDial(t).accept()
 	fc.expectWrite(t)
 	fc.drop(protocol.CloseUnsupported, "")
-	h.waitLoop("retry", func() bool { return h.c.retry != nil })
+	h.waitLoop("retry", func() bool { return h.c.link.retry != nil })
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
 	fc2.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`) // no hello this time
@@ -65,7 +65,7 @@ func TestAutoKeepsExtendedOnServerRestart(t *testing.T) {
 	fc := h.tr.expectDial(t).accept()
 	fc.expectWrite(t)
 	fc.drop(protocol.CloseRestart, "")
-	h.waitLoop("retry", func() bool { return h.c.retry != nil })
+	h.waitLoop("retry", func() bool { return h.c.link.retry != nil })
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
 	fc2.expectWriteEq(t, clientHello)
@@ -84,7 +84,7 @@ func TestTerminalCloseStops(t *testing.T) {
 		t.Fatalf("error %v", err)
 	}
 	h.waitStatus(StatusClosed)
-	h.waitLoop("no retry", func() bool { return h.c.retry == nil && h.c.dial == nil })
+	h.waitLoop("no retry", func() bool { return h.c.link.retry == nil && h.c.link.dial == nil })
 	h.c.Reconnect()
 	h.clk.Advance(time.Hour)
 	h.sync()
@@ -113,7 +113,7 @@ func TestRetryHintHonoured(t *testing.T) {
 	fc.drop(protocol.CloseShutdown, protocol.CloseReason{Message: "drain", RetryAfter: 7 * time.Second}.Encode())
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(7*time.Second - time.Millisecond)
-	h.waitLoop("still waiting", func() bool { return h.c.dial == nil && h.c.retry != nil })
+	h.waitLoop("still waiting", func() bool { return h.c.link.dial == nil && h.c.link.retry != nil })
 	h.clk.Advance(time.Millisecond)
 	h.tr.expectDial(t)
 }
@@ -135,7 +135,7 @@ func TestTokenAuthAndExpiryRetry(t *testing.T) {
 	fc.expectWrite(t)
 	fc.expectWriteEq(t, `{"action":"auth","token":"tok1"}`)
 	fc.drop(protocol.CloseTokenExpired, "")
-	h.waitLoop("retry", func() bool { return h.c.retry != nil })
+	h.waitLoop("retry", func() bool { return h.c.link.retry != nil })
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
 	fc2.expectWrite(t)
@@ -154,7 +154,7 @@ func TestTokenErrorRetries(t *testing.T) {
 	if err := h.expectErr(ErrConnect); !strings.Contains(err.Error(), "no session") {
 		t.Fatalf("error %v", err)
 	}
-	h.waitLoop("retry", func() bool { return h.c.retry != nil })
+	h.waitLoop("retry", func() bool { return h.c.link.retry != nil })
 }
 
 func TestSubscribeRefusedIsNotRetriedInALoop(t *testing.T) {

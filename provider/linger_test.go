@@ -56,7 +56,7 @@ func TestLingerExpiresEachChannelOnTime(t *testing.T) {
 	}
 
 	var peak int
-	h.query(func() { peak = h.c.channelsPeak })
+	h.query(func() { peak = h.c.chans.peak })
 	for i := 3; i < n; i++ {
 		h.c.Unsubscribe(subs[i])
 	}
@@ -66,12 +66,12 @@ func TestLingerExpiresEachChannelOnTime(t *testing.T) {
 		t.Fatalf("wrote %d unsubscribes after the linger, want %d", countPrefix(got, `{"action":"unsubscribe"`), n-3)
 	}
 	h.query(func() {
-		if len(h.c.channels) != 1 || h.c.channels["c2"] == nil {
-			t.Errorf("channels left: %d, want c2 alone", len(h.c.channels))
+		if len(h.c.chans.byName) != 1 || h.c.chans.byName["c2"] == nil {
+			t.Errorf("channels left: %d, want c2 alone", len(h.c.chans.byName))
 		}
-		if h.c.channelsPeak >= peak || len(h.c.lingering) != 0 || h.c.lingerTimer != nil {
+		if h.c.chans.peak >= peak || len(h.c.chans.lingering) != 0 || h.c.chans.lingerTimer != nil {
 			t.Errorf("peak %d (was %d), %d lingering, timer %v: want the map rebuilt and nothing pending",
-				h.c.channelsPeak, peak, len(h.c.lingering), h.c.lingerTimer)
+				h.c.chans.peak, peak, len(h.c.chans.lingering), h.c.chans.lingerTimer)
 		}
 	})
 	// c2 still works.

@@ -105,7 +105,7 @@ func TestCoalescing(t *testing.T) {
 	if e := h.expectEvent(); e.Channel != "d" {
 		t.Fatalf("got %+v, want d's event at once", e)
 	}
-	h.waitLoop("window holds 3", func() bool { return len(h.c.channels["c"].subs[0].pend) == 3 })
+	h.waitLoop("window holds 3", func() bool { return len(h.c.chans.byName["c"].subs[0].pend) == 3 })
 	h.clk.Advance(100 * time.Millisecond)
 	e := h.expectEvent()
 	if e.Channel != "c" || e.Type != "*" || string(e.Payload) != `{"ids":[1,2,3,4]}` {
@@ -113,7 +113,7 @@ func TestCoalescing(t *testing.T) {
 	}
 	// A window of one is delivered unchanged.
 	fc.send(`{"channel":"c","type":"updated","payload":{"ids":[9],"extra":true}}`)
-	h.waitLoop("window holds 1", func() bool { return len(h.c.channels["c"].subs[0].pend) == 1 })
+	h.waitLoop("window holds 1", func() bool { return len(h.c.chans.byName["c"].subs[0].pend) == 1 })
 	h.clk.Advance(100 * time.Millisecond)
 	if e := h.expectEvent(); string(e.Payload) != `{"ids":[9],"extra":true}` {
 		t.Fatalf("got %s", e.Payload)

@@ -93,7 +93,7 @@ func TestRateLimitedPublishesAreSentAgain(t *testing.T) {
 	}
 	fc.send(`{"action":"ack","ref":"` + sent[0].Ref + `","channel":"c","seq":1,"epoch":"e1"}`)
 	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","ref":"` + sent[1].Ref + `","retryAfter":300}`)
-	h.waitLoop("the pause", func() bool { return h.c.conn.subPause != nil && h.c.Stats().PublishesAcked == 1 })
+	h.waitLoop("the pause", func() bool { return h.c.link.conn.subPause != nil && h.c.Stats().PublishesAcked == 1 })
 	h.clk.Advance(299 * time.Millisecond)
 	if got := h.flush(fc); len(got) != 0 {
 		t.Fatalf("sent %q before the hint", got)

@@ -93,7 +93,7 @@ func TestManyChannelsShareOneSubscribe(t *testing.T) {
 	}
 	fc := h.tr.expectDial(t).accept()
 	fc.expectWriteEq(t, clientHello)
-	h.waitLoop("the first flush", func() bool { return len(h.c.toSubscribe) == n-basicBurst })
+	h.waitLoop("the first flush", func() bool { return len(h.c.chans.toSubscribe) == n-basicBurst })
 	singles, lists := subscribeFrames(h.flush(fc))
 	if len(singles) != basicBurst || len(lists) != 0 {
 		t.Fatalf("before the hello: %d single subscribes and %d lists, want %d and none", len(singles), len(lists), basicBurst)
@@ -112,14 +112,14 @@ func TestManyChannelsShareOneSubscribe(t *testing.T) {
 	for i := 0; i < n; i++ {
 		fc.send(subscribed("c"+itoa(i), 1, "e", true))
 	}
-	h.waitLoop("subscribed", func() bool { return h.c.channels["c149"].state == chSubscribed })
+	h.waitLoop("subscribed", func() bool { return h.c.chans.byName["c149"].state == chSubscribed })
 
 	fc.drop(protocol.CloseGoingAway, "")
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
 	fc2.expectWriteEq(t, clientHello)
-	h.waitLoop("the flush", func() bool { return len(h.c.toSubscribe) == 0 })
+	h.waitLoop("the flush", func() bool { return len(h.c.chans.toSubscribe) == 0 })
 	singles, lists = subscribeFrames(h.flush(fc2))
 	if len(singles) != 0 || len(lists) != 1 || len(lists[0]) != n {
 		t.Fatalf("reconnect: %d singles, %d lists", len(singles), len(lists))
@@ -141,7 +141,7 @@ func TestRateLimitedSubscribesAreSentAgain(t *testing.T) {
 	fc.send(subscribed("a", 0, "e", true))
 	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":400}`)
 	h.waitLoop("a subscribed, b held back", func() bool {
-		return a.State() == SubSubscribed && h.c.channels["b"].state == chQueued
+		return a.State() == SubSubscribed && h.c.chans.byName["b"].state == chQueued
 	})
 	h.clk.Advance(399 * time.Millisecond)
 	if got := h.flush(fc); len(got) != 0 {
@@ -153,7 +153,7 @@ func TestRateLimitedSubscribesAreSentAgain(t *testing.T) {
 		t.Fatalf("b is %s", b.State())
 	}
 	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":400}`)
-	h.waitLoop("b held back", func() bool { return h.c.channels["b"].state == chQueued })
+	h.waitLoop("b held back", func() bool { return h.c.chans.byName["b"].state == chQueued })
 	h.clk.Advance(799 * time.Millisecond)
 	if got := h.flush(fc); len(got) != 0 {
 		t.Fatalf("sent %q before twice the hint", got)
