@@ -2,12 +2,13 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -50,12 +51,16 @@ func (ft *fakeTransport) Dial(ctx context.Context, url string) (Conn, error) {
 
 func (ft *fakeTransport) expectDial(t testing.TB) *dialReq {
 	t.Helper()
+	return recv(t, ft.dials)
+}
+
+// expectNoDial fails if a dial is pending.
+func (ft *fakeTransport) expectNoDial(t testing.TB, why string) {
+	t.Helper()
 	select {
-	case r := <-ft.dials:
-		return r
-	case <-time.After(wait):
-		t.Fatal("no dial")
-		return nil
+	case <-ft.dials:
+		t.Fatal("dialed " + why)
+	default:
 	}
 }
 
@@ -138,31 +143,26 @@ func (fc *fakeConn) drop(code protocol.CloseCode, reason string) {
 
 func (fc *fakeConn) expectWrite(t testing.TB) string {
 	t.Helper()
-	select {
-	case w := <-fc.writes:
-		return w
-	case <-time.After(wait):
-		t.Fatal("no write")
-		return ""
-	}
+	return recv(t, fc.writes)
 }
 
 func (fc *fakeConn) expectWriteEq(t testing.TB, want string) {
 	t.Helper()
-	if got := fc.expectWrite(t); got != want {
-		t.Fatalf("wrote  %s\nwant   %s", got, want)
-	}
+	require.Equal(t, want, fc.expectWrite(t))
 }
 
-func (fc *fakeConn) expectClosed(t *testing.T) protocol.CloseCode {
+// expectMessage decodes the next frame written.
+func (fc *fakeConn) expectMessage(t testing.TB) protocol.ClientMessage {
 	t.Helper()
-	select {
-	case <-fc.closed:
-		return fc.closeCode()
-	case <-time.After(wait):
-		t.Fatal("connection not closed")
-		return 0
-	}
+	m, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
+	require.NoError(t, err)
+	return m
+}
+
+func (fc *fakeConn) expectClosed(t testing.TB) protocol.CloseCode {
+	t.Helper()
+	recv(t, fc.closed)
+	return fc.closeCode()
 }
 
 // harness is a Client on a virtual clock and a fake transport, with its
@@ -195,9 +195,7 @@ func newHarness(t testing.TB, mut func(*Config)) *harness {
 		mut(&cfg)
 	}
 	c, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	h.c = c
 	h.clk.settle = func() {
 		done := make(chan struct{})
@@ -215,21 +213,59 @@ func (h *harness) sub(o SubscribeOptions) *Subscription {
 		o.Callback = func(e Event) { h.events <- e }
 	}
 	s, err := h.c.Subscribe(o)
-	if err != nil {
-		h.t.Fatal(err)
-	}
+	require.NoError(h.t, err)
 	return s
 }
 
 func (h *harness) expectEvent() Event {
 	h.t.Helper()
+	return recv(h.t, h.events)
+}
+
+// expectSeq expects the next events to be ordinary ones with these seqs.
+func (h *harness) expectSeq(seqs ...uint64) {
+	h.t.Helper()
+	for _, want := range seqs {
+		e := h.expectEvent()
+		require.Equal(h.t, want, e.Seq, "event %+v", e)
+		require.Empty(h.t, e.Resync, "event %+v", e)
+	}
+}
+
+// expectResync expects the next event to be a resync for reason.
+func (h *harness) expectResync(reason string) Event {
+	h.t.Helper()
+	e := h.expectEvent()
+	require.Equal(h.t, reason, e.Resync, "event %+v", e)
+	require.Equal(h.t, "*", e.Type)
+	return e
+}
+
+// expectNoEvent fails if an event is waiting once the loop is idle.
+func (h *harness) expectNoEvent() {
+	h.t.Helper()
+	h.sync()
 	select {
 	case e := <-h.events:
-		return e
-	case <-time.After(wait):
-		h.t.Fatal("no event")
-		return Event{}
+		h.t.Fatalf("unexpected event %+v", e)
+	default:
 	}
+}
+
+// expectNoErr fails if an error was reported.
+func (h *harness) expectNoErr() {
+	h.t.Helper()
+	select {
+	case err := <-h.errs:
+		h.t.Fatalf("unexpected error %v", err)
+	default:
+	}
+}
+
+// publish publishes and expects it accepted.
+func (h *harness) publish(e PublishEvent) {
+	h.t.Helper()
+	require.NoError(h.t, h.c.Publish(e))
 }
 
 func (h *harness) expectErr(target error) error {
@@ -242,7 +278,7 @@ func (h *harness) expectErr(target error) error {
 				return err
 			}
 		case <-deadline:
-			h.t.Fatalf("no error matching %v", target)
+			require.FailNow(h.t, "no error matching "+target.Error())
 			return nil
 		}
 	}
@@ -252,9 +288,7 @@ func (h *harness) expectErr(target error) error {
 func (h *harness) query(f func()) {
 	h.t.Helper()
 	done := make(chan struct{})
-	if !h.c.post(func() { f(); close(done) }) {
-		h.t.Fatal("loop exited")
-	}
+	require.True(h.t, h.c.post(func() { f(); close(done) }), "loop exited")
 	<-done
 }
 
@@ -264,18 +298,11 @@ func (h *harness) sync() { h.query(func() {}) }
 // waitLoop waits until cond, evaluated on the loop, holds.
 func (h *harness) waitLoop(desc string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
+	require.Eventually(h.t, func() bool {
 		var ok bool
 		h.query(func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s", desc)
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return ok
+	}, wait, time.Millisecond, "timed out waiting for %s", desc)
 }
 
 func (h *harness) waitStatus(s Status) {
@@ -297,6 +324,44 @@ func (h *harness) open(level protocol.Level, heartbeat int) *fakeConn {
 	}
 	h.waitStatus(StatusOpen)
 	return fc
+}
+
+// openHello accepts the next dial, expects the client's hello and answers
+// with hello.
+func (h *harness) openHello(hello string) *fakeConn {
+	h.t.Helper()
+	fc := h.tr.expectDial(h.t).accept()
+	fc.expectWriteEq(h.t, clientHello)
+	fc.send(hello)
+	h.waitStatus(StatusOpen)
+	return fc
+}
+
+// reopenBasic drops fc, waits out the backoff and opens the next basic
+// connection, which resubscribes c.
+func (h *harness) reopenBasic(fc *fakeConn) *fakeConn {
+	h.t.Helper()
+	fc.drop(0, "")
+	h.waitStatus(StatusReconnecting)
+	h.clk.Advance(time.Second)
+	fc2 := h.open(protocol.LevelBasic, 0)
+	fc2.expectWriteEq(h.t, `{"action":"subscribe","channel":"c"}`)
+	return fc2
+}
+
+// frameAllocs counts the allocations of handling frame on the current
+// connection, once the buffers are warm.
+func (h *harness) frameAllocs(frame []byte) float64 {
+	h.t.Helper()
+	var allocs float64
+	h.query(func() {
+		cs, now := h.c.link.conn, h.clk.Now()
+		for i := 0; i < 64; i++ {
+			h.c.onFrame(cs, frame, now)
+		}
+		allocs = testing.AllocsPerRun(200, func() { h.c.onFrame(cs, frame, now) })
+	})
+	return allocs
 }
 
 // flush writes a marker frame and returns everything written before it, so
@@ -330,11 +395,15 @@ func countPrefix(frames []string, prefix string) int {
 	return n
 }
 
-func payloadOf(t *testing.T, e Event) map[string]any {
+// recv waits for a value on ch.
+func recv[T any](t testing.TB, ch chan T) T {
 	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(e.Payload, &m); err != nil {
-		t.Fatalf("payload %s: %v", e.Payload, err)
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		require.FailNow(t, "nothing received")
+		var zero T
+		return zero
 	}
-	return m
 }
