@@ -149,8 +149,7 @@ func TestEchoSuppressionAndAcks(t *testing.T) {
 	h.c.Publish(PublishEvent{Channel: "c", Type: "updated"})
 	m = fc.expectMessage(t)
 	fc.send(`{"action":"error","ref":"` + m.Ref + `","code":"forbidden","message":"no"}`)
-	var se *ServerError
-	require.ErrorAs(t, h.expectErr(ErrServer), &se)
+	se := h.expectServerError()
 	assert.Equal(t, m.Ref, se.Ref)
 	assert.Equal(t, "forbidden", se.Code)
 	h.waitLoop("counters", func() bool { return h.c.st.pubFailed.Load() == 1 })

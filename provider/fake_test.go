@@ -284,6 +284,14 @@ func (h *harness) expectErr(target error) error {
 	}
 }
 
+// expectServerError expects a *ServerError to be reported.
+func (h *harness) expectServerError() *ServerError {
+	h.t.Helper()
+	var se *ServerError
+	require.ErrorAs(h.t, h.expectErr(ErrServer), &se)
+	return se
+}
+
 // query runs f on the loop and waits for it.
 func (h *harness) query(f func()) {
 	h.t.Helper()

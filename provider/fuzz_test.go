@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -34,9 +37,9 @@ func FuzzServerStream(f *testing.F) {
 				delete(last, e.Channel)
 				return
 			}
-			if p, ok := last[e.Channel]; ok && p.Epoch == e.Epoch && e.Seq <= p.Seq {
-				t.Errorf("channel %s delivered seq %d after %d in epoch %q", e.Channel, e.Seq, p.Seq, e.Epoch)
-			}
+			p, ok := last[e.Channel]
+			assert.False(t, ok && p.Epoch == e.Epoch && e.Seq <= p.Seq,
+				"channel %s delivered seq %d after %d in epoch %q", e.Channel, e.Seq, p.Seq, e.Epoch)
 			last[e.Channel] = protocol.Position{Epoch: e.Epoch, Seq: e.Seq}
 		}
 		h.sub(SubscribeOptions{Channel: "c", Callback: check})
@@ -51,8 +54,6 @@ func FuzzServerStream(f *testing.F) {
 				h.c.onFrame(cs, frame, h.clk.Now())
 			}
 		})
-		if err := h.c.Close(); err != nil {
-			t.Fatalf("Close after the stream: %v", err)
-		}
+		require.NoError(t, h.c.Close(), "Close after the stream")
 	})
 }

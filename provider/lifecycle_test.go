@@ -154,8 +154,7 @@ func TestSubscribeRefusedIsNotRetriedInALoop(t *testing.T) {
 	fc := h.open(protocol.LevelExtended, 0)
 	fc.expectWrite(t)
 	fc.send(`{"action":"error","channel":"c","code":"forbidden","message":"nope"}`)
-	var se *ServerError
-	require.ErrorAs(t, h.expectErr(ErrServer), &se)
+	se := h.expectServerError()
 	assert.Equal(t, "c", se.Channel)
 	h.waitLoop("refused", func() bool { return s.State() == SubRefused })
 	h.clk.Advance(time.Minute)

@@ -159,8 +159,7 @@ func TestRefusedChannelIsVisible(t *testing.T) {
 	h.flush(fc)
 	fc.send(subscribed("ok", 0, "e", true))
 	fc.send(`{"action":"error","code":"subscription_limit","message":"at most 1","channel":"no"}`)
-	var se *ServerError
-	require.ErrorAs(t, h.expectErr(ErrServer), &se)
+	se := h.expectServerError()
 	assert.Equal(t, "no", se.Channel)
 	assert.Equal(t, protocol.CodeSubscriptionLimit, se.Code)
 	h.waitLoop("states", func() bool { return no.State() == SubRefused && ok.State() == SubSubscribed })
@@ -173,7 +172,6 @@ func TestUnattributedRateLimitIsReported(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
 	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":100}`)
-	var se *ServerError
-	require.ErrorAs(t, h.expectErr(ErrServer), &se)
+	se := h.expectServerError()
 	assert.Equal(t, protocol.CodeRateLimited, se.Code)
 }
