@@ -114,16 +114,23 @@ func TestManyChannelsShareOneSubscribe(t *testing.T) {
 	assert.Equal(t, &protocol.Position{Epoch: "e", Seq: 1}, lists[0][0].Since, "the reconnect asks from the position")
 }
 
+// twoChannels opens an extended connection with channels one and two sent
+// and one of them confirmed.
+func twoChannels(t *testing.T, one, two string) (*harness, *fakeConn, *Subscription, *Subscription) {
+	h := newHarness(t, extended)
+	a := h.sub(SubscribeOptions{Channel: one})
+	b := h.sub(SubscribeOptions{Channel: two})
+	fc := h.open(protocol.LevelExtended, 0)
+	h.flush(fc)
+	fc.send(subscribed(one, 0, "e", true))
+	return h, fc, a, b
+}
+
 // A rate_limited answer holds subscribes back for the hint, then sends
 // again every channel still unconfirmed (the server drops the frames that
 // follow a refused one without a word); a refusal in a row waits longer.
 func TestRateLimitedSubscribesAreSentAgain(t *testing.T) {
-	h := newHarness(t, extended)
-	a := h.sub(SubscribeOptions{Channel: "a"})
-	b := h.sub(SubscribeOptions{Channel: "b"})
-	fc := h.open(protocol.LevelExtended, 0)
-	h.flush(fc)
-	fc.send(subscribed("a", 0, "e", true))
+	h, fc, a, b := twoChannels(t, "a", "b")
 	const limited = `{"action":"error","code":"rate_limited","message":"slow down","retryAfter":400}`
 	fc.send(limited)
 	h.waitLoop("a subscribed, b held back", func() bool {
@@ -152,12 +159,7 @@ func TestRateLimitedSubscribesAreSentAgain(t *testing.T) {
 // A refusal is per channel, visible in the subscription's state and
 // reported once; the other channels are not affected.
 func TestRefusedChannelIsVisible(t *testing.T) {
-	h := newHarness(t, extended)
-	ok := h.sub(SubscribeOptions{Channel: "ok"})
-	no := h.sub(SubscribeOptions{Channel: "no"})
-	fc := h.open(protocol.LevelExtended, 0)
-	h.flush(fc)
-	fc.send(subscribed("ok", 0, "e", true))
+	h, fc, ok, no := twoChannels(t, "ok", "no")
 	fc.send(`{"action":"error","code":"subscription_limit","message":"at most 1","channel":"no"}`)
 	se := h.expectServerError()
 	assert.Equal(t, "no", se.Channel)
