@@ -127,7 +127,7 @@ func (p *publisher) enqueue(e PublishEvent, size int) {
 	c.st.pubQueued.Add(1)
 }
 
-// flushQueue sends the queued publishes in order on a newly open connection.
+// flush sends the queued publishes in order on a newly open connection.
 func (p *publisher) flush(cs *connState) {
 	items := p.queue.items
 	p.queue = pubQueue{}
