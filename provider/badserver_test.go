@@ -2,7 +2,9 @@ package provider
 
 import (
 	"testing"
-	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -20,20 +22,11 @@ func TestSeqGoingBackwardsIsDropped(t *testing.T) {
 	for _, seq := range []int{6, 4, 6, 5, 7} {
 		fc.send(ev("c", seq, "e1"))
 	}
-	for _, want := range []uint64{6, 7} {
-		if e := h.expectEvent(); e.Seq != want || e.Resync != "" {
-			t.Fatalf("got %+v, want seq %d", e, want)
-		}
-	}
-	h.sync()
-	if st := h.c.Stats(); st.DuplicatesDropped != 3 || st.Resyncs != 0 {
-		t.Fatalf("stats %+v: want 3 duplicates dropped, no resync", st)
-	}
-	select {
-	case e := <-h.events:
-		t.Fatalf("unexpected event %+v", e)
-	default:
-	}
+	h.expectSeq(6, 7)
+	h.expectNoEvent()
+	st := h.c.Stats()
+	assert.Equal(t, uint64(3), st.DuplicatesDropped)
+	assert.Zero(t, st.Resyncs)
 }
 
 // A replay that never ends (events keep coming, "subscribed" never does)
@@ -66,24 +59,13 @@ func TestEndlessReplayStaysResponsive(t *testing.T) {
 		}
 	}()
 	for want := uint64(1); want <= 2000; want++ {
-		select {
-		case seq := <-got:
-			if seq != want {
-				t.Fatalf("got seq %d, want %d", seq, want)
-			}
-		case <-time.After(wait):
-			t.Fatalf("replay stalled at %d", want)
-		}
+		require.Equal(t, want, recv(t, got))
 	}
-	if sub.State() != SubSubscribing {
-		t.Fatalf("state %s: no subscribed reply came", sub.State())
-	}
+	assert.Equal(t, SubSubscribing, sub.State(), "no subscribed reply came")
 	h.sync() // the loop still answers amid the flood
 	h.c.Unsubscribe(sub)
 	close(quit) // what was queued before the unsubscribe goes unread
-	if err := h.c.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.c.Close())
 	close(stop)
 	<-flooded
 }

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -12,11 +14,7 @@ import (
 // batched frames.
 func (h *harness) openBatch() *fakeConn {
 	h.t.Helper()
-	fc := h.tr.expectDial(h.t).accept()
-	fc.expectWriteEq(h.t, clientHello)
-	fc.send(`{"action":"hello","protocol":"refine-live.v1","session":"s1","heartbeat":25000,"batch":true}`)
-	h.waitStatus(StatusOpen)
-	return fc
+	return h.openHello(`{"action":"hello","protocol":"refine-live.v1","session":"s1","heartbeat":25000,"batch":true}`)
 }
 
 func batchEvent(seq int) string {
@@ -32,16 +30,10 @@ func TestBatchedFrameDeliversEachMessageInOrder(t *testing.T) {
 		`{"action":"subscribed","channel":"resources/posts","epoch":"e1","recovered":true}`,
 		batchEvent(1), batchEvent(2), "", batchEvent(3),
 	}, "\n") + "\n")
-	for seq := uint64(1); seq <= 3; seq++ {
-		if e := h.expectEvent(); e.Seq != seq || e.Resync != "" {
-			t.Fatalf("want event seq %d, got %+v", seq, e)
-		}
-	}
+	h.expectSeq(1, 2, 3)
 	// A frame of one message is still a batch of one.
 	fc.send(batchEvent(4))
-	if e := h.expectEvent(); e.Seq != 4 {
-		t.Fatalf("want event seq 4, got %+v", e)
-	}
+	h.expectSeq(4)
 }
 
 // A server that did not accept batches may send JSON spread over lines (a
@@ -51,9 +43,9 @@ func TestFrameWithNewlinesIsOneMessageWithoutBatch(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "resources/posts"})
 	fc := h.open(protocol.LevelBasic, 0)
 	fc.send("{\n  \"channel\": \"resources/posts\",\n  \"type\": \"created\",\n  \"payload\": {\"ids\": [9]}\n}")
-	if e := h.expectEvent(); e.Type != "created" || string(e.Payload) != `{"ids": [9]}` {
-		t.Fatalf("got %+v", e)
-	}
+	e := h.expectEvent()
+	assert.Equal(t, "created", e.Type)
+	assert.Equal(t, `{"ids": [9]}`, string(e.Payload))
 }
 
 // Splitting a batched frame must keep the hot path free of allocations.
@@ -68,18 +60,7 @@ func TestBatchedEventsAllocateNothing(t *testing.T) {
 		// with the frame, and would be counted here.
 		msgs[i] = `{"channel":"resources/posts","type":"updated","payload":{"ids":[` + itoa(i) + `]}}`
 	}
-	frame := []byte(strings.Join(msgs, "\n"))
-	var allocs float64
-	h.query(func() {
-		cs := h.c.conn
-		now := h.clk.Now()
-		for i := 0; i < 64; i++ { // warm the buffers
-			h.c.onFrame(cs, frame, now)
-		}
-		allocs = testing.AllocsPerRun(100, func() { h.c.onFrame(cs, frame, now) })
-	})
-	if allocs != 0 {
-		t.Fatalf("onFrame allocates %.1f times per frame of %d events, want 0", allocs, len(msgs))
-	}
+	allocs := h.frameAllocs([]byte(strings.Join(msgs, "\n")))
+	assert.Zero(t, allocs, "onFrame allocations per frame of %d events", len(msgs))
 	h.waitLoop("deliveries", func() bool { return delivered.Load() > 64*8 })
 }

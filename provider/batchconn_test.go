@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -81,12 +84,7 @@ func TestBatchConnDeliversInOrderAndSignalsEachBurst(t *testing.T) {
 		defer mu.Unlock()
 		got = append(got, e.ID+string(e.Payload))
 	}})
-	var bc *batchConn
-	select {
-	case bc = <-bt.conns:
-	case <-time.After(wait):
-		t.Fatal("no dial")
-	}
+	bc := recv(t, bt.conns)
 	h.waitStatus(StatusOpen)
 
 	// Queued before the engine reads: they arrive as one batch.
@@ -101,24 +99,15 @@ func TestBatchConnDeliversInOrderAndSignalsEachBurst(t *testing.T) {
 		select {
 		case last = <-drained:
 		case <-deadline:
-			t.Fatalf("OnDelivered saw %d of %d events", last, n)
+			require.FailNow(t, "OnDelivered saw "+strconv.Itoa(last)+" events, want "+strconv.Itoa(n))
 		}
 	}
 	mu.Lock()
 	for i, p := range got {
-		if want := `{"n":` + strconv.Itoa(i+1) + `}`; p != want {
-			t.Fatalf("event %d: got %s, want %s", i, p, want)
-		}
+		require.Equal(t, `{"n":`+strconv.Itoa(i+1)+`}`, p, "event %d", i)
 	}
 	mu.Unlock()
-	select {
-	case size := <-bc.batches:
-		if size != n {
-			t.Errorf("first batch held %d frames, want the %d that were queued", size, n)
-		}
-	case <-time.After(wait):
-		t.Error("the engine never called ReadBatch")
-	}
+	assert.Equal(t, n, recv(t, bc.batches), "the first batch holds every frame queued")
 	// The close behind the frames is still seen: the engine reconnects.
 	h.waitLoop("reconnecting", func() bool { return h.c.loopStatus == StatusReconnecting || h.c.loopStatus == StatusConnecting })
 }

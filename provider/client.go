@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -69,6 +70,12 @@ type PublishEvent struct {
 
 // Client is a live connection shared by many subscriptions. Its methods are
 // safe for concurrent use.
+//
+// It orchestrates three parts, all owned by its event loop: link, the
+// connection (dial, handshake, liveness, retries); chans, the channel table
+// (reference counts, linger, positions, resyncs); and pubs, the publish
+// queue. Only code running on the loop goroutine (inside a closure handed
+// to post) touches them, which is why they need no locks.
 type Client struct {
 	cfg  Config
 	cmds chan func()
@@ -82,10 +89,21 @@ type Client struct {
 	// maxMessage is the largest frame the server accepts, read by Publish
 	// on the caller's goroutine.
 	maxMessage atomic.Int64
-	statusL    listeners[func(from, to Status)]
+	statusL    listeners[func(StatusChange)]
 	waiting    waiters // AfterDelivered functions not yet run
 
-	loopState
+	// Owned by the loop.
+	//
+	// loopStatus is the status as the loop sees it: idle until the first
+	// Subscribe or Publish asked for a connection, closed (never dial
+	// again) after Close or a terminal close.
+	loopStatus Status
+	exit       bool // the loop returns after the current closure
+	link       link
+	chans      channelTable
+	pubs       publisher
+	msg        protocol.ServerMessage // reused by every decode
+	dec        protocol.Decoder       // interns channel names and epochs across frames
 }
 
 // New validates cfg and returns a client. It does not dial until the first
@@ -98,7 +116,10 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{cfg: cfg, cmds: make(chan func(), 64), done: make(chan struct{})}
 	c.status.Store(StatusIdle)
 	c.maxMessage.Store(protocol.DefaultMaxMessage)
-	c.initLoopState()
+	c.loopStatus = StatusIdle
+	c.link.init(c)
+	c.chans.init(c)
+	c.pubs.init(c)
 	c.out = newDeliverer(&c.st, c.onPanic, cfg.OnDelivered)
 	go c.loop()
 	return c, nil
@@ -118,25 +139,25 @@ func (c *Client) post(f func()) bool {
 // client, and never panics.
 func (c *Client) Subscribe(o SubscribeOptions) (*Subscription, error) {
 	if c == nil {
-		return nil, wrap("subscribe", ErrClosed)
+		return nil, errs.Wrap("subscribe", ErrClosed)
 	}
 	if o.Channel == "" || len(o.Channel) > protocol.MaxChannelLen {
-		return nil, wrapDetail("subscribe", "channel must be 1 to 256 bytes", ErrInvalidOptions)
+		return nil, errs.WrapDetail("subscribe", "channel must be 1 to 256 bytes", ErrInvalidOptions)
 	}
 	if o.Callback == nil {
-		return nil, wrapDetail("subscribe", "no callback", ErrInvalidOptions)
+		return nil, errs.WrapDetail("subscribe", "no callback", ErrInvalidOptions)
 	}
 	if c.closing.Load() {
-		return nil, wrap("subscribe", ErrClosed)
+		return nil, errs.Wrap("subscribe", ErrClosed)
 	}
 	s := newSubscription(c, &o)
 	if o.Disabled {
 		return s, nil
 	}
-	if !c.post(func() { c.addSub(s) }) {
+	if !c.post(func() { c.chans.add(s) }) {
 		s.closed.Store(true)
 		s.state.Store(SubUnsubscribed)
-		return nil, wrap("subscribe", ErrClosed)
+		return nil, errs.Wrap("subscribe", ErrClosed)
 	}
 	return s, nil
 }
@@ -147,7 +168,7 @@ func (c *Client) Unsubscribe(s *Subscription) {
 	if c == nil || s == nil || s.c != c || !s.closed.CompareAndSwap(false, true) {
 		return
 	}
-	if s.disabled || !c.post(func() { c.removeSub(s) }) {
+	if s.disabled || !c.post(func() { c.chans.remove(s) }) {
 		s.state.Store(SubUnsubscribed)
 	}
 }
@@ -157,17 +178,17 @@ func (c *Client) Unsubscribe(s *Subscription) {
 // client; queue overflow is reported to OnError.
 func (c *Client) Publish(e PublishEvent) error {
 	if c == nil {
-		return wrap("publish", ErrClosed)
+		return errs.Wrap("publish", ErrClosed)
 	}
 	size, err := checkPublish(&e)
 	if err != nil {
 		return err
 	}
 	if limit := c.maxMessage.Load(); int64(size) > limit {
-		return wrapDetail("publish", "event of "+itoa(size)+" bytes, server limit "+itoa(int(limit)), ErrTooLarge)
+		return errs.WrapDetail("publish", "event of "+itoa(size)+" bytes, server limit "+itoa(int(limit)), ErrTooLarge)
 	}
-	if c.closing.Load() || !c.post(func() { c.publish(e, size) }) {
-		return wrap("publish", ErrClosed)
+	if c.closing.Load() || !c.post(func() { c.pubs.publish(e, size) }) {
+		return errs.Wrap("publish", ErrClosed)
 	}
 	return nil
 }
@@ -176,8 +197,18 @@ func (c *Client) Publish(e PublishEvent) error {
 func (c *Client) Status() Status { return c.status.Load().(Status) }
 
 // OnStatus registers a listener for status changes; it runs on the delivery
-// goroutine. The returned function removes it.
+// goroutine. The returned function removes it. OnStatusChange also says why.
 func (c *Client) OnStatus(fn func(from, to Status)) (remove func()) {
+	if fn == nil {
+		return func() {}
+	}
+	return c.statusL.add(func(sc StatusChange) { fn(sc.From, sc.To) })
+}
+
+// OnStatusChange registers a listener for status changes, with their code
+// and reason; it runs on the delivery goroutine. The returned function
+// removes it.
+func (c *Client) OnStatusChange(fn func(StatusChange)) (remove func()) {
 	if fn == nil {
 		return func() {}
 	}
@@ -191,7 +222,7 @@ func (c *Client) OnStatus(fn func(from, to Status)) (remove func()) {
 // most one call per second has an effect.
 func (c *Client) Reconnect() {
 	if c != nil && !c.closing.Load() {
-		c.post(c.reconnectNow)
+		c.post(c.link.signal)
 	}
 }
 
@@ -234,7 +265,7 @@ func (c *Client) AfterDelivered(fn func()) {
 		return
 	}
 	// The loop queues fn behind the callbacks of everything it handled
-	// before this closure; take makes sure it runs once even if Close
+	// before this closure; run makes sure it runs once even if Close
 	// also finds it.
 	if !c.post(func() { c.out.call(func() { c.waiting.run(id) }) }) {
 		c.waiting.run(id)
@@ -243,49 +274,3 @@ func (c *Client) AfterDelivered(fn func()) {
 
 // Stats returns the client's counters.
 func (c *Client) Stats() Stats { return c.st.snapshot() }
-
-// setStatus is called by the loop only.
-func (c *Client) setStatus(to Status) {
-	from := c.loopStatus
-	if from == to {
-		return
-	}
-	c.loopStatus = to
-	c.status.Store(to)
-	c.out.call(func() {
-		for _, fn := range c.statusL.snapshot() {
-			fn(from, to)
-		}
-	})
-}
-
-// report logs err and hands it to OnError.
-func (c *Client) report(level LogLevel, msg string, err error) {
-	c.cfg.Logger.Log(level, msg, err)
-	if fn := c.cfg.OnError; fn != nil && err != nil {
-		c.out.callQuiet(func() { fn(err) })
-	}
-}
-
-func (c *Client) onPanic(v any, quiet bool) {
-	err := wrap("run callback", &panicError{v})
-	if quiet {
-		c.cfg.Logger.Log(LogError, "error callback panicked", err)
-		return
-	}
-	c.report(LogError, "callback panicked", err)
-}
-
-type panicError struct{ v any }
-
-func (e *panicError) Error() string {
-	switch v := e.v.(type) {
-	case string:
-		return ErrCallbackPanic.Error() + ": " + v
-	case error:
-		return ErrCallbackPanic.Error() + ": " + v.Error()
-	}
-	return ErrCallbackPanic.Error()
-}
-
-func (e *panicError) Unwrap() error { return ErrCallbackPanic }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -203,23 +204,23 @@ type Config struct {
 // withDefaults validates cfg and fills its zero fields.
 func (cfg Config) withDefaults() (Config, error) {
 	if len(cfg.URLs) == 0 {
-		return cfg, wrapDetail("create client", "no URLs", ErrInvalidConfig)
+		return cfg, errs.WrapDetail("create client", "no URLs", ErrInvalidConfig)
 	}
 	for _, u := range cfg.URLs {
 		if u == "" {
-			return cfg, wrapDetail("create client", "empty URL", ErrInvalidConfig)
+			return cfg, errs.WrapDetail("create client", "empty URL", ErrInvalidConfig)
 		}
 	}
 	cfg.URLs = append([]string(nil), cfg.URLs...)
 	if cfg.Transport == nil {
-		return cfg, wrapDetail("create client", "no transport", ErrInvalidConfig)
+		return cfg, errs.WrapDetail("create client", "no transport", ErrInvalidConfig)
 	}
 	switch cfg.Protocol {
 	case "":
 		cfg.Protocol = protocol.LevelAuto
 	case protocol.LevelAuto, protocol.LevelBasic, protocol.LevelExtended:
 	default:
-		return cfg, wrapDetail("create client", "unknown protocol level "+string(cfg.Protocol), ErrInvalidConfig)
+		return cfg, errs.WrapDetail("create client", "unknown protocol level "+string(cfg.Protocol), ErrInvalidConfig)
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = realClock{}
@@ -246,11 +247,11 @@ func (cfg Config) withDefaults() (Config, error) {
 		}
 	}
 	if cfg.MinDelay < 0 || cfg.MaxDelay < cfg.MinDelay {
-		return cfg, wrapDetail("create client", "need 0 <= MinDelay <= MaxDelay", ErrInvalidConfig)
+		return cfg, errs.WrapDetail("create client", "need 0 <= MinDelay <= MaxDelay", ErrInvalidConfig)
 	}
 	if cfg.StableAfter < 0 || cfg.HeartbeatGrace < 0 || cfg.HelloTimeout < 0 || cfg.DialTimeout < 0 ||
 		cfg.ProbeTimeout < 0 || cfg.JumpThreshold < 0 || cfg.Coalesce < 0 || cfg.ResyncSpread < 0 {
-		return cfg, wrapDetail("create client", "negative duration", ErrInvalidConfig)
+		return cfg, errs.WrapDetail("create client", "negative duration", ErrInvalidConfig)
 	}
 	if cfg.Linger < 0 {
 		cfg.Linger = 0
@@ -259,7 +260,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.LateResync = 0
 	}
 	if cfg.QueueMaxCount < 0 || cfg.QueueMaxBytes < 0 {
-		return cfg, wrapDetail("create client", "negative queue bound", ErrInvalidConfig)
+		return cfg, errs.WrapDetail("create client", "negative queue bound", ErrInvalidConfig)
 	}
 	if cfg.QueueMaxCount == 0 {
 		cfg.QueueMaxCount = DefaultQueueMaxCount

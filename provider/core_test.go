@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -13,15 +16,9 @@ func basic(cfg *Config) { cfg.Protocol = protocol.LevelBasic }
 
 func TestLazyConnect(t *testing.T) {
 	h := newHarness(t, basic)
-	h.query(func() {})
-	if got := h.c.Status(); got != StatusIdle {
-		t.Fatalf("status %s before any subscribe, want idle", got)
-	}
-	select {
-	case <-h.tr.dials:
-		t.Fatal("dialed before the first subscribe")
-	default:
-	}
+	h.sync()
+	assert.Equal(t, StatusIdle, h.c.Status(), "status before any subscribe")
+	h.tr.expectNoDial(t, "before the first subscribe")
 	h.sub(SubscribeOptions{Channel: "c"})
 	h.open(protocol.LevelBasic, 0)
 }
@@ -31,26 +28,18 @@ func TestBasicSubscribeReceivePublish(t *testing.T) {
 	s := h.sub(SubscribeOptions{Channel: "resources/posts"})
 	fc := h.open(protocol.LevelBasic, 0)
 	fc.expectWriteEq(t, `{"action":"subscribe","channel":"resources/posts"}`)
-	if s.State() != SubSubscribed {
-		t.Fatalf("state %s, want subscribed", s.State())
-	}
+	require.Equal(t, SubSubscribed, s.State())
 	fc.send(`{"channel":"resources/posts","type":"updated","payload":{"ids":[1]}}`)
 	e := h.expectEvent()
-	if e.Type != "updated" || string(e.Payload) != `{"ids":[1]}` || e.Resync != "" {
-		t.Fatalf("event %+v", e)
-	}
-	if e.Date != h.clk.Now().UnixMilli() {
-		t.Fatalf("date %d not stamped on receipt (%d)", e.Date, h.clk.Now().UnixMilli())
-	}
-	err := h.c.Publish(PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`), Meta: json.RawMessage(`{"x":1}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, "updated", e.Type)
+	assert.Equal(t, `{"ids":[1]}`, string(e.Payload))
+	assert.Empty(t, e.Resync)
+	assert.Equal(t, h.clk.Now().UnixMilli(), e.Date, "date not stamped on receipt")
+	h.publish(PublishEvent{Channel: "resources/posts", Type: "created", Payload: json.RawMessage(`{"ids":[2]}`), Meta: json.RawMessage(`{"x":1}`)})
 	// Exactly the basic bytes: no ref, no meta.
 	fc.expectWriteEq(t, `{"action":"publish","channel":"resources/posts","type":"created","payload":{"ids":[2]}}`)
-	if st := h.c.Stats(); st.PublishesSent != 1 || st.EventsReceived != 1 || st.EventsDelivered != 1 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := h.c.Stats()
+	assert.Equal(t, [3]uint64{1, 1, 1}, [3]uint64{st.PublishesSent, st.EventsReceived, st.EventsDelivered}, "stats %+v", st)
 }
 
 func TestStrictModeSendsOneSubscribe(t *testing.T) {
@@ -62,32 +51,24 @@ func TestStrictModeSendsOneSubscribe(t *testing.T) {
 	h.c.Unsubscribe(nil)
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := h.open(protocol.LevelBasic, 0)
-	if got := h.flush(fc); len(got) != 1 || got[0] != `{"action":"subscribe","channel":"c"}` {
-		t.Fatalf("wrote %q, want one subscribe", got)
-	}
+	assert.Equal(t, []string{`{"action":"subscribe","channel":"c"}`}, h.flush(fc))
 	// On an open connection.
 	b := h.sub(SubscribeOptions{Channel: "d"})
 	h.c.Unsubscribe(b)
 	d2 := h.sub(SubscribeOptions{Channel: "d"})
 	h.sync()
 	h.clk.Advance(2 * time.Second) // past the linger: d2 keeps it alive
-	if got := h.flush(fc); countPrefix(got, `{"action":"subscribe"`) != 1 || countPrefix(got, `{"action":"unsubscribe"`) != 0 {
-		t.Fatalf("wrote %q, want one subscribe and no unsubscribe", got)
-	}
+	got := h.flush(fc)
+	assert.Equal(t, 1, countPrefix(got, `{"action":"subscribe"`), "wrote %q", got)
+	assert.Zero(t, countPrefix(got, `{"action":"unsubscribe"`), "wrote %q", got)
 	// The last subscriber leaves: one unsubscribe after the linger, not before.
 	h.c.Unsubscribe(d2)
 	h.sync()
 	h.clk.Advance(999 * time.Millisecond)
-	if got := h.flush(fc); len(got) != 0 {
-		t.Fatalf("wrote %q during the linger", got)
-	}
+	assert.Empty(t, h.flush(fc), "wrote during the linger")
 	h.clk.Advance(time.Millisecond)
-	if got := h.flush(fc); len(got) != 1 || got[0] != `{"action":"unsubscribe","channel":"d"}` {
-		t.Fatalf("wrote %q, want one unsubscribe", got)
-	}
-	if d2.State() != SubUnsubscribed {
-		t.Fatalf("state %s after unsubscribe", d2.State())
-	}
+	assert.Equal(t, []string{`{"action":"unsubscribe","channel":"d"}`}, h.flush(fc))
+	assert.Equal(t, SubUnsubscribed, d2.State())
 }
 
 func TestBasicReconnectResync(t *testing.T) {
@@ -96,52 +77,37 @@ func TestBasicReconnectResync(t *testing.T) {
 	fc := h.open(protocol.LevelBasic, 0)
 	fc.expectWrite(t)
 	fc.send(`{"channel":"c","type":"updated","payload":{}}`)
-	if e := h.expectEvent(); e.Resync != "" {
-		t.Fatalf("first connect delivered %+v, want the event only", e)
-	}
+	assert.Empty(t, h.expectEvent().Resync, "first connect delivered a resync")
 	fc.drop(0, "")
 	h.waitStatus(StatusReconnecting)
-	if s.State() != SubSubscribing {
-		t.Fatalf("state %s while reconnecting", s.State())
-	}
+	assert.Equal(t, SubSubscribing, s.State(), "state while reconnecting")
 	h.clk.Advance(time.Second) // attempt 0 waits 500ms + 0.5·500ms
 	fc2 := h.open(protocol.LevelBasic, 0)
 	fc2.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`)
-	e := h.expectEvent()
-	if e.Type != "*" || e.Resync != "reconnect" || string(e.Payload) != `{"resync":true,"reason":"reconnect"}` {
-		t.Fatalf("got %+v, want a resync event", e)
-	}
+	e := h.expectResync("reconnect")
+	assert.Equal(t, `{"resync":true,"reason":"reconnect"}`, string(e.Payload))
 	fc2.send(`{"channel":"c","type":"updated","payload":{}}`)
-	if e := h.expectEvent(); e.Resync != "" {
-		t.Fatalf("second resync %+v", e)
-	}
-	if st := h.c.Stats(); st.Reconnects != 1 || st.Resyncs != 1 {
-		t.Fatalf("stats %+v", st)
-	}
+	assert.Empty(t, h.expectEvent().Resync, "second resync")
+	st := h.c.Stats()
+	assert.Equal(t, uint64(1), st.Reconnects)
+	assert.Equal(t, uint64(1), st.Resyncs)
 }
 
 func TestBackoffBounds(t *testing.T) {
 	min, max := 500*time.Millisecond, 20*time.Second
 	for n := 0; n < 70; n++ {
 		lo, hi := backoff(min, max, n, 0), backoff(min, max, n, 0.999999)
-		if lo != min {
-			t.Fatalf("attempt %d: floor %v, want %v", n, lo, min)
-		}
+		require.Equal(t, min, lo, "attempt %d: floor", n)
 		want := min + min<<uint(n)
 		if n > 5 || want > max {
 			want = max
 		}
-		if hi > want || hi < want-time.Millisecond {
-			t.Fatalf("attempt %d: top %v, want %v", n, hi, want)
-		}
+		require.True(t, hi <= want && hi >= want-time.Millisecond, "attempt %d: top %v, want %v", n, hi, want)
 	}
 	// The spread survives at the cap: clients do not herd on MaxDelay.
-	if a, b := backoff(min, max, 30, 0.1), backoff(min, max, 30, 0.9); b-a < 15*time.Second {
-		t.Fatalf("spread at cap %v..%v", a, b)
-	}
-	if got := backoff(min, max, -1, 2); got != min {
-		t.Fatalf("bad inputs gave %v", got)
-	}
+	a, b := backoff(min, max, 30, 0.1), backoff(min, max, 30, 0.9)
+	assert.GreaterOrEqual(t, b-a, 15*time.Second, "spread at cap %v..%v", a, b)
+	assert.Equal(t, min, backoff(min, max, -1, 2), "bad inputs")
 }
 
 func TestRetryDelayAndFlapGuard(t *testing.T) {
@@ -154,21 +120,17 @@ func TestRetryDelayAndFlapGuard(t *testing.T) {
 		h.waitStatus(StatusReconnecting)
 		want := backoff(DefaultMinDelay, DefaultMaxDelay, i, 0.5)
 		h.clk.Advance(want - time.Millisecond)
-		h.waitLoop("no dial yet", func() bool { return h.c.dial == nil && h.c.retry != nil })
+		h.waitLoop("no dial yet", func() bool { return h.c.link.dial == nil && h.c.link.retry != nil })
 		h.clk.Advance(time.Millisecond)
 		fc = h.open(protocol.LevelBasic, 0)
 		h.clk.Advance(DefaultStableAfter - time.Millisecond)
 	}
 	var attempt int
-	h.query(func() { attempt = h.c.attempt })
-	if attempt != 2 {
-		t.Fatalf("attempt %d after two flaps, want 2", attempt)
-	}
+	h.query(func() { attempt = h.c.link.attempt })
+	assert.Equal(t, 2, attempt, "after two flaps")
 	h.clk.Advance(time.Millisecond)
-	h.query(func() { attempt = h.c.attempt })
-	if attempt != 0 {
-		t.Fatalf("attempt %d after a stable connection, want 0", attempt)
-	}
+	h.query(func() { attempt = h.c.link.attempt })
+	assert.Zero(t, attempt, "after a stable connection")
 }
 
 func TestDialFailureFailover(t *testing.T) {
@@ -178,23 +140,17 @@ func TestDialFailureFailover(t *testing.T) {
 	})
 	h.sub(SubscribeOptions{Channel: "c"})
 	r := h.tr.expectDial(t)
-	if r.url != "ws://a" {
-		t.Fatalf("first dial %s", r.url)
-	}
+	require.Equal(t, "ws://a", r.url)
 	r.fail(errors.New("refused"))
-	if err := h.expectErr(ErrConnect); !errors.Is(err, ErrConnect) {
-		t.Fatal(err)
-	}
+	h.expectErr(ErrConnect)
 	// A failed first attempt is a reconnect: the app shows it as such.
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second)
-	if r := h.tr.expectDial(t); r.url != "ws://b" {
-		t.Fatalf("second dial %s, want the next URL", r.url)
-	} else {
-		r.accept()
-	}
+	r = h.tr.expectDial(t)
+	require.Equal(t, "ws://b", r.url, "the second dial goes to the next URL")
+	r.accept()
 	h.waitStatus(StatusOpen)
-	if st := h.c.Stats(); st.DialFailures != 1 || st.Reconnects != 0 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := h.c.Stats()
+	assert.Equal(t, uint64(1), st.DialFailures)
+	assert.Zero(t, st.Reconnects)
 }

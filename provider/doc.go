@@ -17,6 +17,14 @@
 // one at a time and in order, so user code can neither block the loop nor
 // deadlock it by calling back into the Client.
 //
+// A transport whose Conn is a PushConn hands its frames straight to the loop
+// instead of having a goroutine read them, which in the browser saves a
+// goroutine switch per burst; AfterDelivered then tells it when the
+// callbacks of what it pushed have run.
+//
+// Every status change carries a code (CodeConnectCalled, CodeOpened, …) and
+// a reason, reported to OnStatusChange.
+//
 // # Guarantee
 //
 // After any disconnection, and between the application's call to

@@ -78,43 +78,4 @@ func (e *ServerError) Error() string {
 // Unwrap lets errors.Is match ErrServer.
 func (e *ServerError) Unwrap() error { return ErrServer }
 
-// opError is the package's "failed to X: ...: cause" error.
-type opError struct {
-	msg string
-	err error
-}
-
-func (e *opError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *opError) Unwrap() error { return e.err }
-
-// wrap returns "failed to <op>: <err>" matching err.
-func wrap(op string, err error) error { return &opError{msg: "failed to " + op, err: err} }
-
-// wrapDetail returns "failed to <op>: <detail>: <err>" matching err.
-func wrapDetail(op, detail string, err error) error {
-	return &opError{msg: "failed to " + op + ": " + detail, err: err}
-}
-
-// terminalError matches both ErrTerminal and the close that caused it.
-type terminalError struct{ close *CloseError }
-
-func (e *terminalError) Error() string {
-	return "failed to stay connected: " + ErrTerminal.Error() + ": " + e.close.Error()
-}
-
-func (e *terminalError) Unwrap() []error { return []error{ErrTerminal, e.close} }
-
 func msDuration(ms int64) time.Duration { return time.Duration(ms) * time.Millisecond }
-
-// kindError is "failed to <op>: <kind>: <err>", matching both kind and err.
-type kindError struct {
-	op   string
-	kind error
-	err  error
-}
-
-func (e *kindError) Error() string {
-	return "failed to " + e.op + ": " + e.kind.Error() + ": " + e.err.Error()
-}
-
-func (e *kindError) Unwrap() []error { return []error{e.kind, e.err} }

@@ -3,9 +3,11 @@ package provider
 import (
 	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -25,6 +27,11 @@ func subscribed(ch string, seq int, epoch string, recovered bool) string {
 	return s + `}`
 }
 
+// chanIs is a waitLoop condition: channel name is in state.
+func (h *harness) chanIs(name string, state chanState) func() bool {
+	return func() bool { ch := h.c.chans.byName[name]; return ch != nil && ch.state == state }
+}
+
 // openSubscribed opens an extended connection with channel c subscribed at
 // (epoch, seq).
 func openSubscribed(h *harness, seq int, epoch string) *fakeConn {
@@ -34,7 +41,7 @@ func openSubscribed(h *harness, seq int, epoch string) *fakeConn {
 	// virtual clock has not moved: the margin alone).
 	fc.expectWriteEq(h.t, `{"action":"subscribe","channel":"c","age":1000}`)
 	fc.send(subscribed("c", seq, epoch, true))
-	h.waitLoop("subscribed", func() bool { return h.c.channels["c"].state == chSubscribed })
+	h.waitLoop("subscribed", h.chanIs("c", chSubscribed))
 	return fc
 }
 
@@ -58,34 +65,23 @@ func TestRecoveryExactlyOnceInOrder(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 5, "e1")
 	fc.send(ev("c", 6, "e1"))
-	if e := h.expectEvent(); e.Seq != 6 || e.ID != "e6" || e.Date != 1000 || e.Epoch != "e1" {
-		t.Fatalf("event %+v", e)
-	}
+	e := h.expectEvent()
+	assert.Equal(t, Event{Channel: "c", Type: "updated", Payload: []byte(`{"ids":[6]}`), ID: "e6", Seq: 6, Epoch: "e1", Date: 1000}, e)
 	fc2, sub := reconnect(h, fc)
-	if sub != `{"action":"subscribe","channel":"c","since":{"epoch":"e1","seq":6}}` {
-		t.Fatalf("resubscribe %s", sub)
-	}
+	require.Equal(t, `{"action":"subscribe","channel":"c","since":{"epoch":"e1","seq":6}}`, sub)
 	// The server replays 6 again (overlap), then 7 and 8, then confirms.
 	fc2.send(ev("c", 6, "e1"))
 	fc2.send(ev("c", 7, "e1"))
 	fc2.send(ev("c", 8, "e1"))
 	fc2.send(subscribed("c", 8, "e1", true))
 	fc2.send(ev("c", 9, "e1"))
-	for _, want := range []uint64{7, 8, 9} {
-		if e := h.expectEvent(); e.Seq != want || e.Resync != "" {
-			t.Fatalf("got %+v, want seq %d", e, want)
-		}
-	}
+	h.expectSeq(7, 8, 9)
 	// A late duplicate of a live event is dropped too.
 	fc2.send(ev("c", 9, "e1"))
 	fc2.send(ev("c", 10, "e1"))
-	if e := h.expectEvent(); e.Seq != 10 {
-		t.Fatalf("got %+v, want seq 10", e)
-	}
+	h.expectSeq(10)
 	st := h.c.Stats()
-	if st.DuplicatesDropped != 2 || st.EventsReplayed != 2 || st.Resyncs != 0 {
-		t.Fatalf("stats %+v", st)
-	}
+	assert.Equal(t, [3]uint64{2, 2, 0}, [3]uint64{st.DuplicatesDropped, st.EventsReplayed, st.Resyncs}, "stats %+v", st)
 }
 
 func TestResyncUnrecoveredAndEpoch(t *testing.T) {
@@ -97,19 +93,12 @@ func TestResyncUnrecoveredAndEpoch(t *testing.T) {
 			fc := openSubscribed(h, 5, "e1")
 			fc2, _ := reconnect(h, fc)
 			fc2.send(subscribed("c", 50, tc.epoch, false))
-			for i := 0; i < 2; i++ {
-				if e := h.expectEvent(); e.Resync != tc.reason || e.Type != "*" {
-					t.Fatalf("got %+v, want resync %s", e, tc.reason)
-				}
-			}
+			h.expectResync(tc.reason)
+			h.expectResync(tc.reason)
 			// The new position is adopted: 51 is next, no gap.
 			fc2.send(ev("c", 51, tc.epoch))
-			if e := h.expectEvent(); e.Seq != 51 || e.Resync != "" {
-				t.Fatalf("got %+v", e)
-			}
-			if st := h.c.Stats(); st.Resyncs != 1 {
-				t.Fatalf("resyncs %d, want one incident", st.Resyncs)
-			}
+			h.expectSeq(51)
+			assert.Equal(t, uint64(1), h.c.Stats().Resyncs, "one incident")
 		})
 	}
 }
@@ -119,19 +108,13 @@ func TestResyncOnLiveGapAndEpochChange(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 5, "e1")
 	fc.send(ev("c", 8, "e1"))
-	if e := h.expectEvent(); e.Resync != "gap" {
-		t.Fatalf("got %+v, want a gap resync", e)
-	}
-	if e := h.expectEvent(); e.Seq != 8 {
-		t.Fatalf("got %+v, want the event after the resync", e)
-	}
+	h.expectResync("gap")
+	h.expectSeq(8) // the event after the resync
 	fc.send(ev("c", 1, "e2"))
-	if e := h.expectEvent(); e.Resync != "epoch" {
-		t.Fatalf("got %+v, want an epoch resync", e)
-	}
-	if e := h.expectEvent(); e.Seq != 1 || e.Epoch != "e2" {
-		t.Fatalf("got %+v", e)
-	}
+	h.expectResync("epoch")
+	e := h.expectEvent()
+	assert.Equal(t, uint64(1), e.Seq)
+	assert.Equal(t, "e2", e.Epoch)
 }
 
 func TestReconnectWithoutPositionResyncs(t *testing.T) {
@@ -141,50 +124,37 @@ func TestReconnectWithoutPositionResyncs(t *testing.T) {
 	fc.expectWriteEq(t, `{"action":"subscribe","channel":"c","age":1000}`)
 	fc.send(`{"action":"subscribed","channel":"c"}`) // a server without history
 	// It could not replay the time before the subscription went live.
-	if e := h.expectEvent(); e.Resync != "unrecovered" {
-		t.Fatalf("got %+v", e)
-	}
-	h.waitLoop("subscribed", func() bool { return h.c.channels["c"].state == chSubscribed })
+	h.expectResync("unrecovered")
+	h.waitLoop("subscribed", h.chanIs("c", chSubscribed))
 	fc2, sub := reconnect(h, fc)
-	if strings.Contains(sub, "since") || strings.Contains(sub, "age") {
-		t.Fatalf("since without a position, or an age on a channel live before: %s", sub)
-	}
+	assert.NotContains(t, sub, "since", "since without a position")
+	assert.NotContains(t, sub, "age", "an age on a channel live before")
 	fc2.send(`{"action":"subscribed","channel":"c"}`)
-	if e := h.expectEvent(); e.Resync != "reconnect" {
-		t.Fatalf("got %+v", e)
-	}
+	h.expectResync("reconnect")
 }
 
 func TestEchoSuppressionAndAcks(t *testing.T) {
 	h := newHarness(t, extended)
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
-	if err := h.c.Publish(PublishEvent{Channel: "c", Type: "created", Payload: json.RawMessage(`{"ids":[1]}`), Meta: json.RawMessage(`{"m":1}`)}); err != nil {
-		t.Fatal(err)
-	}
-	w := fc.expectWrite(t)
-	m, err := protocol.DecodeClient([]byte(w), 0)
-	if err != nil || m.Ref == "" || !protocol.ValidRef(m.Ref) || string(m.Meta) != `{"m":1}` {
-		t.Fatalf("publish %s", w)
-	}
+	h.publish(PublishEvent{Channel: "c", Type: "created", Payload: json.RawMessage(`{"ids":[1]}`), Meta: json.RawMessage(`{"m":1}`)})
+	m := fc.expectMessage(t)
+	require.True(t, protocol.ValidRef(m.Ref), "ref %q", m.Ref)
+	require.Equal(t, `{"m":1}`, string(m.Meta))
 	fc.send(`{"action":"ack","ref":"` + m.Ref + `","channel":"c","seq":1,"epoch":"e1"}`)
 	fc.send(`{"channel":"c","type":"created","payload":{"ids":[1]},"id":"` + m.Ref + `","seq":1,"epoch":"e1"}`)
 	fc.send(ev("c", 2, "e1"))
-	if e := h.expectEvent(); e.Seq != 2 {
-		t.Fatalf("got %+v, want the echo suppressed", e)
-	}
+	h.expectSeq(2) // the echo suppressed
 	// A refused publish is reported.
 	h.c.Publish(PublishEvent{Channel: "c", Type: "updated"})
-	m, _ = protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
+	m = fc.expectMessage(t)
 	fc.send(`{"action":"error","ref":"` + m.Ref + `","code":"forbidden","message":"no"}`)
-	var se *ServerError
-	if err := h.expectErr(ErrServer); !errors.As(err, &se) || se.Ref != m.Ref || se.Code != "forbidden" {
-		t.Fatalf("error %v", err)
-	}
+	se := h.expectServerError()
+	assert.Equal(t, m.Ref, se.Ref)
+	assert.Equal(t, "forbidden", se.Code)
 	h.waitLoop("counters", func() bool { return h.c.st.pubFailed.Load() == 1 })
-	if st := h.c.Stats(); st.EchoesSuppressed != 1 || st.PublishesAcked != 1 || st.PublishesSent != 2 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := h.c.Stats()
+	assert.Equal(t, [3]uint64{1, 1, 2}, [3]uint64{st.EchoesSuppressed, st.PublishesAcked, st.PublishesSent}, "stats %+v", st)
 }
 
 // The echo of a publish that was in flight when the connection dropped comes
@@ -194,15 +164,12 @@ func TestEchoSuppressedInReplay(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
 	h.c.Publish(PublishEvent{Channel: "c", Type: "created"})
-	var m protocol.ClientMessage
-	m, _ = protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
+	m := fc.expectMessage(t)
 	fc2, _ := reconnect(h, fc)
 	fc2.send(`{"channel":"c","type":"created","payload":{},"id":"` + m.Ref + `","seq":1,"epoch":"e1"}`)
 	fc2.send(ev("c", 2, "e1"))
 	fc2.send(subscribed("c", 2, "e1", true))
-	if e := h.expectEvent(); e.Seq != 2 {
-		t.Fatalf("got %+v", e)
-	}
+	h.expectSeq(2)
 }
 
 func TestHeartbeatTimeout(t *testing.T) {
@@ -214,13 +181,9 @@ func TestHeartbeatTimeout(t *testing.T) {
 	fc.expectWriteEq(t, `{"action":"pong"}`)
 	h.clk.Advance(10 * time.Second) // 1s heartbeat + 10s grace not yet over
 	h.sync()
-	if h.c.Status() != StatusOpen {
-		t.Fatalf("status %s before the deadline", h.c.Status())
-	}
+	require.Equal(t, StatusOpen, h.c.Status(), "status before the deadline")
 	h.clk.Advance(time.Second)
-	if code := fc.expectClosed(t); code != protocol.CloseHeartbeatTimeout {
-		t.Fatalf("closed with %d", code)
-	}
+	assert.Equal(t, protocol.CloseHeartbeatTimeout, fc.expectClosed(t))
 	h.expectErr(ErrHeartbeatTimeout)
 	h.waitStatus(StatusReconnecting)
 }
@@ -245,15 +208,13 @@ func TestWallClockJumpProbes(t *testing.T) {
 	h.clk.Advance(jumpTick)
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	fc.send(`{"action":"pong"}`)
-	h.waitLoop("probe answered", func() bool { return h.c.conn.probe == nil })
+	h.waitLoop("probe answered", func() bool { return h.c.link.conn.probe == nil })
 	// A probe nobody answers kills the connection.
 	h.clk.Jump(time.Hour)
 	h.clk.Advance(jumpTick)
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	h.clk.Advance(DefaultProbeTimeout)
-	if code := fc.expectClosed(t); code != protocol.CloseHeartbeatTimeout {
-		t.Fatalf("closed with %d", code)
-	}
+	assert.Equal(t, protocol.CloseHeartbeatTimeout, fc.expectClosed(t))
 }
 
 func TestWallClockJumpReconnectsBasic(t *testing.T) {
@@ -264,9 +225,7 @@ func TestWallClockJumpReconnectsBasic(t *testing.T) {
 	h.clk.Advance(jumpTick)
 	fc.expectClosed(t)
 	h.open(protocol.LevelBasic, 0)
-	if e := h.expectEvent(); e.Resync != "reconnect" {
-		t.Fatalf("got %+v", e)
-	}
+	h.expectResync("reconnect")
 }
 
 func TestReconnectSignal(t *testing.T) {
@@ -277,25 +236,20 @@ func TestReconnectSignal(t *testing.T) {
 	h.c.Reconnect()
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	fc.send(`{"action":"pong"}`)
-	h.waitLoop("pong handled", func() bool { return h.c.conn.probe == nil })
+	h.waitLoop("pong handled", func() bool { return h.c.link.conn.probe == nil })
 	h.c.Reconnect() // within a second: deferred to the end of it, not lost
 	h.c.Reconnect() // and not repeated
-	if got := h.flush(fc); len(got) != 0 {
-		t.Fatalf("wrote %q", got)
-	}
+	assert.Empty(t, h.flush(fc))
 	h.clk.Advance(time.Second)
 	fc.expectWriteEq(t, `{"action":"ping"}`)
 	fc.send(`{"action":"pong"}`)
-	if got := h.flush(fc); len(got) != 0 {
-		t.Fatalf("a deferred signal probed twice: %q", got)
-	}
+	assert.Empty(t, h.flush(fc), "a deferred signal probed twice")
 	// While waiting to reconnect, it dials at once.
 	fc.drop(0, "")
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second) // rate limit over, retry timer (750ms) fires: dial
-	r := h.tr.expectDial(t)
-	r.fail(errors.New("offline"))
-	h.waitLoop("retry scheduled", func() bool { return h.c.retry != nil })
+	h.tr.expectDial(t).fail(errors.New("offline"))
+	h.waitLoop("retry scheduled", func() bool { return h.c.link.retry != nil })
 	h.clk.Advance(500 * time.Millisecond) // less than the 1000ms backoff, more than the rate limit
 	h.c.Reconnect()
 	h.tr.expectDial(t).fail(errors.New("offline"))

@@ -2,12 +2,12 @@ package provider
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -50,12 +50,16 @@ func (ft *fakeTransport) Dial(ctx context.Context, url string) (Conn, error) {
 
 func (ft *fakeTransport) expectDial(t testing.TB) *dialReq {
 	t.Helper()
+	return recv(t, ft.dials)
+}
+
+// expectNoDial fails if a dial is pending.
+func (ft *fakeTransport) expectNoDial(t testing.TB, why string) {
+	t.Helper()
 	select {
-	case r := <-ft.dials:
-		return r
-	case <-time.After(wait):
-		t.Fatal("no dial")
-		return nil
+	case <-ft.dials:
+		t.Fatal("dialed " + why)
+	default:
 	}
 }
 
@@ -138,203 +142,37 @@ func (fc *fakeConn) drop(code protocol.CloseCode, reason string) {
 
 func (fc *fakeConn) expectWrite(t testing.TB) string {
 	t.Helper()
-	select {
-	case w := <-fc.writes:
-		return w
-	case <-time.After(wait):
-		t.Fatal("no write")
-		return ""
-	}
+	return recv(t, fc.writes)
 }
 
 func (fc *fakeConn) expectWriteEq(t testing.TB, want string) {
 	t.Helper()
-	if got := fc.expectWrite(t); got != want {
-		t.Fatalf("wrote  %s\nwant   %s", got, want)
-	}
+	require.Equal(t, want, fc.expectWrite(t))
 }
 
-func (fc *fakeConn) expectClosed(t *testing.T) protocol.CloseCode {
+// expectMessage decodes the next frame written.
+func (fc *fakeConn) expectMessage(t testing.TB) protocol.ClientMessage {
 	t.Helper()
-	select {
-	case <-fc.closed:
-		return fc.closeCode()
-	case <-time.After(wait):
-		t.Fatal("connection not closed")
-		return 0
-	}
-}
-
-// harness is a Client on a virtual clock and a fake transport, with its
-// events and errors collected in channels.
-type harness struct {
-	t      testing.TB
-	c      *Client
-	clk    *vclock
-	tr     *fakeTransport
-	events chan Event
-	errs   chan error
-}
-
-func newHarness(t testing.TB, mut func(*Config)) *harness {
-	t.Helper()
-	h := &harness{t: t, clk: newVClock(), tr: newFakeTransport(), events: make(chan Event, 1024), errs: make(chan error, 1024)}
-	cfg := Config{
-		URLs:      []string{"ws://a"},
-		Transport: h.tr,
-		Clock:     h.clk,
-		Rand:      func() float64 { return 0.5 },
-		OnError: func(err error) {
-			select {
-			case h.errs <- err:
-			default:
-			}
-		},
-	}
-	if mut != nil {
-		mut(&cfg)
-	}
-	c, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.c = c
-	h.clk.settle = func() {
-		done := make(chan struct{})
-		if c.post(func() { close(done) }) {
-			<-done
-		}
-	}
-	t.Cleanup(func() { c.Close() })
-	return h
-}
-
-func (h *harness) sub(o SubscribeOptions) *Subscription {
-	h.t.Helper()
-	if o.Callback == nil {
-		o.Callback = func(e Event) { h.events <- e }
-	}
-	s, err := h.c.Subscribe(o)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	return s
-}
-
-func (h *harness) expectEvent() Event {
-	h.t.Helper()
-	select {
-	case e := <-h.events:
-		return e
-	case <-time.After(wait):
-		h.t.Fatal("no event")
-		return Event{}
-	}
-}
-
-func (h *harness) expectErr(target error) error {
-	h.t.Helper()
-	deadline := time.After(wait)
-	for {
-		select {
-		case err := <-h.errs:
-			if errors.Is(err, target) {
-				return err
-			}
-		case <-deadline:
-			h.t.Fatalf("no error matching %v", target)
-			return nil
-		}
-	}
-}
-
-// query runs f on the loop and waits for it.
-func (h *harness) query(f func()) {
-	h.t.Helper()
-	done := make(chan struct{})
-	if !h.c.post(func() { f(); close(done) }) {
-		h.t.Fatal("loop exited")
-	}
-	<-done
-}
-
-// sync waits until the loop has handled everything posted so far.
-func (h *harness) sync() { h.query(func() {}) }
-
-// waitLoop waits until cond, evaluated on the loop, holds.
-func (h *harness) waitLoop(desc string, cond func() bool) {
-	h.t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
-		var ok bool
-		h.query(func() { ok = cond() })
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out waiting for %s", desc)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func (h *harness) waitStatus(s Status) {
-	h.t.Helper()
-	h.waitLoop("status "+string(s), func() bool { return h.c.loopStatus == s })
-}
-
-// clientHello is the engine's hello: it offers batched frames.
-const clientHello = `{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`
-
-// open accepts the next dial and completes the handshake for level: basic
-// (no hello expected) or extended (hello answered with heartbeat ms).
-func (h *harness) open(level protocol.Level, heartbeat int) *fakeConn {
-	h.t.Helper()
-	fc := h.tr.expectDial(h.t).accept()
-	if level == protocol.LevelExtended {
-		fc.expectWriteEq(h.t, clientHello)
-		fc.send(`{"action":"hello","protocol":"refine-live.v1","session":"s1","heartbeat":` + itoa(heartbeat) + `}`)
-	}
-	h.waitStatus(StatusOpen)
-	return fc
-}
-
-// flush writes a marker frame and returns everything written before it, so
-// a test can assert what was (and was not) sent.
-func (h *harness) flush(fc *fakeConn) []string {
-	h.t.Helper()
-	const marker = `{"action":"marker"}`
-	// Subscribes wait for the loop to be idle: those queued so far leave
-	// before the marker, as they would before any later frame.
-	h.query(func() {
-		h.c.flushSubscribes()
-		h.c.conn.out.push([]byte(marker))
-	})
-	var out []string
-	for {
-		w := fc.expectWrite(h.t)
-		if w == marker {
-			return out
-		}
-		out = append(out, w)
-	}
-}
-
-func countPrefix(frames []string, prefix string) int {
-	n := 0
-	for _, f := range frames {
-		if strings.HasPrefix(f, prefix) {
-			n++
-		}
-	}
-	return n
-}
-
-func payloadOf(t *testing.T, e Event) map[string]any {
-	t.Helper()
-	var m map[string]any
-	if err := json.Unmarshal(e.Payload, &m); err != nil {
-		t.Fatalf("payload %s: %v", e.Payload, err)
-	}
+	m, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
+	require.NoError(t, err)
 	return m
+}
+
+func (fc *fakeConn) expectClosed(t testing.TB) protocol.CloseCode {
+	t.Helper()
+	recv(t, fc.closed)
+	return fc.closeCode()
+}
+
+// recv waits for a value on ch.
+func recv[T any](t testing.TB, ch chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(wait):
+		require.FailNow(t, "nothing received")
+		var zero T
+		return zero
+	}
 }

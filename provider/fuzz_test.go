@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -34,25 +37,23 @@ func FuzzServerStream(f *testing.F) {
 				delete(last, e.Channel)
 				return
 			}
-			if p, ok := last[e.Channel]; ok && p.Epoch == e.Epoch && e.Seq <= p.Seq {
-				t.Errorf("channel %s delivered seq %d after %d in epoch %q", e.Channel, e.Seq, p.Seq, e.Epoch)
-			}
+			p, ok := last[e.Channel]
+			assert.False(t, ok && p.Epoch == e.Epoch && e.Seq <= p.Seq,
+				"channel %s delivered seq %d after %d in epoch %q", e.Channel, e.Seq, p.Seq, e.Epoch)
 			last[e.Channel] = protocol.Position{Epoch: e.Epoch, Seq: e.Seq}
 		}
 		h.sub(SubscribeOptions{Channel: "c", Callback: check})
 		h.sub(SubscribeOptions{Channel: "d", IDs: []string{"1"}, Callback: check})
 		h.open(protocol.LevelExtended, 25000)
 		h.query(func() {
-			cs := h.c.conn
+			cs := h.c.link.conn
 			for _, frame := range bytes.Split(data, []byte{0x1e}) {
-				if h.c.conn != cs || cs == nil {
+				if h.c.link.conn != cs || cs == nil {
 					return // the stream made the engine drop the connection
 				}
 				h.c.onFrame(cs, frame, h.clk.Now())
 			}
 		})
-		if err := h.c.Close(); err != nil {
-			t.Fatalf("Close after the stream: %v", err)
-		}
+		require.NoError(t, h.c.Close(), "Close after the stream")
 	})
 }

@@ -20,18 +20,17 @@ var emptyObject = []byte("{}")
 // allocation. The caller reads the clock once per batch: in the browser each
 // reading is two calls out of wasm.
 func (c *Client) onFrame(cs *connState, data []byte, now time.Time) int {
-	if c.conn != cs {
+	if c.link.conn != cs {
 		return 0
 	}
 	cs.lastInbound = now
-	cs.heard = true
 	stopTimer(&cs.probe)
 	if !cs.split {
 		c.onMessage(cs, data, now)
 		return 1
 	}
 	n := 0
-	for rest := data; len(rest) > 0 && c.conn == cs; {
+	for rest := data; len(rest) > 0 && c.link.conn == cs; {
 		var msg []byte
 		msg, rest = protocol.NextMessage(rest)
 		if len(msg) > 0 {
@@ -52,16 +51,16 @@ func (c *Client) onMessage(cs *connState, data []byte, now time.Time) {
 		return
 	}
 	if m.IsEvent() {
-		if cs.level == "" && c.cfg.Protocol == protocol.LevelAuto {
+		if cs.phase == connHandshake && c.cfg.Protocol == protocol.LevelAuto {
 			// An event before any hello: the server speaks basic.
-			c.markOpen(cs, protocol.LevelBasic)
+			c.link.markOpen(cs, protocol.LevelBasic)
 		}
-		c.onEvent(cs, m, now)
+		c.chans.onEvent(cs, m, now)
 		return
 	}
 	switch m.Action {
 	case protocol.ActionHello:
-		if cs.level == "" {
+		if cs.phase == connHandshake {
 			cs.heartbeat = time.Duration(m.Heartbeat) * time.Millisecond
 			if m.MaxMessage > 0 {
 				c.maxMessage.Store(m.MaxMessage)
@@ -69,43 +68,97 @@ func (c *Client) onMessage(cs *connState, data []byte, now time.Time) {
 				c.maxMessage.Store(protocol.DefaultMaxMessage)
 			}
 			cs.split = m.Batch
-			c.markOpen(cs, protocol.LevelExtended)
+			c.link.markOpen(cs, protocol.LevelExtended)
 		}
 	case protocol.ActionPing:
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionPong})
 	case protocol.ActionSubscribed:
-		c.onSubscribed(cs, m)
+		c.chans.onSubscribed(cs, m)
 	case protocol.ActionAck:
-		c.onAck(cs, m)
+		c.pubs.onAck(cs, m)
 	case protocol.ActionError:
 		c.onServerError(cs, m)
 	}
 }
 
-func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time) {
-	ch := c.channels[m.Channel]
+func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
+	se := &ServerError{Code: m.Code, Message: m.Message, Channel: m.Channel, Ref: m.Ref}
+	se.RetryAfter = msDuration(m.RetryAfter)
+	if m.Code == protocol.CodeRateLimited {
+		// Not a refusal: a request to come back later, for this frame and
+		// the ones the server dropped after it. With nothing of ours
+		// waiting for an answer, what was refused cannot be sent again:
+		// the application hears of it.
+		if len(cs.acks) == 0 && !c.chans.awaiting() {
+			c.report(LogWarn, "rate limited", se)
+		}
+		c.onRetryLater(cs, se.RetryAfter)
+		return
+	}
+	if m.Ref != "" {
+		c.pubs.refused(cs, se)
+		return
+	}
+	ch := c.chans.byName[m.Channel]
+	if m.Code == protocol.CodeInternal && ch != nil {
+		c.onRetryLater(cs, se.RetryAfter)
+		return
+	}
+	if m.Channel != "" && ch != nil {
+		c.chans.refuse(ch, se)
+		return
+	}
+	c.report(LogWarn, "server error", se)
+}
+
+// onRetryLater handles a rate_limited answer (or an internal one to a
+// subscribe): after the server's hint, doubled for each refusal in a row,
+// every channel sent and not yet confirmed is sent again, and so is every
+// publish not yet acknowledged. A server of ours drops the frames that
+// follow a refused one without answering them, so the resend covers them
+// too; a subscribe accepted after all is answered again without a second
+// replay, and a publish keeps its ref, so the server stores it once.
+func (c *Client) onRetryLater(cs *connState, retryAfter time.Duration) {
+	cs.rateLimited++
+	wait := max(retryAfter, 50*time.Millisecond) << min(cs.rateLimited-1, 6)
+	wait = min(wait, c.cfg.MaxDelay)
+	c.cfg.Logger.Log(LogInfo, "refused for now: sending unanswered subscribes and publishes again in "+wait.String(), nil)
+	c.chans.resendUnconfirmed()
+	stopTimer(&cs.subPause)
+	cs.subPause = c.after(wait, func() {
+		if c.link.conn == cs {
+			cs.subPause = nil
+			c.pubs.resendUnacked(cs)
+			c.chans.flush()
+		}
+	})
+}
+
+func (t *channelTable) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time) {
+	c := t.c
+	ch := t.byName[m.Channel]
 	if ch == nil {
 		return
 	}
 	c.st.eventsReceived.Add(1)
 	if cs.level == protocol.LevelExtended && m.Seq > 0 {
-		if ch.hasPos {
+		if ch.hasPos() {
 			switch {
 			case m.Epoch == ch.pos.Epoch && m.Seq <= ch.pos.Seq:
 				c.st.duplicates.Add(1)
 				return
 			case m.Epoch == ch.pos.Epoch && m.Seq > ch.pos.Seq+1 && ch.state == chSubscribed:
-				c.resync(ch, "gap")
+				t.resync(ch, "gap")
 			case m.Epoch != ch.pos.Epoch && ch.state == chSubscribed:
-				c.resync(ch, "epoch")
+				t.resync(ch, "epoch")
 			}
 		}
-		ch.pos, ch.hasPos = m.Position(), true
+		ch.pos = m.Position()
 		if ch.state == chSubscribing && ch.asked != askNothing {
 			c.st.eventsReplayed.Add(1)
 		}
 	}
-	if m.ID != "" && c.echo.has(m.ID) {
+	if m.ID != "" && c.pubs.echo.has(m.ID) {
 		// Our own publish: the caller already knows; its position is
 		// recorded above so a replay will not bring it back either.
 		c.st.echoes.Add(1)
@@ -122,28 +175,28 @@ func (c *Client) onEvent(cs *connState, m *protocol.ServerMessage, now time.Time
 	if ev.Date == 0 {
 		ev.Date = now.UnixMilli()
 	}
-	c.dispatch(ch, &ev)
+	t.dispatch(ch, &ev)
 }
 
-func (c *Client) dispatch(ch *channel, ev *Event) {
-	ids := &c.ids
+func (t *channelTable) dispatch(ch *channel, ev *Event) {
+	ids := &t.ids
 	ids.reset()
-	matched := c.matched[:0]
+	matched := t.matched[:0]
 	for _, s := range ch.subs {
 		if !s.match(ev, ids) {
 			continue
 		}
 		if s.coalesce > 0 {
-			c.coalesce(s, ev)
+			t.coalesce(s, ev)
 		} else {
 			matched = append(matched, s)
 		}
 	}
 	if len(matched) > 0 {
-		c.out.fanout(matched, ev)
+		t.c.out.fanout(matched, ev)
 	}
 	clear(matched)
-	c.matched = matched[:0]
+	t.matched = matched[:0]
 }
 
 // resync tells every subscriber of ch, once, that it may have missed
@@ -151,11 +204,12 @@ func (c *Client) dispatch(ch *channel, ev *Event) {
 // that a reconnect resyncing many channels does not make every resource
 // refetch in the same instant; a second incident within that wait is
 // covered by the pending resync.
-func (c *Client) resync(ch *channel, reason string) {
+func (t *channelTable) resync(ch *channel, reason string) {
+	c := t.c
 	c.st.resyncs.Add(1)
 	c.cfg.Logger.Log(LogInfo, "resync "+ch.name+": "+reason, nil)
 	if c.cfg.ResyncSpread <= 0 {
-		c.deliverResync(ch, reason)
+		t.deliverResync(ch, reason)
 		return
 	}
 	if ch.resyncDue != nil {
@@ -163,22 +217,23 @@ func (c *Client) resync(ch *channel, reason string) {
 	}
 	delay := time.Duration(c.cfg.Rand() * float64(c.cfg.ResyncSpread))
 	ch.resyncDue = c.after(delay, func() {
-		if ch.resyncDue == nil || c.channels[ch.name] != ch {
+		if ch.resyncDue == nil || t.byName[ch.name] != ch {
 			return // stopped too late to prevent the fire
 		}
 		ch.resyncDue = nil
-		c.deliverResync(ch, reason)
+		t.deliverResync(ch, reason)
 	})
 }
 
-func (c *Client) deliverResync(ch *channel, reason string) {
-	ev := Event{Channel: ch.name, Type: "*", Resync: reason, Date: c.cfg.Clock.Now().UnixMilli(),
+func (t *channelTable) deliverResync(ch *channel, reason string) {
+	ev := Event{Channel: ch.name, Type: "*", Resync: reason, Date: t.c.cfg.Clock.Now().UnixMilli(),
 		Payload: []byte(`{"resync":true,"reason":"` + reason + `"}`)}
-	c.dispatch(ch, &ev)
+	t.dispatch(ch, &ev)
 }
 
 // coalesce holds ev in s's window; the first event of a window starts it.
-func (c *Client) coalesce(s *Subscription, ev *Event) {
+func (t *channelTable) coalesce(s *Subscription, ev *Event) {
+	c := t.c
 	s.pend = append(s.pend, *ev)
 	if s.pendTimer != nil {
 		return

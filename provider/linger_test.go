@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -23,20 +26,14 @@ func TestLingerExpiresEachChannelOnTime(t *testing.T) {
 	fc := h.open(protocol.LevelBasic, 0)
 	// Paced under the server's rate limit: a burst, then a steady rate.
 	sent := countPrefix(h.flush(fc), `{"action":"subscribe"`)
-	if sent != basicBurst {
-		t.Fatalf("wrote %d subscribes at once, want %d", sent, basicBurst)
-	}
+	require.Equal(t, basicBurst, sent, "subscribes at once")
 	for i := 0; sent < n && i < 20; i++ {
 		h.clk.Advance(time.Second)
 		got := countPrefix(h.flush(fc), `{"action":"subscribe"`)
-		if got > basicRate+1 {
-			t.Fatalf("wrote %d subscribes in a second, want at most %d", got, basicRate+1)
-		}
+		require.LessOrEqual(t, got, basicRate+1, "subscribes in a second")
 		sent += got
 	}
-	if sent != n {
-		t.Fatalf("wrote %d subscribes, want %d", sent, n)
-	}
+	require.Equal(t, n, sent, "subscribes in all")
 
 	// c0 leaves at t=0, c1 at t=0.5 s; c2 leaves and comes back.
 	h.c.Unsubscribe(subs[0])
@@ -47,36 +44,26 @@ func TestLingerExpiresEachChannelOnTime(t *testing.T) {
 	subs[2] = h.sub(SubscribeOptions{Channel: "c2"})
 	h.sync()
 	h.clk.Advance(500 * time.Millisecond)
-	if got := h.flush(fc); len(got) != 1 || got[0] != `{"action":"unsubscribe","channel":"c0"}` {
-		t.Fatalf("at 1 s wrote %q, want c0's unsubscribe alone", got)
-	}
+	assert.Equal(t, []string{`{"action":"unsubscribe","channel":"c0"}`}, h.flush(fc), "at 1 s")
 	h.clk.Advance(500 * time.Millisecond)
-	if got := h.flush(fc); len(got) != 1 || got[0] != `{"action":"unsubscribe","channel":"c1"}` {
-		t.Fatalf("at 1.5 s wrote %q, want c1's unsubscribe alone", got)
-	}
+	assert.Equal(t, []string{`{"action":"unsubscribe","channel":"c1"}`}, h.flush(fc), "at 1.5 s")
 
 	var peak int
-	h.query(func() { peak = h.c.channelsPeak })
+	h.query(func() { peak = h.c.chans.peak })
 	for i := 3; i < n; i++ {
 		h.c.Unsubscribe(subs[i])
 	}
 	h.sync()
 	h.clk.Advance(time.Second)
-	if got := h.flush(fc); countPrefix(got, `{"action":"unsubscribe"`) != n-3 {
-		t.Fatalf("wrote %d unsubscribes after the linger, want %d", countPrefix(got, `{"action":"unsubscribe"`), n-3)
-	}
+	assert.Equal(t, n-3, countPrefix(h.flush(fc), `{"action":"unsubscribe"`), "unsubscribes after the linger")
 	h.query(func() {
-		if len(h.c.channels) != 1 || h.c.channels["c2"] == nil {
-			t.Errorf("channels left: %d, want c2 alone", len(h.c.channels))
-		}
-		if h.c.channelsPeak >= peak || len(h.c.lingering) != 0 || h.c.lingerTimer != nil {
-			t.Errorf("peak %d (was %d), %d lingering, timer %v: want the map rebuilt and nothing pending",
-				h.c.channelsPeak, peak, len(h.c.lingering), h.c.lingerTimer)
-		}
+		assert.Len(t, h.c.chans.byName, 1, "channels left")
+		assert.NotNil(t, h.c.chans.byName["c2"], "c2 is left")
+		assert.Less(t, h.c.chans.peak, peak, "the map is rebuilt")
+		assert.Empty(t, h.c.chans.lingering)
+		assert.Nil(t, h.c.chans.lingerTimer)
 	})
 	// c2 still works.
 	fc.send(`{"channel":"c2","type":"updated","payload":{}}`)
-	if e := h.expectEvent(); e.Channel != "c2" {
-		t.Fatalf("event on %q, want c2", e.Channel)
-	}
+	assert.Equal(t, "c2", h.expectEvent().Channel)
 }

@@ -1,38 +1,43 @@
 package provider
 
-import "github.com/refine-live-wasm/refine-live-wasm/protocol"
+import (
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
+	"github.com/refine-live-wasm/refine-live-wasm/protocol"
+)
 
 // armLiveness checks, once per heartbeat rather than once per frame, that
 // something arrived within heartbeat + grace; every frame only records its
 // time, which keeps the hot path free of timer churn.
-func (c *Client) armLiveness(cs *connState) {
+func (l *link) armLiveness(cs *connState) {
+	c := l.c
 	limit := cs.heartbeat + c.cfg.HeartbeatGrace
 	wait := limit - c.cfg.Clock.Now().Sub(cs.lastInbound)
 	cs.live = c.after(wait, func() {
-		if c.conn != cs {
+		if l.conn != cs {
 			return
 		}
 		if c.cfg.Clock.Now().Sub(cs.lastInbound) >= limit {
-			err := wrapDetail("keep connection", "server silent for "+limit.String(), ErrHeartbeatTimeout)
-			c.lost(cs, err, protocol.CloseHeartbeatTimeout)
+			err := errs.WrapDetail("keep connection", "server silent for "+limit.String(), ErrHeartbeatTimeout)
+			l.lost(cs, err, protocol.CloseHeartbeatTimeout)
 			return
 		}
-		c.armLiveness(cs)
+		l.armLiveness(cs)
 	})
 }
 
 // probe asks an extended server for a pong; any frame within ProbeTimeout
 // proves the connection alive.
-func (c *Client) probe(cs *connState) {
+func (l *link) probe(cs *connState) {
+	c := l.c
 	if cs.probe != nil {
 		return
 	}
 	// Armed before the ping is queued: once the ping is on the wire its
 	// timeout is running.
 	cs.probe = c.after(c.cfg.ProbeTimeout, func() {
-		if c.conn == cs && cs.probe != nil {
-			err := wrapDetail("keep connection", "no answer to probe", ErrHeartbeatTimeout)
-			c.lost(cs, err, protocol.CloseHeartbeatTimeout)
+		if l.conn == cs && cs.probe != nil {
+			err := errs.WrapDetail("keep connection", "no answer to probe", ErrHeartbeatTimeout)
+			l.lost(cs, err, protocol.CloseHeartbeatTimeout)
 		}
 	})
 	cs.send(&protocol.ClientMessage{Action: protocol.ActionPing})
@@ -42,8 +47,9 @@ func (c *Client) probe(cs *connState) {
 // the clock's readings carry a monotonic part (the real clock), timer time
 // is the monotonic elapsed time, so a throttled background tab, whose timers
 // are merely late, does not count as a jump; otherwise it is the tick.
-func (c *Client) jumpCheck(cs *connState) {
-	if c.conn != cs {
+func (l *link) jumpCheck(cs *connState) {
+	c := l.c
+	if l.conn != cs {
 		return
 	}
 	now := c.cfg.Clock.Now()
@@ -56,14 +62,15 @@ func (c *Client) jumpCheck(cs *connState) {
 	if wall-elapsed > c.cfg.JumpThreshold {
 		c.cfg.Logger.Log(LogInfo, "wall clock jumped "+(wall-elapsed).String()+": probing", nil)
 		if cs.level == protocol.LevelExtended {
-			c.probe(cs)
+			l.probe(cs)
 		} else {
 			// A basic server cannot be probed; after a sleep its connection
 			// is likely dead and events were likely missed, so start over.
-			c.dropConn(protocol.CloseNormal, "clock jump")
-			c.connect()
+			l.drop(protocol.CloseNormal, "clock jump")
+			c.setStatus(StatusReconnecting, CodeClockJump, "wall clock jumped "+(wall-elapsed).String())
+			l.connect()
 			return
 		}
 	}
-	cs.jump = c.after(jumpTick, func() { c.jumpCheck(cs) })
+	cs.jump = c.after(jumpTick, func() { l.jumpCheck(cs) })
 }

@@ -4,66 +4,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
-
-// loopState is every field owned by the event loop. Only code running on
-// the loop goroutine (inside a closure handed to post) touches it, which is
-// why it needs no locks.
-type loopState struct {
-	loopStatus Status
-	started    bool // the first Subscribe or Publish asked for a connection
-	stopped    bool // Close or a terminal close: never dial again
-	exit       bool // the loop returns after the current closure
-	everOpened bool // a handshake completed once: later ones are reconnects
-
-	attempt      int             // backoff attempt, reset by the flap guard
-	urlIndex     int             // URL of the next dial
-	basicURLs    map[string]bool // auto mode: URLs whose server choked on our hello
-	tokenRetried bool            // close 4501 already retried with a fresh token
-
-	dial     *dialState
-	conn     *connState
-	retry    Timer
-	retryGen uint64
-
-	lastReconnect time.Time // rate limit of Reconnect
-	hasReconnect  bool
-	// deferredSignal holds a Reconnect that came within the rate limit:
-	// it runs when the second is over instead of being lost (an "online"
-	// just after a "pageshow" must still cut the backoff short).
-	deferredSignal Timer
-
-	channels map[string]*channel
-	// toSubscribe holds the channels waiting to be sent on the current
-	// connection (state chQueued), flushed once the loop is idle.
-	toSubscribe   []*channel
-	subscribeWait int // commands run since toSubscribe was last flushed
-	// extendedURLs are the URLs whose server spoke extended last time:
-	// a reconnect to them lists its channels in one subscribe at once.
-	extendedURLs map[string]bool
-	channelsPeak int           // len(channels) high-water mark since the map was made
-	lingering    []lingerEntry // channels without subscribers, by deadline
-	lingerTimer  Timer
-	queue        pubQueue
-	echo         refRing
-	refs         refSource
-
-	msg protocol.ServerMessage // reused by every decode
-	dec protocol.Decoder       // interns channel names and epochs across frames
-	ids idCache                // reused by every dispatch
-	// matched collects the subscriptions an event goes to (reused).
-	matched []*Subscription
-}
-
-func (c *Client) initLoopState() {
-	c.loopStatus = StatusIdle
-	c.basicURLs = make(map[string]bool)
-	c.extendedURLs = make(map[string]bool)
-	c.channels = make(map[string]*channel)
-	c.echo.init(echoWindow)
-	c.refs.init(c.cfg.Rand)
-}
 
 func (c *Client) loop() {
 	defer close(c.done)
@@ -72,17 +15,7 @@ func (c *Client) loop() {
 		if c.exit {
 			return
 		}
-		// Subscribes leave once every queued command ran, so that those
-		// made together (a page mounting, a reconnect) share one frame; a
-		// loop that never runs dry (a flood of frames) flushes them after
-		// a few commands all the same.
-		if len(c.toSubscribe) > 0 {
-			c.subscribeWait++
-			if len(c.cmds) == 0 || c.subscribeWait >= 16 || len(c.toSubscribe) >= batchMax {
-				c.subscribeWait = 0
-				c.flushSubscribes()
-			}
-		}
+		c.chans.idle(len(c.cmds) == 0)
 	}
 }
 
@@ -100,68 +33,65 @@ func stopTimer(t *Timer) {
 }
 
 // want starts connecting on the first Subscribe or Publish.
-func (c *Client) want() {
-	if c.started || c.stopped {
+func (c *Client) want(reason string) {
+	if c.loopStatus != StatusIdle {
 		return
 	}
-	c.started = true
-	c.connect()
+	c.setStatus(StatusConnecting, CodeConnectCalled, reason)
+	c.link.connect()
 }
 
 // shutdown is Close's work on the loop.
 func (c *Client) shutdown() {
-	c.stopped = true
 	c.exit = true
-	stopTimer(&c.retry)
-	stopTimer(&c.deferredSignal)
-	stopTimer(&c.lingerTimer)
-	c.lingering = nil
-	if c.dial != nil {
-		c.dial.cancel()
-		c.dial = nil
+	c.link.stop()
+	c.chans.close()
+	if c.link.conn != nil {
+		c.link.drop(protocol.CloseNormal, "client closed")
 	}
-	chans := c.channels
-	c.channels = nil
-	for _, ch := range chans {
-		ch.forget()
-		for _, s := range ch.subs {
-			stopTimer(&s.pendTimer)
-			s.closed.Store(true)
-			c.setSubState(s, SubUnsubscribed)
-		}
-	}
-	if c.conn != nil {
-		c.dropConn(protocol.CloseNormal, "client closed")
-	}
-	c.setStatus(StatusClosed)
+	c.setStatus(StatusClosed, CodeClosedByApp, "Close called")
 }
 
-// reconnectNow is Reconnect's work on the loop.
-func (c *Client) reconnectNow() {
-	if c.stopped || !c.started {
+// terminate stops the client after the server refused it for good.
+func (c *Client) terminate(err error) {
+	stopTimer(&c.link.retry)
+	c.report(LogError, "server refused the client", err)
+	c.chans.unsubscribeAll()
+	c.pubs.drop(errs.Wrap("publish", err))
+	c.setStatus(StatusClosed, CodeTerminalClose, err.Error())
+}
+
+// setStatus is called by the loop only.
+func (c *Client) setStatus(to Status, code, reason string) {
+	from := c.loopStatus
+	if from == to {
 		return
 	}
-	now := c.cfg.Clock.Now()
-	if since := now.Sub(c.lastReconnect); c.hasReconnect && since < time.Second {
-		if c.deferredSignal == nil {
-			c.deferredSignal = c.after(time.Second-since, func() {
-				c.deferredSignal = nil
-				c.reconnectNow()
-			})
+	c.loopStatus = to
+	c.status.Store(to)
+	sc := StatusChange{From: from, To: to, Code: code, Reason: reason}
+	c.out.call(func() {
+		for _, fn := range c.statusL.snapshot() {
+			fn(sc)
 		}
+	})
+}
+
+// report logs err and hands it to OnError.
+func (c *Client) report(level LogLevel, msg string, err error) {
+	c.cfg.Logger.Log(level, msg, err)
+	if fn := c.cfg.OnError; fn != nil && err != nil {
+		c.out.callQuiet(func() { fn(err) })
+	}
+}
+
+func (c *Client) onPanic(v any, quiet bool) {
+	err := errs.Wrap("run callback", errs.Panic(ErrCallbackPanic, v))
+	if quiet {
+		c.cfg.Logger.Log(LogError, "error callback panicked", err)
 		return
 	}
-	stopTimer(&c.deferredSignal)
-	c.hasReconnect, c.lastReconnect = true, now
-	switch {
-	case c.conn != nil && c.conn.open:
-		if c.conn.level == protocol.LevelExtended {
-			c.probe(c.conn)
-		}
-	case c.retry != nil:
-		stopTimer(&c.retry)
-		c.connect()
-	}
+	c.report(LogError, "callback panicked", err)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

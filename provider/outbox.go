@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -44,8 +45,8 @@ func (cs *connState) send(m *protocol.ClientMessage) {
 }
 
 // writeLoop writes cs's frames until its context ends or a write fails.
-func (c *Client) writeLoop(ctx context.Context, cs *connState) {
-	defer c.io.Done()
+func (l *link) writeLoop(ctx context.Context, cs *connState) {
+	defer l.c.io.Done()
 	for {
 		select {
 		case <-ctx.Done():
@@ -55,7 +56,7 @@ func (c *Client) writeLoop(ctx context.Context, cs *connState) {
 		for _, f := range cs.out.take() {
 			if err := cs.conn.Write(ctx, f); err != nil {
 				if ctx.Err() == nil {
-					c.post(func() { c.lost(cs, wrap("write", err), protocol.CloseNormal) })
+					l.c.post(func() { l.lost(cs, errs.Wrap("write", err), protocol.CloseNormal) })
 				}
 				return
 			}
@@ -64,21 +65,21 @@ func (c *Client) writeLoop(ctx context.Context, cs *connState) {
 }
 
 // readLoop hands cs's frames to the loop until a read fails.
-func (c *Client) readLoop(ctx context.Context, cs *connState) {
-	defer c.io.Done()
+func (l *link) readLoop(ctx context.Context, cs *connState) {
+	defer l.c.io.Done()
 	if bc, ok := cs.conn.(BatchConn); ok {
-		c.readBatches(ctx, cs, bc)
+		l.readBatches(ctx, cs, bc)
 		return
 	}
 	for {
 		data, err := cs.conn.Read(ctx)
 		if err != nil {
 			if ctx.Err() == nil {
-				c.post(func() { c.lost(cs, err, protocol.CloseNormal) })
+				l.c.post(func() { l.lost(cs, err, protocol.CloseNormal) })
 			}
 			return
 		}
-		if !c.post(func() { c.onFrame(cs, data, c.cfg.Clock.Now()) }) {
+		if !l.c.post(func() { l.c.onFrame(cs, data, l.c.cfg.Clock.Now()) }) {
 			return
 		}
 	}
@@ -92,15 +93,15 @@ func (c *Client) readLoop(ctx context.Context, cs *connState) {
 const frameChunk = 64
 
 // readBatches is readLoop for a BatchConn: one turn of the loop per batch.
-func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
+func (l *link) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
 	for {
 		frames, err := bc.ReadBatch(ctx)
-		if len(frames) > 0 && !c.post(func() { c.onFrames(cs, frames) }) {
+		if len(frames) > 0 && !l.c.post(func() { l.onFrames(cs, frames) }) {
 			return
 		}
 		if err != nil {
 			if ctx.Err() == nil {
-				c.post(func() { c.lost(cs, err, protocol.CloseNormal) })
+				l.c.post(func() { l.lost(cs, err, protocol.CloseNormal) })
 			}
 			return
 		}
@@ -111,16 +112,16 @@ func (c *Client) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
 // The context check makes calls after the connection was dropped do
 // nothing; one that races with the drop is ignored by the loop, which
 // checks that cs is still current.
-func (c *Client) attach(ctx context.Context, cs *connState, pc PushConn) {
+func (l *link) attach(ctx context.Context, cs *connState, pc PushConn) {
 	pc.Attach(func(frames [][]byte, err error) {
 		if ctx.Err() != nil {
 			return
 		}
-		if len(frames) > 0 && !c.post(func() { c.onFrames(cs, frames) }) {
+		if len(frames) > 0 && !l.c.post(func() { l.onFrames(cs, frames) }) {
 			return
 		}
 		if err != nil {
-			c.post(func() { c.lost(cs, err, protocol.CloseNormal) })
+			l.c.post(func() { l.lost(cs, err, protocol.CloseNormal) })
 		}
 	})
 }
@@ -128,15 +129,15 @@ func (c *Client) attach(ctx context.Context, cs *connState, pc PushConn) {
 // onFrames handles a batch of cs's frames in one turn of the loop, letting
 // the delivery goroutine run every frameChunk messages; the clock is read
 // once per chunk.
-func (c *Client) onFrames(cs *connState, frames [][]byte) {
-	now := c.cfg.Clock.Now()
+func (l *link) onFrames(cs *connState, frames [][]byte) {
+	now := l.c.cfg.Clock.Now()
 	n := 0
 	for _, data := range frames {
 		if n >= frameChunk {
 			runtime.Gosched()
-			now = c.cfg.Clock.Now()
+			now = l.c.cfg.Clock.Now()
 			n = 0
 		}
-		n += c.onFrame(cs, data, now)
+		n += l.c.onFrame(cs, data, now)
 	}
 }

@@ -1,9 +1,9 @@
 package provider
 
 import (
-	"strconv"
 	"strings"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
@@ -15,13 +15,13 @@ const echoWindow = 1024
 func checkPublish(e *PublishEvent) (int, error) {
 	switch {
 	case e.Channel == "" || len(e.Channel) > protocol.MaxChannelLen:
-		return 0, wrapDetail("publish", "channel must be 1 to 256 bytes", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "channel must be 1 to 256 bytes", ErrInvalidOptions)
 	case e.Type == "" || len(e.Type) > protocol.MaxTypeLen:
-		return 0, wrapDetail("publish", "type must be 1 to 64 bytes", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "type must be 1 to 64 bytes", ErrInvalidOptions)
 	case !isObject(e.Payload, false):
-		return 0, wrapDetail("publish", "payload must be a JSON object", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "payload must be a JSON object", ErrInvalidOptions)
 	case !isObject(e.Meta, true):
-		return 0, wrapDetail("publish", "meta must be a JSON object", ErrInvalidOptions)
+		return 0, errs.WrapDetail("publish", "meta must be a JSON object", ErrInvalidOptions)
 	}
 	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type,
 		Payload: e.Payload, Meta: e.Meta, Ref: maxRef}
@@ -38,28 +38,48 @@ func isObject(raw []byte, nullOK bool) bool {
 	return protocol.ValidObject(raw)
 }
 
-// publish is Publish's work on the loop.
-func (c *Client) publish(e PublishEvent, size int) {
-	if c.stopped {
-		c.report(LogWarn, "publish after close", wrap("publish", ErrClosed))
-		return
-	}
-	if c.conn != nil && c.conn.open {
-		c.sendPublish(c.conn, &queued{ev: e, size: size})
-		return
-	}
-	c.enqueue(e, size)
-	c.want()
+// publisher is the client's publish part: the queue kept while no
+// connection is open, the refs that identify our publishes, and the ring
+// that recognises their echoes. The acknowledgements it waits for belong
+// to each connection (connState.acks). It belongs to the loop; c is the
+// client it reports to.
+type publisher struct {
+	c     *Client
+	queue pubQueue
+	echo  refRing
+	refs  refSource
 }
 
-// sendPublish writes e in the connection's level: exactly the basic bytes
+func (p *publisher) init(c *Client) {
+	p.c = c
+	p.echo.init(echoWindow)
+	p.refs.init(c.cfg.Rand)
+}
+
+// publish is Publish's work on the loop.
+func (p *publisher) publish(e PublishEvent, size int) {
+	c := p.c
+	if c.loopStatus == StatusClosed {
+		c.report(LogWarn, "publish after close", errs.Wrap("publish", ErrClosed))
+		return
+	}
+	if cs := c.link.conn; cs != nil && cs.open() {
+		p.send(cs, &queued{ev: e, size: size})
+		return
+	}
+	p.enqueue(e, size)
+	c.want("first publish")
+}
+
+// send writes e in the connection's level: exactly the basic bytes
 // on a basic server; with meta and a ref (used as the event id, hence echo
 // suppression and acks) on an extended one.
 //
 // A publish keeps its ref for life: one resent after a lost connection
 // (see requeueUnacked) carries the ref of its first attempt, so the server
 // stores it once however many times it arrives.
-func (c *Client) sendPublish(cs *connState, q *queued) {
+func (p *publisher) send(cs *connState, q *queued) {
+	c := p.c
 	e := &q.ev
 	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type, Payload: e.Payload}
 	if cs.level == protocol.LevelExtended {
@@ -67,19 +87,19 @@ func (c *Client) sendPublish(cs *connState, q *queued) {
 			m.Meta = e.Meta
 		}
 		if q.ref == "" {
-			q.ref = c.refs.next()
+			q.ref = p.refs.next()
 		}
 		m.Ref = q.ref
 	}
 	frame := protocol.AppendClient(make([]byte, 0, 96+len(m.Payload)+len(m.Meta)), &m)
 	if limit := c.maxMessage.Load(); int64(len(frame)) > limit {
 		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish too large", wrapDetail("publish", "event of "+itoa(len(frame))+" bytes, server limit "+itoa(int(limit)), ErrTooLarge))
+		c.report(LogWarn, "publish too large", errs.WrapDetail("publish", "event of "+itoa(len(frame))+" bytes, server limit "+itoa(int(limit)), ErrTooLarge))
 		return
 	}
 	if m.Ref != "" {
-		if !c.echo.has(m.Ref) {
-			c.echo.add(m.Ref)
+		if !p.echo.has(m.Ref) {
+			p.echo.add(m.Ref)
 		}
 		cs.acks[m.Ref] = struct{}{}
 		cs.inflight = append(cs.inflight, *q)
@@ -91,19 +111,15 @@ func (c *Client) sendPublish(cs *connState, q *queued) {
 // enqueue keeps e until the connection opens. The queue is bounded by
 // count and bytes; the oldest publish is dropped first, because the newest
 // reflects the latest state and the oldest is the most likely stale.
-func (c *Client) enqueue(e PublishEvent, size int) {
-	q := &c.queue
+func (p *publisher) enqueue(e PublishEvent, size int) {
+	c := p.c
+	q := &p.queue
 	for len(q.items) > 0 && (len(q.items)+1 > c.cfg.QueueMaxCount || q.bytes+size > c.cfg.QueueMaxBytes) {
-		old := q.items[0]
-		q.items[0] = queued{}
-		q.items = q.items[1:]
-		q.bytes -= old.size
-		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish queue full", wrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
+		p.dropOldest()
 	}
 	if size > c.cfg.QueueMaxBytes {
 		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish queue full", wrapDetail("publish", "event larger than the queue", ErrQueueFull))
+		c.report(LogWarn, "publish queue full", errs.WrapDetail("publish", "event larger than the queue", ErrQueueFull))
 		return
 	}
 	q.items = append(q.items, queued{ev: e, size: size})
@@ -111,13 +127,24 @@ func (c *Client) enqueue(e PublishEvent, size int) {
 	c.st.pubQueued.Add(1)
 }
 
-// flushQueue sends the queued publishes in order on a newly open connection.
-func (c *Client) flushQueue(cs *connState) {
-	items := c.queue.items
-	c.queue = pubQueue{}
+// flush sends the queued publishes in order on a newly open connection.
+func (p *publisher) flush(cs *connState) {
+	items := p.queue.items
+	p.queue = pubQueue{}
 	for i := range items {
-		c.sendPublish(cs, &items[i])
+		p.send(cs, &items[i])
 	}
+}
+
+// dropOldest drops the oldest queued publish to make room, and says so.
+func (p *publisher) dropOldest() {
+	q := &p.queue
+	old := q.items[0]
+	q.items[0] = queued{}
+	q.items = q.items[1:]
+	q.bytes -= old.size
+	p.c.st.pubDropped.Add(1)
+	p.c.report(LogWarn, "publish queue full", errs.WrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
 }
 
 // requeueUnacked puts the publishes that cs sent but the server never
@@ -125,7 +152,8 @@ func (c *Client) flushQueue(cs *connState) {
 // next connection sends them again with the same refs: a publish made just
 // before a drop is neither lost nor, on a server that deduplicates by ref,
 // stored twice. The queue's bounds still apply, oldest first.
-func (c *Client) requeueUnacked(cs *connState) {
+func (p *publisher) requeueUnacked(cs *connState) {
+	c := p.c
 	var items []queued
 	bytes := 0
 	for _, q := range cs.inflight {
@@ -139,14 +167,10 @@ func (c *Client) requeueUnacked(cs *connState) {
 		return
 	}
 	c.st.pubQueued.Add(uint64(len(items)))
-	c.queue.items = append(items, c.queue.items...)
-	c.queue.bytes += bytes
-	for len(c.queue.items) > c.cfg.QueueMaxCount || c.queue.bytes > c.cfg.QueueMaxBytes {
-		old := c.queue.items[0]
-		c.queue.items = c.queue.items[1:]
-		c.queue.bytes -= old.size
-		c.st.pubDropped.Add(1)
-		c.report(LogWarn, "publish queue full", wrapDetail("publish", "dropped oldest on "+old.ev.Channel, ErrQueueFull))
+	p.queue.items = append(items, p.queue.items...)
+	p.queue.bytes += bytes
+	for len(p.queue.items) > c.cfg.QueueMaxCount || p.queue.bytes > c.cfg.QueueMaxBytes {
+		p.dropOldest()
 	}
 }
 
@@ -170,38 +194,33 @@ func (cs *connState) settle(ref string) bool {
 	return true
 }
 
-func (c *Client) dropQueue(err error) {
-	if n := len(c.queue.items); n > 0 {
-		c.st.pubDropped.Add(uint64(n))
-		c.report(LogWarn, "dropping queued publishes", err)
+// drop empties the queue for good (a terminal close), reporting err.
+func (p *publisher) drop(err error) {
+	if n := len(p.queue.items); n > 0 {
+		p.c.st.pubDropped.Add(uint64(n))
+		p.c.report(LogWarn, "dropping queued publishes", err)
 	}
-	c.queue = pubQueue{}
+	p.queue = pubQueue{}
 }
 
-func (c *Client) onAck(cs *connState, m *protocol.ServerMessage) {
+func (p *publisher) onAck(cs *connState, m *protocol.ServerMessage) {
 	if cs.settle(m.Ref) {
-		c.st.pubAcked.Add(1)
+		p.c.st.pubAcked.Add(1)
 		cs.rateLimited = 0
 	}
 }
 
-// awaitingAnswers reports whether a publish or subscribe sent on cs is
-// still unanswered.
-func (c *Client) awaitingAnswers(cs *connState) bool {
-	if len(cs.acks) > 0 {
-		return true
+// refused reports a publish the server refused.
+func (p *publisher) refused(cs *connState, se *ServerError) {
+	if cs.settle(se.Ref) {
+		p.c.st.pubFailed.Add(1)
 	}
-	for _, ch := range c.channels {
-		if ch.state == chSubscribing {
-			return true
-		}
-	}
-	return false
+	p.c.report(LogWarn, "publish refused", errs.Wrap("publish", se))
 }
 
 // resendUnacked sends again, in order and with their refs, the publishes
 // cs sent that the server has not acknowledged.
-func (c *Client) resendUnacked(cs *connState) {
+func (p *publisher) resendUnacked(cs *connState) {
 	pending := make([]queued, 0, len(cs.acks))
 	for _, q := range cs.inflight {
 		if _, ok := cs.acks[q.ref]; ok {
@@ -211,41 +230,8 @@ func (c *Client) resendUnacked(cs *connState) {
 	clear(cs.inflight)
 	cs.inflight = cs.inflight[:0]
 	for i := range pending {
-		c.sendPublish(cs, &pending[i])
+		p.send(cs, &pending[i])
 	}
-}
-
-func (c *Client) onServerError(cs *connState, m *protocol.ServerMessage) {
-	se := &ServerError{Code: m.Code, Message: m.Message, Channel: m.Channel, Ref: m.Ref}
-	se.RetryAfter = msDuration(m.RetryAfter)
-	if m.Code == protocol.CodeRateLimited {
-		// Not a refusal: a request to come back later, for this frame and
-		// the ones the server dropped after it. With nothing of ours
-		// waiting for an answer, what was refused cannot be sent again:
-		// the application hears of it.
-		if !c.awaitingAnswers(cs) {
-			c.report(LogWarn, "rate limited", se)
-		}
-		c.onRetryLater(cs, se.RetryAfter)
-		return
-	}
-	if m.Ref != "" {
-		if cs.settle(m.Ref) {
-			c.st.pubFailed.Add(1)
-		}
-		c.report(LogWarn, "publish refused", wrap("publish", se))
-		return
-	}
-	ch := c.channels[m.Channel]
-	if m.Code == protocol.CodeInternal && ch != nil {
-		c.onRetryLater(cs, se.RetryAfter)
-		return
-	}
-	if m.Channel != "" && ch != nil {
-		c.onChannelError(ch, se)
-		return
-	}
-	c.report(LogWarn, "server error", se)
 }
 
 type queued struct {
@@ -257,52 +243,4 @@ type queued struct {
 type pubQueue struct {
 	items []queued
 	bytes int
-}
-
-// refSource makes publish refs: a random prefix per client plus a counter,
-// unique without coordination and within protocol.ValidRef's alphabet.
-type refSource struct {
-	prefix string
-	n      uint64
-}
-
-const refAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-func (r *refSource) init(rnd func() float64) {
-	b := make([]byte, 10, 11)
-	for i := range b {
-		b[i] = refAlphabet[int(rnd()*float64(len(refAlphabet)))%len(refAlphabet)]
-	}
-	r.prefix = string(append(b, '-'))
-}
-
-func (r *refSource) next() string {
-	r.n++
-	return r.prefix + strconv.FormatUint(r.n, 36)
-}
-
-// refRing remembers the last echoWindow refs.
-type refRing struct {
-	set  map[string]struct{}
-	ring []string
-	next int
-}
-
-func (r *refRing) init(n int) {
-	r.set = make(map[string]struct{}, n)
-	r.ring = make([]string, n)
-}
-
-func (r *refRing) add(ref string) {
-	if old := r.ring[r.next]; old != "" {
-		delete(r.set, old)
-	}
-	r.ring[r.next] = ref
-	r.set[ref] = struct{}{}
-	r.next = (r.next + 1) % len(r.ring)
-}
-
-func (r *refRing) has(ref string) bool {
-	_, ok := r.set[ref]
-	return ok
 }

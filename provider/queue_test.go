@@ -2,10 +2,12 @@ package provider
 
 import (
 	"encoding/json"
-	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -16,22 +18,17 @@ func TestQueueBoundsDropOldestAndFlushOrder(t *testing.T) {
 		cfg.QueueMaxCount = 3
 	})
 	for i := 1; i <= 5; i++ {
-		if err := h.c.Publish(PublishEvent{Channel: "c", Type: "updated", Payload: json.RawMessage(`{"ids":[` + itoa(i) + `]}`)}); err != nil {
-			t.Fatal(err)
-		}
+		h.publish(PublishEvent{Channel: "c", Type: "updated", Payload: json.RawMessage(`{"ids":[` + itoa(i) + `]}`)})
 	}
 	for i := 0; i < 2; i++ {
-		if err := h.expectErr(ErrQueueFull); !strings.HasPrefix(err.Error(), "failed to publish: ") {
-			t.Fatalf("error text %q", err)
-		}
+		assert.True(t, strings.HasPrefix(h.expectErr(ErrQueueFull).Error(), "failed to publish: "))
 	}
 	fc := h.open(protocol.LevelBasic, 0)
 	for i := 3; i <= 5; i++ {
 		fc.expectWriteEq(t, `{"action":"publish","channel":"c","type":"updated","payload":{"ids":[`+itoa(i)+`]}}`)
 	}
-	if st := h.c.Stats(); st.PublishesDropped != 2 || st.PublishesQueued != 5 || st.PublishesSent != 3 {
-		t.Fatalf("stats %+v", st)
-	}
+	st := h.c.Stats()
+	assert.Equal(t, [3]uint64{2, 5, 3}, [3]uint64{st.PublishesDropped, st.PublishesQueued, st.PublishesSent}, "stats %+v", st)
 }
 
 func TestQueueByteBound(t *testing.T) {
@@ -47,9 +44,7 @@ func TestQueueByteBound(t *testing.T) {
 	h.c.Publish(PublishEvent{Channel: "c", Type: "c", Payload: huge}) // larger than the queue itself
 	h.expectErr(ErrQueueFull)
 	h.sync()
-	if st := h.c.Stats(); st.PublishesDropped != 3 {
-		t.Fatalf("stats %+v", st)
-	}
+	assert.Equal(t, uint64(3), h.c.Stats().PublishesDropped)
 }
 
 func TestPublishValidation(t *testing.T) {
@@ -62,17 +57,11 @@ func TestPublishValidation(t *testing.T) {
 		{Channel: "c", Type: "t", Meta: json.RawMessage(`"m"`)},
 	}
 	for _, e := range bad {
-		if err := h.c.Publish(e); !errors.Is(err, ErrInvalidOptions) {
-			t.Fatalf("%+v: %v", e, err)
-		}
+		assert.ErrorIs(t, h.c.Publish(e), ErrInvalidOptions, "%+v", e)
 	}
 	huge := json.RawMessage(`{"x":"` + strings.Repeat("a", protocol.DefaultMaxMessage) + `"}`)
-	if err := h.c.Publish(PublishEvent{Channel: "c", Type: "t", Payload: huge}); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("oversize: %v", err)
-	}
-	if err := h.c.Publish(PublishEvent{Channel: "c", Type: "t", Meta: json.RawMessage(`null`)}); err != nil {
-		t.Fatal(err)
-	}
+	assert.ErrorIs(t, h.c.Publish(PublishEvent{Channel: "c", Type: "t", Payload: huge}), ErrTooLarge)
+	assert.NoError(t, h.c.Publish(PublishEvent{Channel: "c", Type: "t", Meta: json.RawMessage(`null`)}))
 }
 
 // An extended server may announce a smaller limit; publishes above it are
@@ -80,14 +69,9 @@ func TestPublishValidation(t *testing.T) {
 func TestServerMaxMessage(t *testing.T) {
 	h := newHarness(t, extended)
 	h.sub(SubscribeOptions{Channel: "c"})
-	fc := h.tr.expectDial(t).accept()
-	fc.expectWrite(t)
-	fc.send(`{"action":"hello","protocol":"refine-live.v1","maxMessage":200}`)
-	h.waitStatus(StatusOpen)
+	h.openHello(`{"action":"hello","protocol":"refine-live.v1","maxMessage":200}`)
 	payload := json.RawMessage(`{"x":"` + strings.Repeat("a", 200) + `"}`)
-	if err := h.c.Publish(PublishEvent{Channel: "c", Type: "t", Payload: payload}); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("got %v", err)
-	}
+	assert.ErrorIs(t, h.c.Publish(PublishEvent{Channel: "c", Type: "t", Payload: payload}), ErrTooLarge)
 }
 
 func TestCoalescing(t *testing.T) {
@@ -102,29 +86,26 @@ func TestCoalescing(t *testing.T) {
 	fc.send(`{"channel":"c","type":"updated","payload":{"ids":["2",3]}}`)
 	fc.send(`{"channel":"c","type":"deleted","payload":{"ids":[4]}}`)
 	fc.send(`{"channel":"d","type":"updated","payload":{}}`)
-	if e := h.expectEvent(); e.Channel != "d" {
-		t.Fatalf("got %+v, want d's event at once", e)
+	assert.Equal(t, "d", h.expectEvent().Channel, "d's event at once")
+	window := func(n int) func() bool {
+		return func() bool { return len(h.c.chans.byName["c"].subs[0].pend) == n }
 	}
-	h.waitLoop("window holds 3", func() bool { return len(h.c.channels["c"].subs[0].pend) == 3 })
+	h.waitLoop("window holds 3", window(3))
 	h.clk.Advance(100 * time.Millisecond)
 	e := h.expectEvent()
-	if e.Channel != "c" || e.Type != "*" || string(e.Payload) != `{"ids":[1,2,3,4]}` {
-		t.Fatalf("merged %+v payload %s", e, e.Payload)
-	}
+	assert.Equal(t, "c", e.Channel)
+	assert.Equal(t, "*", e.Type)
+	assert.Equal(t, `{"ids":[1,2,3,4]}`, string(e.Payload))
 	// A window of one is delivered unchanged.
 	fc.send(`{"channel":"c","type":"updated","payload":{"ids":[9],"extra":true}}`)
-	h.waitLoop("window holds 1", func() bool { return len(h.c.channels["c"].subs[0].pend) == 1 })
+	h.waitLoop("window holds 1", window(1))
 	h.clk.Advance(100 * time.Millisecond)
-	if e := h.expectEvent(); string(e.Payload) != `{"ids":[9],"extra":true}` {
-		t.Fatalf("got %s", e.Payload)
-	}
+	assert.Equal(t, `{"ids":[9],"extra":true}`, string(h.expectEvent().Payload))
 }
 
 func TestMergeResyncWins(t *testing.T) {
 	got := mergeEvents([]Event{{Type: "updated", Payload: emptyObject}, {Type: "*", Resync: "gap"}, {Type: "updated", Payload: emptyObject}})
-	if got.Resync != "gap" {
-		t.Fatalf("got %+v", got)
-	}
+	assert.Equal(t, "gap", got.Resync)
 }
 
 func filterIDs(cfg *Config) { basic(cfg); cfg.FilterIDs = true }
@@ -133,14 +114,11 @@ func TestFilters(t *testing.T) {
 	h := newHarness(t, filterIDs)
 	h.sub(SubscribeOptions{Channel: "c", Types: []string{"updated", "deleted"}, IDs: []string{"1", "abc"}})
 	off, err := h.c.Subscribe(SubscribeOptions{Channel: "c", Disabled: true, Callback: func(Event) { t.Error("disabled handle got an event") }})
-	if err != nil || off.State() != SubUnsubscribed {
-		t.Fatalf("disabled: %v %v", off.State(), err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, SubUnsubscribed, off.State(), "disabled")
 	h.c.Unsubscribe(off)
 	fc := h.open(protocol.LevelBasic, 0)
-	if got := h.flush(fc); len(got) != 1 {
-		t.Fatalf("wrote %q", got)
-	}
+	require.Len(t, h.flush(fc), 1)
 	frames := []struct {
 		frame string
 		pass  bool
@@ -160,30 +138,27 @@ func TestFilters(t *testing.T) {
 		fc.send(f.frame)
 		fc.send(`{"channel":"c","type":"updated","payload":{"marker":` + itoa(i) + `}}`)
 		if f.pass {
-			if e := h.expectEvent(); strings.Contains(string(e.Payload), "marker") {
-				t.Fatalf("%s filtered out", f.frame)
-			}
+			require.NotContains(t, string(h.expectEvent().Payload), "marker", "%s filtered out", f.frame)
 		}
-		if e := h.expectEvent(); !strings.Contains(string(e.Payload), "marker") {
-			t.Fatalf("%s delivered (%s)", f.frame, e.Payload)
-		}
+		require.Contains(t, string(h.expectEvent().Payload), "marker", "%s delivered", f.frame)
 	}
 }
 
 func TestCreatedBypassesIDFilterAndFilterOff(t *testing.T) {
-	h := newHarness(t, basic) // FilterIDs is off by default
-	h.sub(SubscribeOptions{Channel: "c", IDs: []string{"1"}})
-	fc := h.open(protocol.LevelBasic, 0)
-	fc.send(`{"channel":"c","type":"updated","payload":{"ids":[2]}}`)
-	if e := h.expectEvent(); e.Type != "updated" {
-		t.Fatalf("got %+v", e)
-	}
-	h2 := newHarness(t, filterIDs)
-	h2.sub(SubscribeOptions{Channel: "c", IDs: []string{"1"}})
-	fc2 := h2.open(protocol.LevelBasic, 0)
-	fc2.send(`{"channel":"c","type":"created","payload":{"ids":[2]}}`)
-	if e := h2.expectEvent(); e.Type != "created" {
-		t.Fatalf("got %+v", e)
+	for _, tc := range []struct {
+		name string
+		cfg  func(*Config)
+		typ  string
+	}{
+		{"filter off by default", basic, "updated"},
+		{"created bypasses the filter", filterIDs, "created"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.cfg)
+			h.sub(SubscribeOptions{Channel: "c", IDs: []string{"1"}})
+			h.open(protocol.LevelBasic, 0).send(`{"channel":"c","type":"` + tc.typ + `","payload":{"ids":[2]}}`)
+			assert.Equal(t, tc.typ, h.expectEvent().Type)
+		})
 	}
 }
 
@@ -192,8 +167,6 @@ func TestNormID(t *testing.T) {
 		`"x"`: "x", `"a\"b"`: `a"b`, `12345678901234567890`: "12345678901234567890",
 		`-3`: "-3", `1e3`: "1000", `2.50`: "2.5", `true`: "true", ``: "", `-`: "-",
 	} {
-		if got := normID(json.RawMessage(raw)); got != want {
-			t.Errorf("normID(%s) = %q, want %q", raw, got, want)
-		}
+		assert.Equal(t, want, normID(json.RawMessage(raw)), "normID(%s)", raw)
 	}
 }

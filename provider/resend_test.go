@@ -4,73 +4,63 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
+
+// publishAll publishes one event per payload on channel c and returns the
+// messages written for them.
+func publishAll(h *harness, fc *fakeConn, typ string, payloads ...string) []protocol.ClientMessage {
+	h.t.Helper()
+	var sent []protocol.ClientMessage
+	for _, p := range payloads {
+		h.publish(PublishEvent{Channel: "c", Type: typ, Payload: []byte(p)})
+		sent = append(sent, fc.expectMessage(h.t))
+	}
+	return sent
+}
+
+func ack(ref string, seq int) string {
+	return `{"action":"ack","ref":"` + ref + `","channel":"c","seq":` + itoa(seq) + `,"epoch":"e1"}`
+}
 
 func TestUnackedPublishIsResentWithItsRef(t *testing.T) {
 	h := newHarness(t, extended)
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
-	for _, p := range []string{`{"ids":[1]}`, `{"ids":[2]}`} {
-		if err := h.c.Publish(PublishEvent{Channel: "c", Type: "updated", Payload: []byte(p)}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	first, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	second, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fc.send(`{"action":"ack","ref":"` + first.Ref + `","channel":"c","seq":1,"epoch":"e1"}`)
+	sent := publishAll(h, fc, "updated", `{"ids":[1]}`, `{"ids":[2]}`)
+	fc.send(ack(sent[0].Ref, 1))
 	h.waitLoop("the first ack", func() bool { return h.c.Stats().PublishesAcked == 1 })
 
 	fc2, _ := reconnect(h, fc)
-	again, err := protocol.DecodeClient([]byte(fc2.expectWrite(t)), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if again.Action != protocol.ActionPublish || again.Ref != second.Ref || string(again.Payload) != `{"ids":[2]}` {
-		t.Fatalf("resent %+v, want the unacknowledged publish with ref %s", again, second.Ref)
-	}
-	if rest := h.flush(fc2); len(rest) != 0 {
-		t.Fatalf("also sent %q: an acknowledged publish must not be resent", rest)
-	}
-	fc2.send(`{"action":"ack","ref":"` + second.Ref + `","channel":"c","seq":2,"epoch":"e1"}`)
+	again := fc2.expectMessage(t)
+	assert.Equal(t, protocol.ActionPublish, again.Action)
+	assert.Equal(t, sent[1].Ref, again.Ref, "the unacknowledged publish keeps its ref")
+	assert.Equal(t, `{"ids":[2]}`, string(again.Payload))
+	assert.Empty(t, h.flush(fc2), "an acknowledged publish must not be resent")
+	fc2.send(ack(sent[1].Ref, 2))
 	h.waitLoop("the second ack", func() bool { return h.c.Stats().PublishesAcked == 2 })
 	// Its echo is still recognised as our own.
-	fc2.send(`{"channel":"c","type":"updated","payload":{"ids":[2]},"id":"` + second.Ref + `","seq":2,"epoch":"e1"}`)
+	fc2.send(`{"channel":"c","type":"updated","payload":{"ids":[2]},"id":"` + sent[1].Ref + `","seq":2,"epoch":"e1"}`)
 	fc2.send(ev("c", 3, "e1"))
-	if e := h.expectEvent(); e.Seq != 3 {
-		t.Fatalf("got %+v, want the own publish suppressed", e)
-	}
+	h.expectSeq(3)
 }
 
 func TestResentPublishesRespectTheQueueBounds(t *testing.T) {
 	h := newHarness(t, func(cfg *Config) {
-		cfg.Protocol = protocol.LevelExtended
+		extended(cfg)
 		cfg.QueueMaxCount = 2
 	})
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
-	for _, p := range []string{`{"n":1}`, `{"n":2}`, `{"n":3}`} {
-		if err := h.c.Publish(PublishEvent{Channel: "c", Type: "t", Payload: []byte(p)}); err != nil {
-			t.Fatal(err)
-		}
-		fc.expectWrite(t)
-	}
+	publishAll(h, fc, "t", `{"n":1}`, `{"n":2}`, `{"n":3}`)
 	fc2, _ := reconnect(h, fc)
 	for _, want := range []string{`{"n":2}`, `{"n":3}`} {
-		m, err := protocol.DecodeClient([]byte(fc2.expectWrite(t)), 0)
-		if err != nil || string(m.Payload) != want {
-			t.Fatalf("resent %+v (%v), want payload %s", m, err, want)
-		}
+		assert.Equal(t, want, string(fc2.expectMessage(t).Payload))
 	}
-	if st := h.c.Stats(); st.PublishesDropped != 1 {
-		t.Fatalf("stats %+v: want the oldest of three dropped", st)
-	}
+	assert.Equal(t, uint64(1), h.c.Stats().PublishesDropped, "the oldest of three dropped")
 }
 
 // A publish answered with rate_limited is not lost: after the hint, it is
@@ -80,43 +70,19 @@ func TestRateLimitedPublishesAreSentAgain(t *testing.T) {
 	h := newHarness(t, extended)
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
-	var sent []protocol.ClientMessage
-	for _, p := range []string{`{"ids":[1]}`, `{"ids":[2]}`, `{"ids":[3]}`} {
-		if err := h.c.Publish(PublishEvent{Channel: "c", Type: "updated", Payload: []byte(p)}); err != nil {
-			t.Fatal(err)
-		}
-		m, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sent = append(sent, m)
-	}
-	fc.send(`{"action":"ack","ref":"` + sent[0].Ref + `","channel":"c","seq":1,"epoch":"e1"}`)
+	sent := publishAll(h, fc, "updated", `{"ids":[1]}`, `{"ids":[2]}`, `{"ids":[3]}`)
+	fc.send(ack(sent[0].Ref, 1))
 	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","ref":"` + sent[1].Ref + `","retryAfter":300}`)
-	h.waitLoop("the pause", func() bool { return h.c.conn.subPause != nil && h.c.Stats().PublishesAcked == 1 })
+	h.waitLoop("the pause", func() bool { return h.c.link.conn.subPause != nil && h.c.Stats().PublishesAcked == 1 })
 	h.clk.Advance(299 * time.Millisecond)
-	if got := h.flush(fc); len(got) != 0 {
-		t.Fatalf("sent %q before the hint", got)
-	}
+	assert.Empty(t, h.flush(fc), "sent before the hint")
 	h.clk.Advance(time.Millisecond)
 	for _, want := range sent[1:] {
-		again, err := protocol.DecodeClient([]byte(fc.expectWrite(t)), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if again.Ref != want.Ref || string(again.Payload) != string(want.Payload) {
-			t.Fatalf("resent %+v, want %+v", again, want)
-		}
+		again := fc.expectMessage(t)
+		require.Equal(t, want.Ref, again.Ref)
+		require.Equal(t, string(want.Payload), string(again.Payload))
 	}
-	if rest := h.flush(fc); len(rest) != 0 {
-		t.Fatalf("also sent %q", rest)
-	}
-	if st := h.c.Stats(); st.PublishesFailed != 0 {
-		t.Fatalf("a rate-limited publish counted as failed: %+v", st)
-	}
-	select {
-	case err := <-h.errs:
-		t.Fatalf("a rate limit was reported as %v", err)
-	default:
-	}
+	assert.Empty(t, h.flush(fc))
+	assert.Zero(t, h.c.Stats().PublishesFailed, "a rate-limited publish counted as failed")
+	h.expectNoErr()
 }

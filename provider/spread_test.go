@@ -4,73 +4,52 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
-func spread(d time.Duration) func(*Config) {
-	return func(cfg *Config) {
+// spreadHarness has channel c on a basic connection that was dropped and
+// reopened once, with resyncs spread over d.
+func spreadHarness(t *testing.T, d time.Duration) (*harness, *fakeConn) {
+	h := newHarness(t, func(cfg *Config) {
 		cfg.Protocol = protocol.LevelBasic
 		cfg.ResyncSpread = d
-	}
-}
-
-func TestResyncSpreadDelaysAndMergesResyncs(t *testing.T) {
-	h := newHarness(t, spread(time.Second))
+	})
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := h.open(protocol.LevelBasic, 0)
 	fc.expectWrite(t)
-	fc.drop(0, "")
-	h.waitStatus(StatusReconnecting)
-	h.clk.Advance(time.Second)
-	fc2 := h.open(protocol.LevelBasic, 0)
-	fc2.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`)
+	return h, h.reopenBasic(fc)
+}
+
+func TestResyncSpreadDelaysAndMergesResyncs(t *testing.T) {
+	h, fc2 := spreadHarness(t, time.Second)
 	// Events go on flowing while the resync waits its turn.
 	fc2.send(`{"channel":"c","type":"updated","payload":{"ids":[1]}}`)
-	if e := h.expectEvent(); e.Resync != "" {
-		t.Fatalf("got %+v before the spread delay, want the live event", e)
-	}
+	require.Empty(t, h.expectEvent().Resync, "the live event comes before the spread delay")
 	// A second incident while the resync waits is covered by it.
 	fc2.drop(0, "")
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(400 * time.Millisecond) // under the 500ms the resync waits (Rand 0.5 · 1s)
-	select {
-	case e := <-h.events:
-		t.Fatalf("delivered %+v before the spread delay", e)
-	default:
-	}
+	h.expectNoEvent()
 	h.clk.Advance(100 * time.Millisecond)
-	if e := h.expectEvent(); e.Resync != "reconnect" {
-		t.Fatalf("got %+v, want the delayed resync", e)
-	}
+	h.expectResync("reconnect")
 	h.clk.Advance(2 * time.Second)
 	fc3 := h.open(protocol.LevelBasic, 0)
 	fc3.expectWriteEq(t, `{"action":"subscribe","channel":"c"}`)
 	h.clk.Advance(time.Second)
-	if e := h.expectEvent(); e.Resync != "reconnect" {
-		t.Fatalf("got %+v, want the third connection's own resync", e)
-	}
+	h.expectResync("reconnect") // the third connection's own
 }
 
 func TestResyncSpreadStopsWithTheClient(t *testing.T) {
-	h := newHarness(t, spread(time.Second))
-	h.sub(SubscribeOptions{Channel: "c"})
-	fc := h.open(protocol.LevelBasic, 0)
-	fc.expectWrite(t)
-	fc.drop(0, "")
-	h.waitStatus(StatusReconnecting)
-	h.clk.Advance(time.Second)
-	h.open(protocol.LevelBasic, 0).expectWrite(t)
+	h, _ := spreadHarness(t, time.Second)
 	h.sync()
-	if err := h.c.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, h.c.Close())
 	h.clk.Advance(time.Second)
 	for {
 		select {
 		case e := <-h.events:
-			if e.Resync != "" {
-				t.Fatalf("a resync was delivered after Close: %+v", e)
-			}
+			require.Empty(t, e.Resync, "a resync was delivered after Close: %+v", e)
 		default:
 			return
 		}

@@ -2,11 +2,13 @@ package provider
 
 import (
 	"encoding/json"
-	"errors"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
@@ -29,20 +31,11 @@ func TestFirstSubscribeAsksForItsAge(t *testing.T) {
 			fc.send(`{"action":"hello","protocol":"refine-live.v1"}`)
 			fc.send(`{"channel":"c","type":"updated","payload":{},"seq":7,"epoch":"e"}`) // replayed
 			fc.send(subscribed("c", 7, "e", recovered))
-			if e := h.expectEvent(); e.Seq != 7 {
-				t.Fatalf("got %+v, want the replayed event", e)
-			}
+			h.expectSeq(7)
 			if !recovered {
-				if e := h.expectEvent(); e.Resync != "unrecovered" {
-					t.Fatalf("got %+v, want a resync", e)
-				}
+				h.expectResync("unrecovered")
 			}
-			h.sync()
-			select {
-			case e := <-h.events:
-				t.Fatalf("unexpected %+v", e)
-			default:
-			}
+			h.expectNoEvent()
 		})
 	}
 }
@@ -54,25 +47,21 @@ func TestLateFirstSubscribeResyncsOnBasic(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "late", CalledAt: h.clk.Now().Add(-2 * time.Second)})
 	h.sub(SubscribeOptions{Channel: "soon", CalledAt: h.clk.Now().Add(-500 * time.Millisecond)})
 	fc := h.open(protocol.LevelBasic, 0)
-	if e := h.expectEvent(); e.Channel != "late" || e.Resync != "late" {
-		t.Fatalf("got %+v", e)
-	}
+	assert.Equal(t, "late", h.expectResync("late").Channel)
 	h.flush(fc)
 	fc.send(`{"channel":"soon","type":"updated","payload":{}}`)
-	if e := h.expectEvent(); e.Channel != "soon" || e.Resync != "" {
-		t.Fatalf("got %+v, want the soon channel's event and no resync", e)
-	}
+	e := h.expectEvent()
+	assert.Equal(t, "soon", e.Channel)
+	assert.Empty(t, e.Resync)
 }
 
-func subscribeFrames(frames []string) (singles []string, lists [][]protocol.ChannelRequest) {
+func subscribeFrames(t *testing.T, frames []string) (singles []string, lists [][]protocol.ChannelRequest) {
 	for _, f := range frames {
 		if !strings.HasPrefix(f, `{"action":"subscribe"`) {
 			continue
 		}
 		var m protocol.ClientMessage
-		if err := json.Unmarshal([]byte(f), &m); err != nil {
-			panic(err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(f), &m))
 		if len(m.Channels) > 0 {
 			lists = append(lists, m.Channels)
 		} else {
@@ -93,96 +82,88 @@ func TestManyChannelsShareOneSubscribe(t *testing.T) {
 	}
 	fc := h.tr.expectDial(t).accept()
 	fc.expectWriteEq(t, clientHello)
-	h.waitLoop("the first flush", func() bool { return len(h.c.toSubscribe) == n-basicBurst })
-	singles, lists := subscribeFrames(h.flush(fc))
-	if len(singles) != basicBurst || len(lists) != 0 {
-		t.Fatalf("before the hello: %d single subscribes and %d lists, want %d and none", len(singles), len(lists), basicBurst)
-	}
+	h.waitLoop("the first flush", func() bool { return len(h.c.chans.toSubscribe) == n-basicBurst })
+	singles, lists := subscribeFrames(t, h.flush(fc))
+	assert.Len(t, singles, basicBurst, "single subscribes before the hello")
+	assert.Empty(t, lists, "lists before the hello")
 	fc.send(`{"action":"hello","protocol":"refine-live.v1"}`)
 	h.waitStatus(StatusOpen)
-	singles, lists = subscribeFrames(h.flush(fc))
-	if len(singles) != 0 || len(lists) != 1 || len(lists[0]) != n-basicBurst {
-		t.Fatalf("after the hello: %d singles, lists %d", len(singles), len(lists))
-	}
+	singles, lists = subscribeFrames(t, h.flush(fc))
+	assert.Empty(t, singles, "single subscribes after the hello")
+	require.Len(t, lists, 1)
+	require.Len(t, lists[0], n-basicBurst)
 	for _, r := range lists[0] {
-		if r.Age != 1000 || r.Since != nil {
-			t.Fatalf("request %+v, want an age", r)
-		}
+		require.Equal(t, int64(1000), r.Age, "request %+v", r)
+		require.Nil(t, r.Since, "request %+v", r)
 	}
 	for i := 0; i < n; i++ {
 		fc.send(subscribed("c"+itoa(i), 1, "e", true))
 	}
-	h.waitLoop("subscribed", func() bool { return h.c.channels["c149"].state == chSubscribed })
+	h.waitLoop("subscribed", h.chanIs("c149", chSubscribed))
 
 	fc.drop(protocol.CloseGoingAway, "")
 	h.waitStatus(StatusReconnecting)
 	h.clk.Advance(time.Second)
 	fc2 := h.tr.expectDial(t).accept()
 	fc2.expectWriteEq(t, clientHello)
-	h.waitLoop("the flush", func() bool { return len(h.c.toSubscribe) == 0 })
-	singles, lists = subscribeFrames(h.flush(fc2))
-	if len(singles) != 0 || len(lists) != 1 || len(lists[0]) != n {
-		t.Fatalf("reconnect: %d singles, %d lists", len(singles), len(lists))
-	}
-	if r := lists[0][0]; r.Since == nil || r.Since.Epoch != "e" || r.Since.Seq != 1 {
-		t.Fatalf("reconnect request %+v, want its position", r)
-	}
+	h.waitLoop("the flush", func() bool { return len(h.c.chans.toSubscribe) == 0 })
+	singles, lists = subscribeFrames(t, h.flush(fc2))
+	assert.Empty(t, singles, "single subscribes on the reconnect")
+	require.Len(t, lists, 1)
+	require.Len(t, lists[0], n)
+	assert.Equal(t, &protocol.Position{Epoch: "e", Seq: 1}, lists[0][0].Since, "the reconnect asks from the position")
+}
+
+// twoChannels opens an extended connection with channels one and two sent
+// and one of them confirmed.
+func twoChannels(t *testing.T, one, two string) (*harness, *fakeConn, *Subscription, *Subscription) {
+	h := newHarness(t, extended)
+	a := h.sub(SubscribeOptions{Channel: one})
+	b := h.sub(SubscribeOptions{Channel: two})
+	fc := h.open(protocol.LevelExtended, 0)
+	h.flush(fc)
+	fc.send(subscribed(one, 0, "e", true))
+	return h, fc, a, b
 }
 
 // A rate_limited answer holds subscribes back for the hint, then sends
 // again every channel still unconfirmed (the server drops the frames that
 // follow a refused one without a word); a refusal in a row waits longer.
 func TestRateLimitedSubscribesAreSentAgain(t *testing.T) {
-	h := newHarness(t, extended)
-	a := h.sub(SubscribeOptions{Channel: "a"})
-	b := h.sub(SubscribeOptions{Channel: "b"})
-	fc := h.open(protocol.LevelExtended, 0)
-	h.flush(fc)
-	fc.send(subscribed("a", 0, "e", true))
-	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":400}`)
+	h, fc, a, b := twoChannels(t, "a", "b")
+	const limited = `{"action":"error","code":"rate_limited","message":"slow down","retryAfter":400}`
+	fc.send(limited)
 	h.waitLoop("a subscribed, b held back", func() bool {
-		return a.State() == SubSubscribed && h.c.channels["b"].state == chQueued
+		return a.State() == SubSubscribed && h.chanIs("b", chQueued)()
 	})
-	h.clk.Advance(399 * time.Millisecond)
-	if got := h.flush(fc); len(got) != 0 {
-		t.Fatalf("sent %q before the hint", got)
+	// The wait doubles with each refusal in a row.
+	for _, step := range []struct {
+		wait time.Duration
+		age  string
+	}{{400 * time.Millisecond, "1400"}, {800 * time.Millisecond, "2200"}} {
+		h.clk.Advance(step.wait - time.Millisecond)
+		assert.Empty(t, h.flush(fc), "sent before the wait of %v", step.wait)
+		h.clk.Advance(time.Millisecond)
+		fc.expectWriteEq(t, `{"action":"subscribe","channel":"b","age":`+step.age+`}`)
+		assert.Equal(t, SubSubscribing, b.State())
+		if step.age == "1400" {
+			fc.send(limited)
+			h.waitLoop("b held back", h.chanIs("b", chQueued))
+		}
 	}
-	h.clk.Advance(time.Millisecond)
-	fc.expectWriteEq(t, `{"action":"subscribe","channel":"b","age":1400}`)
-	if b.State() != SubSubscribing {
-		t.Fatalf("b is %s", b.State())
-	}
-	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":400}`)
-	h.waitLoop("b held back", func() bool { return h.c.channels["b"].state == chQueued })
-	h.clk.Advance(799 * time.Millisecond)
-	if got := h.flush(fc); len(got) != 0 {
-		t.Fatalf("sent %q before twice the hint", got)
-	}
-	h.clk.Advance(time.Millisecond)
-	fc.expectWriteEq(t, `{"action":"subscribe","channel":"b","age":2200}`)
 	fc.send(subscribed("b", 0, "e", true))
 	h.waitLoop("b subscribed", func() bool { return b.State() == SubSubscribed })
-	select {
-	case err := <-h.errs:
-		t.Fatalf("a rate limit was reported as %v", err)
-	default:
-	}
+	h.expectNoErr()
 }
 
 // A refusal is per channel, visible in the subscription's state and
 // reported once; the other channels are not affected.
 func TestRefusedChannelIsVisible(t *testing.T) {
-	h := newHarness(t, extended)
-	ok := h.sub(SubscribeOptions{Channel: "ok"})
-	no := h.sub(SubscribeOptions{Channel: "no"})
-	fc := h.open(protocol.LevelExtended, 0)
-	h.flush(fc)
-	fc.send(subscribed("ok", 0, "e", true))
+	h, fc, ok, no := twoChannels(t, "ok", "no")
 	fc.send(`{"action":"error","code":"subscription_limit","message":"at most 1","channel":"no"}`)
-	var se *ServerError
-	if err := h.expectErr(ErrServer); !errors.As(err, &se) || se.Channel != "no" || se.Code != protocol.CodeSubscriptionLimit {
-		t.Fatalf("error %v", err)
-	}
+	se := h.expectServerError()
+	assert.Equal(t, "no", se.Channel)
+	assert.Equal(t, protocol.CodeSubscriptionLimit, se.Code)
 	h.waitLoop("states", func() bool { return no.State() == SubRefused && ok.State() == SubSubscribed })
 }
 
@@ -193,8 +174,6 @@ func TestUnattributedRateLimitIsReported(t *testing.T) {
 	h.sub(SubscribeOptions{Channel: "c"})
 	fc := openSubscribed(h, 0, "e1")
 	fc.send(`{"action":"error","code":"rate_limited","message":"slow down","retryAfter":100}`)
-	var se *ServerError
-	if err := h.expectErr(ErrServer); !errors.As(err, &se) || se.Code != protocol.CodeRateLimited {
-		t.Fatalf("error %v", err)
-	}
+	se := h.expectServerError()
+	assert.Equal(t, protocol.CodeRateLimited, se.Code)
 }

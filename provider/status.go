@@ -21,6 +21,46 @@ const (
 	StatusClosed       Status = "closed"
 )
 
+// StatusChange is one change of the connection's status: where it came
+// from, where it went, a Code from the set below saying why, and a Reason
+// for people (an error's text, a close reason, the URL that opened).
+type StatusChange struct {
+	From, To Status
+	Code     string
+	Reason   string
+}
+
+// Status change codes. They are stable: an application may switch on them.
+const (
+	// CodeConnectCalled: the first Subscribe or Publish asked for a
+	// connection (idle to connecting).
+	CodeConnectCalled = "connect_called"
+	// CodeOpened: a handshake completed (to open).
+	CodeOpened = "opened"
+	// CodeDialFailed: fetching the token or dialling failed (to
+	// reconnecting).
+	CodeDialFailed = "dial_failed"
+	// CodeConnectionLost: a read or write failed without a close frame.
+	CodeConnectionLost = "connection_lost"
+	// CodeServerClosed: the server closed the connection with a code that
+	// allows reconnecting.
+	CodeServerClosed = "server_closed"
+	// CodeHeartbeatTimeout: the server went silent or did not answer a
+	// probe.
+	CodeHeartbeatTimeout = "heartbeat_timeout"
+	// CodeHandshakeTimeout: a server that must speak extended sent no
+	// hello in time.
+	CodeHandshakeTimeout = "handshake_timeout"
+	// CodeClockJump: the wall clock jumped (the machine slept) on a basic
+	// connection, which cannot be probed, so the client reconnects.
+	CodeClockJump = "clock_jump"
+	// CodeTerminalClose: the server refused the client for good (to
+	// closed).
+	CodeTerminalClose = "terminal_close"
+	// CodeClosedByApp: Close was called (to closed).
+	CodeClosedByApp = "closed_by_app"
+)
+
 // SubState is a subscription's state.
 type SubState string
 

@@ -3,10 +3,11 @@ package provider
 import (
 	"time"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 )
 
-// Subscribes wait in Client.toSubscribe until the loop has run every
+// Subscribes wait in channelTable.toSubscribe until the loop has run every
 // command queued so far, then leave together: at the extended level in
 // one frame listing every channel (a reconnect with hundreds of channels
 // costs the server one message), at the basic level one frame per channel,
@@ -30,67 +31,99 @@ const (
 	ageMargin = time.Second
 )
 
-// queueSubscribe marks ch to be subscribed on the current connection.
-func (c *Client) queueSubscribe(ch *channel) {
+// idle runs after each command of the loop; drained says the loop has
+// nothing else queued. Subscribes leave once every queued command ran, so
+// that those made together (a page mounting, a reconnect) share one frame;
+// a loop that never runs dry (a flood of frames) flushes them after a few
+// commands all the same.
+func (t *channelTable) idle(drained bool) {
+	if len(t.toSubscribe) == 0 {
+		return
+	}
+	t.subscribeWait++
+	if drained || t.subscribeWait >= 16 || len(t.toSubscribe) >= batchMax {
+		t.subscribeWait = 0
+		t.flush()
+	}
+}
+
+// queue marks ch to be subscribed on the current connection.
+func (t *channelTable) queue(ch *channel) {
 	ch.state = chQueued
 	for _, s := range ch.subs {
-		c.setSubState(s, SubSubscribing)
+		s.setState(SubSubscribing)
 	}
-	c.toSubscribe = append(c.toSubscribe, ch)
+	t.toSubscribe = append(t.toSubscribe, ch)
 }
 
 // subscribeAll queues every channel with subscribers on a new connection.
-func (c *Client) subscribeAll() {
-	for _, ch := range c.channels {
+func (t *channelTable) subscribeAll() {
+	for _, ch := range t.byName {
 		if len(ch.subs) > 0 {
-			c.queueSubscribe(ch)
+			t.queue(ch)
 		}
 	}
 }
 
-// flushSubscribes sends the queued subscribes the connection can take now.
-func (c *Client) flushSubscribes() {
-	cs := c.conn
-	if cs == nil || len(c.toSubscribe) == 0 || cs.subPause != nil {
+// openedBasic settles the channels sent while the level was unknown, now
+// that the server turned out to speak basic.
+func (t *channelTable) openedBasic(cs *connState) {
+	for _, ch := range t.byName {
+		switch {
+		case ch.state != chSubscribing:
+		case cs.batched:
+			// Listed in a frame a basic server ignores: send it again.
+			t.queue(ch)
+		default:
+			t.confirm(ch, t.resyncReason(ch, protocol.LevelBasic, false))
+		}
+	}
+}
+
+// flush sends the queued subscribes the connection can take now.
+func (t *channelTable) flush() {
+	c := t.c
+	cs := c.link.conn
+	if cs == nil || len(t.toSubscribe) == 0 || cs.subPause != nil {
 		return
 	}
 	now := c.cfg.Clock.Now()
 	var batch []protocol.ChannelRequest
-	rest := c.toSubscribe[:0]
-	for i, ch := range c.toSubscribe {
-		if ch.state != chQueued || c.channels[ch.name] != ch {
+	rest := t.toSubscribe[:0]
+	for i, ch := range t.toSubscribe {
+		if ch.state != chQueued || t.byName[ch.name] != ch {
 			continue // confirmed meanwhile, expired or replaced
 		}
 		// A channel lingering without subscribers is sent all the same:
 		// the linger exists to keep its server subscription.
-		if cs.level == protocol.LevelExtended || (cs.level == "" && c.extendedURLs[cs.url]) {
-			batch = append(batch, c.request(cs, ch, now))
+		if cs.level == protocol.LevelExtended || (cs.phase == connHandshake && c.link.extendedURLs[cs.url]) {
+			batch = append(batch, t.request(cs, ch, now))
 			if len(batch) == batchMax {
-				c.sendBatch(cs, batch)
+				t.sendBatch(cs, batch)
 				batch = batch[:0]
 			}
 			continue
 		}
 		if !cs.takeToken(now) {
-			rest = append(rest, c.toSubscribe[i:]...)
+			rest = append(rest, t.toSubscribe[i:]...)
 			break
 		}
-		r := c.request(cs, ch, now)
+		r := t.request(cs, ch, now)
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: r.Channel, Since: r.Since, Age: r.Age})
-		if cs.open && cs.level == protocol.LevelBasic {
-			c.confirmed(ch, c.resyncReason(ch, protocol.LevelBasic, false))
+		if cs.level == protocol.LevelBasic {
+			t.confirm(ch, t.resyncReason(ch, protocol.LevelBasic, false))
 		}
 	}
 	if len(batch) > 0 {
-		c.sendBatch(cs, batch)
+		t.sendBatch(cs, batch)
 	}
-	clear(c.toSubscribe[len(rest):])
-	c.toSubscribe = rest
+	clear(t.toSubscribe[len(rest):])
+	t.toSubscribe = rest
 	if len(rest) > 0 && cs.level == protocol.LevelBasic && cs.subPause == nil {
 		cs.subPause = c.after(time.Second/basicRate, func() {
-			if c.conn == cs {
+			if c.link.conn == cs {
 				cs.subPause = nil
-				c.flushSubscribes()
+				t.flush()
 			}
 		})
 	}
@@ -112,13 +145,13 @@ func (cs *connState) takeToken(now time.Time) bool {
 
 // sendBatch sends one or more subscribe frames listing rs, each within the
 // server's frame limit.
-func (c *Client) sendBatch(cs *connState, rs []protocol.ChannelRequest) {
+func (t *channelTable) sendBatch(cs *connState, rs []protocol.ChannelRequest) {
 	if len(rs) == 1 {
 		cs.send(&protocol.ClientMessage{Action: protocol.ActionSubscribe, Channel: rs[0].Channel, Since: rs[0].Since, Age: rs[0].Age})
 		return
 	}
 	cs.batched = true
-	limit := int(c.maxMessage.Load()) - 64
+	limit := int(t.c.maxMessage.Load()) - 64
 	size, start := 0, 0
 	for i := range rs {
 		// A channel request is at most its name escaped, a position and
@@ -139,15 +172,15 @@ func (c *Client) sendBatch(cs *connState, rs []protocol.ChannelRequest) {
 // request builds ch's part of a subscribe: the last position seen, or, for
 // a channel never confirmed, the age of its first subscriber's call plus
 // the connection's round trip and a margin. A basic server ignores both.
-func (c *Client) request(cs *connState, ch *channel, now time.Time) protocol.ChannelRequest {
+func (t *channelTable) request(cs *connState, ch *channel, now time.Time) protocol.ChannelRequest {
 	r := protocol.ChannelRequest{Channel: ch.name}
 	ch.asked, ch.sentAt, ch.state = askNothing, now, chSubscribing
 	if cs.level != protocol.LevelBasic {
 		switch {
-		case ch.hasPos:
+		case ch.hasPos():
 			since := ch.pos
 			r.Since, ch.since, ch.asked = &since, since, askSince
-		case !ch.active:
+		case !ch.active():
 			age := now.Sub(ch.calledAt) + cs.rtt + ageMargin
 			r.Age = min(int64((age+time.Millisecond-1)/time.Millisecond), protocol.MaxAge)
 			ch.asked = askAge
@@ -161,16 +194,16 @@ func (c *Client) request(cs *connState, ch *channel, now time.Time) protocol.Cha
 // connection and could not recover gets one; against a basic server, so
 // does a first subscribe that left long after the application asked for
 // it, since what was published in between is lost.
-func (c *Client) resyncReason(ch *channel, level protocol.Level, recovered bool) string {
+func (t *channelTable) resyncReason(ch *channel, level protocol.Level, recovered bool) string {
 	switch {
 	case ch.asked == askSince && recovered:
 		return ""
 	case ch.asked == askSince:
 		return "unrecovered"
-	case ch.active:
+	case ch.active():
 		return "reconnect"
 	case level == protocol.LevelBasic:
-		if c.cfg.LateResync > 0 && ch.sentAt.Sub(ch.calledAt) > c.cfg.LateResync {
+		if late := t.c.cfg.LateResync; late > 0 && ch.sentAt.Sub(ch.calledAt) > late {
 			return "late"
 		}
 		return ""
@@ -180,73 +213,66 @@ func (c *Client) resyncReason(ch *channel, level protocol.Level, recovered bool)
 	return ""
 }
 
-// confirmed marks ch subscribed on the current connection.
-func (c *Client) confirmed(ch *channel, reason string) {
-	ch.state, ch.asked, ch.active = chSubscribed, askNothing, true
+// confirm marks ch subscribed on the current connection.
+func (t *channelTable) confirm(ch *channel, reason string) {
+	ch.state, ch.asked = chSubscribed, askNothing
 	ch.calledAt = time.Time{}
 	for _, s := range ch.subs {
-		c.setSubState(s, SubSubscribed)
+		s.setState(SubSubscribed)
 	}
 	if reason != "" {
-		c.resync(ch, reason)
+		t.resync(ch, reason)
 	}
 }
 
 // onSubscribed handles an extended server's confirmation, which follows
 // the replay of what the client missed.
-func (c *Client) onSubscribed(cs *connState, m *protocol.ServerMessage) {
-	ch := c.channels[m.Channel]
+func (t *channelTable) onSubscribed(cs *connState, m *protocol.ServerMessage) {
+	ch := t.byName[m.Channel]
 	if ch == nil || ch.state != chSubscribing {
 		return
 	}
 	cs.rateLimited = 0
-	reason := c.resyncReason(ch, protocol.LevelExtended, m.Recovered)
+	reason := t.resyncReason(ch, protocol.LevelExtended, m.Recovered)
 	if reason == "unrecovered" && ch.asked == askSince && m.Epoch != "" && m.Epoch != ch.since.Epoch {
 		reason = "epoch"
 	}
-	if m.Epoch != "" && (!ch.hasPos || m.Epoch != ch.pos.Epoch || m.Seq > ch.pos.Seq) {
-		ch.pos, ch.hasPos = m.Position(), true
+	if m.Epoch != "" && (!ch.hasPos() || m.Epoch != ch.pos.Epoch || m.Seq > ch.pos.Seq) {
+		ch.pos = m.Position()
 	}
-	c.confirmed(ch, reason)
+	t.confirm(ch, reason)
 }
 
-// onRetryLater handles a rate_limited answer (or an internal one to a
-// subscribe): after the server's hint, doubled for each refusal in a row,
-// every channel sent and not yet confirmed is sent again, and so is every
-// publish not yet acknowledged. A server of ours drops the frames that
-// follow a refused one without answering them, so the resend covers them
-// too; a subscribe accepted after all is answered again without a second
-// replay, and a publish keeps its ref, so the server stores it once.
-func (c *Client) onRetryLater(cs *connState, retryAfter time.Duration) {
-	cs.rateLimited++
-	wait := max(retryAfter, 50*time.Millisecond) << min(cs.rateLimited-1, 6)
-	wait = min(wait, c.cfg.MaxDelay)
-	c.cfg.Logger.Log(LogInfo, "refused for now: sending unanswered subscribes and publishes again in "+wait.String(), nil)
+// resendUnconfirmed queues again, ahead of the rest, every channel sent
+// and not yet confirmed.
+func (t *channelTable) resendUnconfirmed() {
 	var again []*channel
-	for _, ch := range c.channels {
+	for _, ch := range t.byName {
 		if ch.state == chSubscribing {
 			ch.state = chQueued
 			again = append(again, ch)
 		}
 	}
-	c.toSubscribe = append(again, c.toSubscribe...)
-	stopTimer(&cs.subPause)
-	cs.subPause = c.after(wait, func() {
-		if c.conn == cs {
-			cs.subPause = nil
-			c.resendUnacked(cs)
-			c.flushSubscribes()
-		}
-	})
+	t.toSubscribe = append(again, t.toSubscribe...)
 }
 
-// onChannelError marks a channel refused and tells the application; it is
-// not retried until another subscriber arrives or the next connection, so
-// a forbidden channel cannot make the client loop.
-func (c *Client) onChannelError(ch *channel, err error) {
-	ch.state, ch.asked = chFailed, askNothing
-	for _, s := range ch.subs {
-		c.setSubState(s, SubRefused)
+// awaiting says a subscribe is still unanswered.
+func (t *channelTable) awaiting() bool {
+	for _, ch := range t.byName {
+		if ch.state == chSubscribing {
+			return true
+		}
 	}
-	c.report(LogWarn, "subscription refused", wrapDetail("subscribe", ch.name, err))
+	return false
+}
+
+// refuse marks a channel refused and tells the application; it is not
+// retried until another subscriber arrives or the next connection, so a
+// forbidden channel cannot make the client loop.
+func (t *channelTable) refuse(ch *channel, err error) {
+	ch.state, ch.asked = chRefused, askNothing
+	for _, s := range ch.subs {
+		s.setState(SubRefused)
+	}
+	t.c.report(LogWarn, "subscription refused", errs.WrapDetail("subscribe", ch.name, err))
 }

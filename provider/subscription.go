@@ -86,8 +86,8 @@ func (s *Subscription) OnState(fn func(from, to SubState)) (remove func()) {
 	return s.stateL.add(fn)
 }
 
-// setSubState is called by the loop only.
-func (c *Client) setSubState(s *Subscription, to SubState) {
+// setState is called by the loop only.
+func (s *Subscription) setState(to SubState) {
 	from := s.loopState
 	if from == to {
 		return
@@ -97,7 +97,7 @@ func (c *Client) setSubState(s *Subscription, to SubState) {
 	if s.stateL.empty() {
 		return
 	}
-	c.out.call(func() {
+	s.c.out.call(func() {
 		for _, fn := range s.stateL.snapshot() {
 			fn(from, to)
 		}
