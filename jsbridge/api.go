@@ -6,6 +6,8 @@ import (
 	"errors"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 )
 
 // Register builds the API object and hands it to the one-shot registration
@@ -21,7 +23,7 @@ func Register(key, version string, report func(error)) error {
 		return errors.New("failed to register: no registration function " + key + " on the global object")
 	}
 	if _, err := register.Invoke(api); err != nil {
-		return wrapErr("failed to register", err)
+		return errs.Wrap("register", err)
 	}
 	return nil
 }

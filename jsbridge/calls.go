@@ -6,14 +6,14 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/hack-pad/safejs"
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
 // The client's commands: the batches of subscribes, unsubscribes,
 // publishes and reconnects that liveCommands brings (contract.go's
-// parseCommands), and the status call.
+// parseCommands).
 
 // boundSub is an engine subscription and the remover of its state listener.
 type boundSub struct {
@@ -33,7 +33,7 @@ func (b *boundClient) runCommands(text []byte) {
 	}
 	cmds, err := parseCommands(text, time.Now)
 	if err != nil {
-		b.report(codedError(codeInvalidArgument, wrapErr("failed to run commands", err)))
+		b.report(codedError(codeInvalidArgument, errs.Wrap("run commands", err)))
 		return
 	}
 	for i := range cmds {
@@ -98,8 +98,4 @@ func (b *boundClient) released() {
 		b.gcTimer.Stop()
 	}
 	b.gcTimer = time.AfterFunc(provider.DefaultLinger+250*time.Millisecond, runtime.GC)
-}
-
-func (b *boundClient) status(safejs.Value, []safejs.Value) (any, error) {
-	return string(b.engine.Status()), nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
+
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
@@ -47,7 +49,7 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 	b.funcs = newFuncSet(b.report)
 	cfg, opts, err := readConfig(config)
 	if err != nil {
-		return safejs.Value{}, codedError(codeInvalidArgument, wrapErr("failed to create client", err))
+		return safejs.Value{}, codedError(codeInvalidArgument, errs.Wrap("create client", err))
 	}
 	openSocket, err := hooks.Get("openSocket")
 	if err != nil || openSocket.Type() != safejs.TypeFunction {
@@ -84,18 +86,17 @@ func newClient(config, hooks safejs.Value) (safejs.Value, error) {
 		return safejs.Value{}, codedError(codeInvalidArgument, err)
 	}
 	b.engine = engine
-	b.removes = append(b.removes, engine.OnStatus(b.onStatus))
+	b.removes = append(b.removes, engine.OnStatusChange(b.onStatus))
 	b.handle = newHandle(&exported.clients, b)
 	b.batch.client = b.handle
 
 	obj, err := b.funcs.object(map[string]jsFunc{
-		"close":  b.close,
-		"status": b.status,
-		"stats":  b.stats,
+		"close": b.close,
+		"stats": b.stats,
 	}, map[string]any{"handle": float64(b.handle)})
 	if err != nil {
 		b.shutdown()
-		return safejs.Value{}, wrapErr("failed to create client object", err)
+		return safejs.Value{}, errs.Wrap("create client object", err)
 	}
 	return obj, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
@@ -29,7 +31,7 @@ func readConfig(obj safejs.Value) (provider.Config, bridgeOptions, error) {
 	var opts bridgeOptions
 	urls, err := obj.Get("urls")
 	if err != nil {
-		return cfg, opts, wrapErr("failed to read urls", err)
+		return cfg, opts, errs.Wrap("read urls", err)
 	}
 	cfg.URLs, err = stringList(urls)
 	if err != nil || len(cfg.URLs) == 0 {
@@ -166,7 +168,7 @@ func stringList(v safejs.Value) ([]string, error) {
 	}
 	n, err := v.Length()
 	if err != nil {
-		return nil, wrapErr("failed to read list", err)
+		return nil, errs.Wrap("read list", err)
 	}
 	out := make([]string, 0, n)
 	for i := 0; i < n; i++ {

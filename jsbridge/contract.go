@@ -20,8 +20,8 @@ import (
 //   - api.version, the build's version string.
 //   - api.newClient(config, hooks) → client, or an Error with a code.
 //     config holds every field of npm/options.js's DEFAULTS (readConfig
-//     refuses a missing one). client is {handle, status(), stats(),
-//     close() → Promise}; handle names the client in the exports below.
+//     refuses a missing one). client is {handle, stats(), close() →
+//     Promise}; handle names the client in the exports below.
 //   - api.idle(): does nothing. Calling it lets Go's scheduler run every
 //     goroutine an export left runnable and arm its timers; the shim calls
 //     it once per task after the exports of that task.
@@ -50,10 +50,10 @@ import (
 //   - onSubStates(states), onStatus(from, to, code, reason), onError(code,
 //     message, channel, serverCode, closeCode), onLog(level, text) (only
 //     with config.debug), getToken() → Promise of a string.
-//   - openSocket(url, sink) → {send(text), buffer(size) → Uint8Array,
-//     sendBuffered(n), close(code, reason)}; sink is {id, onOpen(),
-//     onClose(code, reason)}, and the socket's frames go to
-//     liveFrames(sink.id, …).
+//   - openSocket(url, sink) → {sendFrom(address, n), close(code, reason)};
+//     sink is {id, onOpen(), onClose(code, reason)}, the socket's frames
+//     go to liveFrames(sink.id, …), and sendFrom sends the n bytes of
+//     UTF-8 at address in Go's memory as one text frame.
 //
 // No function called from JavaScript blocks on JavaScript, every one of
 // them recovers panics and reports them through onError, and every

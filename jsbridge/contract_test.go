@@ -15,6 +15,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
+
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
@@ -63,7 +65,7 @@ func TestErrorCodesMatchTheGoldenList(t *testing.T) {
 // happened, and every listed code is reachable.
 func TestErrorCodeOfEachKind(t *testing.T) {
 	refused := func(code, channel, ref string) error {
-		return wrapErr("failed to subscribe", &provider.ServerError{Code: code, Channel: channel, Ref: ref})
+		return errs.Wrap("subscribe", &provider.ServerError{Code: code, Channel: channel, Ref: ref})
 	}
 	cases := []struct {
 		err  error
@@ -74,19 +76,19 @@ func TestErrorCodeOfEachKind(t *testing.T) {
 		{refused(protocol.CodeUnauthorized, "c", "r1"), codePublishRefused},
 		{refused(protocol.CodeRateLimited, "c", ""), codeRateLimited},
 		{refused(protocol.CodeInternal, "", ""), codeServer},
-		{wrapErr("failed to publish", provider.ErrQueueFull), codeQueueFull},
-		{wrapErr("failed to publish", provider.ErrTooLarge), codePayloadTooLarge},
-		{wrapErr("failed to subscribe", provider.ErrInvalidOptions), codeInvalidArgument},
-		{wrapErr("failed to create client", provider.ErrInvalidConfig), codeInvalidArgument},
-		{wrapErr("failed to publish", provider.ErrClosed), codeClosed},
+		{errs.Wrap("publish", provider.ErrQueueFull), codeQueueFull},
+		{errs.Wrap("publish", provider.ErrTooLarge), codePayloadTooLarge},
+		{errs.Wrap("subscribe", provider.ErrInvalidOptions), codeInvalidArgument},
+		{errs.Wrap("create client", provider.ErrInvalidConfig), codeInvalidArgument},
+		{errs.Wrap("publish", provider.ErrClosed), codeClosed},
 		{errors.Join(provider.ErrTerminal, &provider.CloseError{Code: protocol.CloseUnauthorized}), codeConnectionClosed},
 		{errors.Join(provider.ErrConnect, notOpened(&provider.CloseError{Code: protocol.CloseAbnormal})), codeConnection},
-		{wrapErr("failed to keep connection", provider.ErrHeartbeatTimeout), codeConnection},
-		{wrapErr("failed to open connection", provider.ErrHandshake), codeConnection},
-		{wrapErr("failed to stay connected", &provider.CloseError{Code: protocol.CloseTokenExpired}), codeConnection},
+		{errs.Wrap("keep connection", provider.ErrHeartbeatTimeout), codeConnection},
+		{errs.Wrap("open connection", provider.ErrHandshake), codeConnection},
+		{errs.Wrap("stay connected", &provider.CloseError{Code: protocol.CloseTokenExpired}), codeConnection},
 		{errors.Join(provider.ErrConnect, codedError(codeToken, errors.New("failed to get token: rejected"))), codeToken},
 		{panicError("boom"), codeInternal},
-		{wrapErr("failed to run callback", provider.ErrCallbackPanic), codeInternal},
+		{errs.Wrap("run callback", provider.ErrCallbackPanic), codeInternal},
 		{errors.New("failed to read frames: no argument"), codeInternal},
 	}
 	seen := map[string]bool{}

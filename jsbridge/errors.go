@@ -104,15 +104,3 @@ func errorDetails(err error) (channel, serverCode string, closeCode int) {
 	}
 	return channel, serverCode, closeCode
 }
-
-// wrapErr is fmt.Errorf("msg: %w", err) without fmt, which would add a
-// quarter of a megabyte to live.wasm.
-func wrapErr(msg string, err error) error { return &wrappedErr{msg: msg, err: err} }
-
-type wrappedErr struct {
-	msg string
-	err error
-}
-
-func (e *wrappedErr) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrappedErr) Unwrap() error { return e.err }

@@ -168,3 +168,11 @@ func TestEventFixtures(t *testing.T) {
 		assert.False(t, toOutbox(1, []byte("[]")), "outside an export a batch goes to onEvents")
 	})
 }
+
+func TestStatusCodesFixture(t *testing.T) {
+	var f struct {
+		Engine []string `json:"engine"`
+	}
+	readFixture(t, "status-codes.json", &f)
+	assert.Equal(t, provider.StatusCodes, f.Engine)
+}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 )
 
 // liveFuncs counts the functions created for JavaScript and not yet
@@ -19,7 +21,7 @@ var liveFuncs atomic.Int64
 func LiveFuncs() int64 { return liveFuncs.Load() }
 
 // errPanic marks a panic recovered inside a function called from JavaScript.
-var errPanic = errors.New("internal error")
+var errPanic = errors.New("recovered panic")
 
 // jsFunc is the shape of every Go function JavaScript can call: it returns
 // a value for JavaScript or an error that is reported instead.
@@ -107,18 +109,6 @@ func (s *funcSet) object(methods map[string]jsFunc, extra map[string]any) (safej
 	return safejs.ValueOf(props)
 }
 
-func panicError(r any) error {
-	msg := "panic"
-	switch v := r.(type) {
-	case error:
-		msg = v.Error()
-	case string:
-		msg = v
-	}
-	return &panicErr{msg: msg}
-}
-
-type panicErr struct{ msg string }
-
-func (e *panicErr) Error() string { return "failed to run Go function: recovered panic: " + e.msg }
-func (e *panicErr) Unwrap() error { return errPanic }
+// panicError is a recovered panic as an error: "failed to run Go
+// function: recovered panic: …", matching errPanic.
+func panicError(r any) error { return errs.Wrap("run Go function", errs.Panic(errPanic, r)) }

@@ -83,11 +83,11 @@ func testBinding(t *testing.T) safejs.Value {
 	return binding
 }
 
-// socketHook is the shim's hooks.openSocket: npm/socket.js's openSocket,
-// its frames going to liveFrames through the binding.
+// socketHook is the shim's hooks.openSocket: npm/socket.js's openSocket
+// over the binding.
 func socketHook(t *testing.T) safejs.Value {
 	t.Helper()
-	wrap, err := jsEval(t, `(m, go) => (url, sink) => m.openSocket(url, sink, (id, text) => go.frames(id, text))`)
+	wrap, err := jsEval(t, `(m, go) => (url, sink) => m.openSocket(url, sink, go)`)
 	if err != nil {
 		t.Fatal(err)
 	}

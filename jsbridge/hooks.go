@@ -8,6 +8,8 @@ import (
 
 	"github.com/hack-pad/safejs"
 
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
+
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
@@ -15,9 +17,9 @@ import (
 // than the event and state batches (batch.go, substates.go): status changes,
 // errors, log lines and tokens.
 
-func (b *boundClient) onStatus(from, to provider.Status) {
+func (b *boundClient) onStatus(sc provider.StatusChange) {
 	if fn, err := b.hooks.Get("onStatus"); err == nil && fn.Type() == safejs.TypeFunction {
-		_, _ = fn.Invoke(string(from), string(to))
+		_, _ = fn.Invoke(string(sc.From), string(sc.To), sc.Code, sc.Reason)
 	}
 }
 
@@ -62,11 +64,11 @@ func (b *boundClient) fetchToken(ctx context.Context) (string, error) {
 	}
 	v, err := fn.Invoke()
 	if err != nil {
-		return "", wrapErr("failed to get token", err)
+		return "", errs.Wrap("get token", err)
 	}
 	v, err = await(ctx, v, b.report)
 	if err != nil {
-		return "", wrapErr("failed to get token", err)
+		return "", errs.Wrap("get token", err)
 	}
 	if v.Type() != safejs.TypeString {
 		return "", errors.New("failed to get token: getToken must resolve to a string")

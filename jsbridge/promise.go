@@ -7,6 +7,8 @@ import (
 	"errors"
 
 	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 )
 
 // newPromise returns a JavaScript Promise settled by work, which runs on its
@@ -30,7 +32,7 @@ func newPromise(report func(error), work func() error) (safejs.Value, error) {
 	// The executor runs synchronously inside New.
 	funcs.release()
 	if err != nil {
-		return safejs.Value{}, wrapErr("failed to create promise", err)
+		return safejs.Value{}, errs.Wrap("create promise", err)
 	}
 	go func() {
 		if werr := work(); werr != nil {

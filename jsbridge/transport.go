@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,12 +59,12 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 	}, map[string]any{"id": float64(c.handle)})
 	if err != nil {
 		c.release()
-		return nil, wrapErr("failed to create socket sink", err)
+		return nil, errs.Wrap("create socket sink", err)
 	}
 	sock, err := t.openSocket.Invoke(url, sink)
 	if err != nil {
 		c.release()
-		return nil, wrapErr("failed to open socket to "+url, err)
+		return nil, errs.Wrap("open socket to "+url, err)
 	}
 	c.sock = sock
 	select {
@@ -76,7 +77,7 @@ func (t *Transport) Dial(ctx context.Context, url string) (provider.Conn, error)
 		return nil, notOpened(c.closeErr)
 	case <-ctx.Done():
 		_ = c.Close(protocol.CloseNormal, "")
-		return nil, wrapErr("failed to connect to "+url, ctx.Err())
+		return nil, errs.Wrap("connect to "+url, ctx.Err())
 	}
 }
 
@@ -90,8 +91,6 @@ type socketConn struct {
 	afterDelivered func(fn func())
 	sock           safejs.Value
 	funcs          *funcSet
-	out            safejs.Value // the shim's send buffer (a Uint8Array), writer only
-	outN           int
 
 	mu       sync.Mutex
 	state    string // "connecting", "open", "closed"
@@ -229,29 +228,17 @@ func (c *socketConn) Write(_ context.Context, data []byte) error {
 	closed := c.state == "closed"
 	c.mu.Unlock()
 	if closed {
-		return wrapErr("failed to write", errSocketClosed)
+		return errs.Wrap("write", errSocketClosed)
 	}
 	if c.log != nil {
 		c.logFrames("to server", string(data))
 	}
-	// Through the shim's buffer: a string argument would be one more
-	// JavaScript reference per frame, held until Go's next collection.
-	if len(data) > c.outN {
-		n := max(4096, c.outN*2, len(data))
-		buf, err := c.sock.Call("buffer", n)
-		if err != nil || buf.Type() != safejs.TypeObject {
-			if _, err := c.sock.Call("send", string(data)); err != nil {
-				return wrapErr("failed to write", err)
-			}
-			return nil
-		}
-		c.out, c.outN = buf, n
-	}
-	if _, err := safejs.CopyBytesToJS(c.out, data); err != nil {
-		return wrapErr("failed to write", err)
-	}
-	if _, err := c.sock.Call("sendBuffered", len(data)); err != nil {
-		return wrapErr("failed to write", err)
+	// The shim reads the frame straight from Go's memory (addressOf's
+	// rule holds: the call is synchronous and data is kept alive over it).
+	_, err := c.sock.Call("sendFrom", addressOf(data), len(data))
+	runtime.KeepAlive(data)
+	if err != nil {
+		return errs.Wrap("write", err)
 	}
 	return nil
 }
@@ -267,7 +254,7 @@ func (c *socketConn) Close(code protocol.CloseCode, reason string) error {
 		code = protocol.CloseNormal
 	}
 	if _, err := c.sock.Call("close", int(code), reason); err != nil {
-		return wrapErr("failed to close socket", err)
+		return errs.Wrap("close socket", err)
 	}
 	return nil
 }
@@ -281,7 +268,7 @@ var errSocketClosed = errors.New("socket closed")
 func notOpened(ce error) error {
 	var close *provider.CloseError
 	if !errs.As(ce, &close) {
-		return wrapErr("the connection closed before it opened", ce)
+		return errs.WrapDetail("open the connection", "it closed before it opened", ce)
 	}
 	msg := "the connection closed before it opened (code " + strconv.Itoa(int(close.Code)) + ")"
 	if close.Code == protocol.CloseAbnormal {

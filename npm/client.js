@@ -71,8 +71,8 @@ export function createLiveClient(options) {
     onEvents(batch) {
       subs.deliver(batch);
     },
-    onStatus(_from, to) {
-      if (runtime.phase !== "closed") status.set(to);
+    onStatus(_from, to, code, message) {
+      if (runtime.phase !== "closed") status.set(to, { code: String(code), message: String(message ?? "") });
     },
     onSubStates(batch) {
       subs.applyStates(batch);
@@ -93,7 +93,7 @@ export function createLiveClient(options) {
         .then((token) => (token === undefined || token === null ? "" : String(token)));
     },
     openSocket(url, sink) {
-      return openSocket(url, sink, (id, text) => runtime.frames(id, text), settings.WebSocket ?? globalThis.WebSocket);
+      return openSocket(url, sink, runtime.go, settings.WebSocket ?? globalThis.WebSocket);
     },
   };
 
@@ -105,7 +105,7 @@ export function createLiveClient(options) {
     queuedPublishes = [];
     queuedBytes = 0;
     runtime.rejectReady(readyError);
-    status.set("closed");
+    status.set("closed", closedReason(readyError));
   };
 
   const runtime = createRuntime({
@@ -121,8 +121,7 @@ export function createLiveClient(options) {
       queuedPublishes = [];
       queuedBytes = 0;
       for (const request of publishes) sendPublish(request);
-      const goStatus = callGo("status", () => runtime.goClient.status());
-      if (typeof goStatus === "string") status.set(goStatus);
+      // Go starts idle; it tells every change from there through onStatus.
     },
     loadFailed: status.loadFailed,
     shutDown,
@@ -267,4 +266,10 @@ export function createLiveClient(options) {
 
 function isBrowser() {
   return typeof window !== "undefined" && typeof document !== "undefined" && typeof WebAssembly !== "undefined";
+}
+
+// Why the shim closed the client, as onStatusChange reports it.
+function closedReason(error) {
+  const codes = { [ErrorCodes.CLOSED]: "closed_by_app", [ErrorCodes.WASM_EXITED]: "wasm_exited" };
+  return { code: codes[error?.code] ?? "invalid_config", message: String(error?.message ?? "") };
 }

@@ -163,6 +163,10 @@ export function bindExports(exports, idle) {
     frames(socket, text) {
       call(exports.liveFrames, socket, text);
     },
+    /** The UTF-8 text Go holds at `address` (an outbound frame). */
+    text(address, length) {
+      return utf8Decoder.decode(new Uint8Array(exports.mem.buffer, address >>> 0, length));
+    },
   };
 }
 

@@ -19,6 +19,35 @@
 export type LiveStatus = "idle" | "connecting" | "open" | "reconnecting" | "closed";
 
 /**
+ * Why the status changed. The engine's codes: connect_called (the first
+ * subscribe or publish), opened, dial_failed, connection_lost,
+ * server_closed (a close the client may reconnect after), heartbeat_timeout,
+ * handshake_timeout, clock_jump (the machine slept, on a basic server),
+ * terminal_close (the server refused the client for good), closed_by_app.
+ * The shim's own: wasm_load_failed, wasm_exited, invalid_config.
+ */
+export type LiveStatusCode =
+  | "connect_called"
+  | "opened"
+  | "dial_failed"
+  | "connection_lost"
+  | "server_closed"
+  | "heartbeat_timeout"
+  | "handshake_timeout"
+  | "clock_jump"
+  | "terminal_close"
+  | "closed_by_app"
+  | "wasm_load_failed"
+  | "wasm_exited"
+  | "invalid_config";
+
+/** The reason of a status change: a stable code, and a message for people (an error's text, a close reason, the URL that opened). */
+export interface LiveStatusReason {
+  code: LiveStatusCode;
+  message: string;
+}
+
+/**
  * State of one subscription.
  *
  * - `queued`: waiting for live.wasm to load.
@@ -297,8 +326,8 @@ export interface LiveClient {
   /** Resolves when the Go runtime runs this client; rejects when a load fails (the client retries, and `ready` then is a new promise). */
   readonly ready: Promise<void>;
   readonly status: LiveStatus;
-  /** Calls `listener(status, previous)` on every change; returns a remover. */
-  onStatusChange(listener: (status: LiveStatus, previous: LiveStatus) => void): () => void;
+  /** Calls `listener(status, previous, reason)` on every change; returns a remover. */
+  onStatusChange(listener: (status: LiveStatus, previous: LiveStatus, reason: LiveStatusReason) => void): () => void;
   /** The subscriptions the app holds (subscribed and not yet unsubscribed), with their states. */
   subscriptions(): LiveSubscriptionInfo[];
   /** Calls `listener(subscription, previous)` on every change of a subscription's state; returns a remover. */

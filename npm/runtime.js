@@ -14,7 +14,7 @@ import { goConfig } from "./options.js";
  * @param {() => any} parts.load starts one load of the runtime
  * @param {object} parts.hooks what Go calls back (jsbridge's hooks)
  * @param {() => void} parts.started hands Go what was queued meanwhile
- * @param {() => void} parts.loadFailed tells the status a load failed
+ * @param {(err: Error) => void} parts.loadFailed tells the status a load failed
  * @param {(readyError: Error) => void} parts.shutDown closes the whole client
  */
 export function createRuntime({ settings, report, debug, callGo, load, hooks, started, loadFailed, shutDown }) {
@@ -78,7 +78,7 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
     report(error);
     phase = "load-failed";
     lastLoadFailureAt = Date.now();
-    loadFailed();
+    loadFailed(error);
     ready.reject(error);
     ready = deferred();
     const delay = backoff(settings.minDelay, settings.maxDelay, loadFailures++);
@@ -119,9 +119,9 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
       goExports.commands(goClient.handle, text);
       return true;
     },
-    /** Hands a socket's frames to Go (contract.js's frames). */
-    frames(socket, text) {
-      goExports?.frames(socket, text);
+    /** contract.js's bindExports of the running Go instance, or null. */
+    get go() {
+      return goExports;
     },
     get ready() {
       return ready.promise;

@@ -7,18 +7,18 @@
 
 import { SEP_FRAME } from "./contract.js";
 
-const utf8 = new TextDecoder();
 
 /**
- * Opens a WebSocket and reports to `sink`; its frames go to `frames`
+ * Opens a WebSocket and reports to `sink`; its frames go to `go.frames`
  * (contract.js's liveFrames), joined by U+001E. After `close()` (or after
  * the sink's onClose) neither is called again.
  * @param {string} url
  * @param {{ id: number, onOpen(): void, onClose(code: number, reason: string): void }} sink
- * @param {(socket: number, joined: string) => void} frames
+ * @param {{ frames(socket: number, joined: string): void, text(address: number, length: number): string }} go
+ *   contract.js's bindExports
  * @param {typeof WebSocket} [WebSocketImpl]
  */
-export function openSocket(url, sink, frames, WebSocketImpl = globalThis.WebSocket) {
+export function openSocket(url, sink, go, WebSocketImpl = globalThis.WebSocket) {
   /** @type {"connecting" | "open" | "closed"} */
   let state = "connecting";
   /** @type {string[]} */
@@ -31,13 +31,12 @@ export function openSocket(url, sink, frames, WebSocketImpl = globalThis.WebSock
   let inbound = "quiet";
   let binaryFrames = 0;
   let ws = null;
-  let outBuffer = null;
 
   const flush = () => {
     if (state === "closed" || queued.length === 0) return;
     const joined = queued.join(SEP_FRAME);
     queued = [];
-    frames(sink.id, joined);
+    go.frames(sink.id, joined);
   };
 
   // Ends a burst once a macrotask passed without frames; until then, what
@@ -87,7 +86,7 @@ export function openSocket(url, sink, frames, WebSocketImpl = globalThis.WebSock
     if (inbound === "quiet") {
       inbound = "burst";
       scheduleMacrotask(endOfBurst);
-      frames(sink.id, ev.data);
+      go.frames(sink.id, ev.data);
       return;
     }
     queued.push(ev.data);
@@ -107,29 +106,15 @@ export function openSocket(url, sink, frames, WebSocketImpl = globalThis.WebSock
 
   function socketHandle() {
     return {
-      /** Sends one text frame; returns false when the socket is not open. */
-      send(text) {
-        if (state !== "open") return false;
-        try {
-          ws.send(text);
-          return true;
-        } catch {
-          return false;
-        }
-      },
       /**
-       * A buffer Go copies a frame's UTF-8 into before sendBuffered(n): a
-       * number crosses to JavaScript without a reference, a string does not.
+       * Sends the UTF-8 text Go holds at `address` as one text frame: read
+       * straight from Go's memory, so neither a copy nor a reference
+       * crosses the boundary.
        */
-      buffer(size) {
-        outBuffer = new Uint8Array(size);
-        return outBuffer;
-      },
-      /** Sends the first n bytes of the buffer as one text frame. */
-      sendBuffered(n) {
+      sendFrom(address, length) {
         if (state !== "open") return false;
         try {
-          ws.send(utf8.decode(outBuffer.subarray(0, n)));
+          ws.send(go.text(address, length));
           return true;
         } catch {
           return false;

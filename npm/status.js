@@ -28,10 +28,10 @@ export function listenerSet(report, method, what) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    emit(value, previous) {
+    emit(value, previous, reason) {
       for (const listener of [...listeners]) {
         try {
-          listener(value, previous);
+          listener(value, previous, reason);
         } catch (err) {
           report(liveError(ErrorCodes.CALLBACK, `${what} listener threw: ${err?.message ?? err}`, err));
         }
@@ -57,15 +57,19 @@ export function createStatus(report, debug) {
   // and closed from anywhere, for good. Go starts idle when it takes over
   // from the queue here, and dials "connecting" after a load that failed;
   // neither goes back on what the page was already told.
-  const set = (next) => {
+  /**
+   * @param {import("./index.js").LiveStatus} next
+   * @param {import("./index.js").LiveStatusReason} reason
+   */
+  const set = (next, reason) => {
     if (next === status || !STATUSES.includes(next) || status === "closed") return;
     if (next === "idle") return;
     if (next === "connecting" && status !== "idle") return;
     if (next === "open") failedBeforeOpen = false;
     const previous = status;
     status = next;
-    debug(`status ${previous} → ${next}`);
-    listeners.emit(next, previous);
+    debug(`status ${previous} → ${next} (${reason.code}${reason.message ? `: ${reason.message}` : ""})`);
+    listeners.emit(next, previous, reason);
   };
 
   return {
@@ -77,12 +81,14 @@ export function createStatus(report, debug) {
     // The first subscribe or publish is what makes the client want a
     // connection (Go dials on first use, not before).
     wantConnection() {
-      if (status === "idle") set(failedBeforeOpen ? "reconnecting" : "connecting");
+      if (status === "idle") {
+        set(failedBeforeOpen ? "reconnecting" : "connecting", { code: failedBeforeOpen ? "wasm_load_failed" : "connect_called", message: "" });
+      }
     },
     // A load of live.wasm failed: a client already past idle shows it.
-    loadFailed() {
+    loadFailed(error) {
       failedBeforeOpen = true;
-      if (status !== "idle") set("reconnecting");
+      if (status !== "idle") set("reconnecting", { code: "wasm_load_failed", message: String(error?.message ?? "") });
     },
   };
 }

@@ -89,8 +89,8 @@ type Client struct {
 	// maxMessage is the largest frame the server accepts, read by Publish
 	// on the caller's goroutine.
 	maxMessage atomic.Int64
-	statusL    listeners[func(StatusChange)]
-	waiting    waiters // AfterDelivered functions not yet run
+	statusL    listeners // of func(StatusChange)
+	waiting    waiters   // AfterDelivered functions not yet run
 
 	// Owned by the loop.
 	//

@@ -27,17 +27,6 @@ type Conn interface {
 	Close(code protocol.CloseCode, reason string) error
 }
 
-// BatchConn is a Conn that can hand over every frame it holds at once, as
-// a browser socket does with the frames of one macrotask. The engine then
-// handles them in one turn of its loop instead of one turn per frame.
-type BatchConn interface {
-	Conn
-	// ReadBatch waits until at least one frame arrived and returns every
-	// frame received so far, in order, in a slice the engine may keep.
-	// Once all frames were read, it fails as Read does.
-	ReadBatch(ctx context.Context) ([][]byte, error)
-}
-
 // PushConn is a Conn whose frames are pushed by the transport instead of
 // read: a browser socket's message handler hands them straight to the
 // engine's loop, with no reader goroutine in between. The engine never calls

@@ -72,7 +72,7 @@ func (c *Client) setStatus(to Status, code, reason string) {
 	sc := StatusChange{From: from, To: to, Code: code, Reason: reason}
 	c.out.call(func() {
 		for _, fn := range c.statusL.snapshot() {
-			fn(sc)
+			fn.(func(StatusChange))(sc)
 		}
 	})
 }

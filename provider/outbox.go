@@ -67,10 +67,6 @@ func (l *link) writeLoop(ctx context.Context, cs *connState) {
 // readLoop hands cs's frames to the loop until a read fails.
 func (l *link) readLoop(ctx context.Context, cs *connState) {
 	defer l.c.io.Done()
-	if bc, ok := cs.conn.(BatchConn); ok {
-		l.readBatches(ctx, cs, bc)
-		return
-	}
 	for {
 		data, err := cs.conn.Read(ctx)
 		if err != nil {
@@ -91,22 +87,6 @@ func (l *link) readLoop(ctx context.Context, cs *connState) {
 // take turns on one thread, growing and scanning that queue took half of
 // the engine's time during a drain.
 const frameChunk = 64
-
-// readBatches is readLoop for a BatchConn: one turn of the loop per batch.
-func (l *link) readBatches(ctx context.Context, cs *connState, bc BatchConn) {
-	for {
-		frames, err := bc.ReadBatch(ctx)
-		if len(frames) > 0 && !l.c.post(func() { l.onFrames(cs, frames) }) {
-			return
-		}
-		if err != nil {
-			if ctx.Err() == nil {
-				l.c.post(func() { l.lost(cs, err, protocol.CloseNormal) })
-			}
-			return
-		}
-	}
-}
 
 // attach hands a PushConn the function its transport calls with frames.
 // The context check makes calls after the connection was dropped do

@@ -61,6 +61,13 @@ const (
 	CodeClosedByApp = "closed_by_app"
 )
 
+// StatusCodes lists every status change code, for the bridge's contract
+// (jsbridge/testdata/contract/status-codes.json) and its tests.
+var StatusCodes = []string{
+	CodeConnectCalled, CodeOpened, CodeDialFailed, CodeConnectionLost, CodeServerClosed,
+	CodeHeartbeatTimeout, CodeHandshakeTimeout, CodeClockJump, CodeTerminalClose, CodeClosedByApp,
+}
+
 // SubState is a subscription's state.
 type SubState string
 
@@ -122,23 +129,25 @@ func (s *stats) snapshot() Stats {
 
 // listeners is a small registry of callbacks. It is shared between the
 // caller's goroutine (add/remove) and the delivery goroutine (snapshot), so
-// it has its own lock; it holds no engine state.
-type listeners[F any] struct {
+// it has its own lock; it holds no engine state. The callbacks are held as
+// any, and each call site asserts its one type: a generic registry would
+// be compiled once per callback type, which the browser build pays for.
+type listeners struct {
 	mu   sync.Mutex
 	next int
-	fns  []listener[F]
+	fns  []listener
 }
 
-type listener[F any] struct {
+type listener struct {
 	id int
-	fn F
+	fn any
 }
 
-func (l *listeners[F]) add(fn F) (remove func()) {
+func (l *listeners) add(fn any) (remove func()) {
 	l.mu.Lock()
 	id := l.next
 	l.next++
-	l.fns = append(l.fns, listener[F]{id, fn})
+	l.fns = append(l.fns, listener{id, fn})
 	l.mu.Unlock()
 	return func() {
 		l.mu.Lock()
@@ -152,7 +161,7 @@ func (l *listeners[F]) add(fn F) (remove func()) {
 	}
 }
 
-func (l *listeners[F]) empty() bool {
+func (l *listeners) empty() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return len(l.fns) == 0
@@ -160,13 +169,13 @@ func (l *listeners[F]) empty() bool {
 
 // snapshot returns the current listeners in registration order, so they run
 // without the lock held (a listener may remove itself).
-func (l *listeners[F]) snapshot() []F {
+func (l *listeners) snapshot() []any {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.fns) == 0 {
 		return nil
 	}
-	out := make([]F, len(l.fns))
+	out := make([]any, len(l.fns))
 	for i := range l.fns {
 		out[i] = l.fns[i].fn
 	}

@@ -20,7 +20,7 @@ type Subscription struct {
 
 	closed atomic.Bool  // Unsubscribe was called: no callback starts after
 	state  atomic.Value // SubState
-	stateL listeners[func(from, to SubState)]
+	stateL listeners    // of func(from, to SubState)
 
 	// Owned by the loop.
 	ch        *channel
@@ -99,7 +99,7 @@ func (s *Subscription) setState(to SubState) {
 	}
 	s.c.out.call(func() {
 		for _, fn := range s.stateL.snapshot() {
-			fn(from, to)
+			fn.(func(from, to SubState))(from, to)
 		}
 	})
 }

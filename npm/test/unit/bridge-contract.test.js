@@ -69,3 +69,19 @@ describe("event batches", () => {
     assert.deepEqual(splitOutbox(""), []);
   });
 });
+
+describe("status codes", () => {
+  const codes = fixture("status-codes.json");
+  const dts = readFileSync(new URL("../../index.d.ts", import.meta.url), "utf8");
+  const union = dts.slice(dts.indexOf("export type LiveStatusCode ="), dts.indexOf(";", dts.indexOf("export type LiveStatusCode =")));
+
+  test("index.d.ts's LiveStatusCode is exactly the engine's codes and the shim's", () => {
+    const declared = [...union.matchAll(/"([a-z_]+)"/g)].map((m) => m[1]).sort();
+    assert.deepEqual(declared, [...new Set([...codes.engine, ...codes.shim])].sort());
+  });
+
+  test("every code the shim claims as its own is one it sets", () => {
+    const shimSource = ["status.js", "client.js"].map((f) => readFileSync(new URL(`../../${f}`, import.meta.url), "utf8")).join("\n");
+    for (const code of codes.shim) assert.ok(shimSource.includes(`"${code}"`), `${code} is set by the shim`);
+  });
+});

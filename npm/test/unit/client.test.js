@@ -297,6 +297,25 @@ describe("status and lifecycle", () => {
     assert.equal(client.status, "open");
   });
 
+  test("each change carries its reason: Go's code and message, or the shim's own", async () => {
+    const { fake, client, provider } = setup();
+    const seen = [];
+    client.onStatusChange((s, prev, reason) => seen.push([`${prev}>${s}`, reason.code, reason.message]));
+    provider.subscribe(sub("c"));
+    fake.finishLoad();
+    await client.ready;
+    const go = fake.goClients[0];
+    go.setStatus("open", "opened", "ws://h/live");
+    go.setStatus("reconnecting", "heartbeat_timeout", "failed to stay connected: heartbeat timeout");
+    await client.close();
+    assert.deepEqual(seen, [
+      ["idle>connecting", "connect_called", ""],
+      ["connecting>open", "opened", "ws://h/live"],
+      ["open>reconnecting", "heartbeat_timeout", "failed to stay connected: heartbeat timeout"],
+      ["reconnecting>closed", "closed_by_app", "the client was closed"],
+    ]);
+  });
+
   test("at start-up the status goes idle → connecting → open, never back to idle", async () => {
     const { fake, client, provider } = setup();
     const seen = [client.status];
@@ -572,7 +591,7 @@ describe("debug", () => {
   test("debug: true prints Go's lifecycle lines and the status to console.debug", async () => {
     const lines = await capture(true);
     assert.deepEqual(lines, [
-      "[refine-live-wasm] status idle → connecting",
+      "[refine-live-wasm] status idle → connecting (connect_called)",
       "[refine-live-wasm] dialing ws://h/live",
       "[refine-live-wasm] warn: dial failed: failed to dial ws://h/live: …",
     ]);

@@ -67,10 +67,10 @@ export class FakeGoClient {
   deliver(...pairs) {
     this.hooks.onEvents(JSON.stringify(pairs));
   }
-  setStatus(to) {
+  setStatus(to, code = "opened", reason = "") {
     const from = this.currentStatus;
     this.currentStatus = to;
-    this.hooks.onStatus(from, to);
+    this.hooks.onStatus(from, to, code, reason);
   }
   /** Reports subscription states the way Go does: `[id, "state", ...]` as JSON. */
   setSubStates(...pairs) {

@@ -45,7 +45,10 @@ function recordingSink() {
   };
 }
 
-const open = (url, sink) => openSocket(url, sink, sink.frames ?? (() => {}), FakeWebSocket);
+// contract.js's bindExports, over a pretend Go memory.
+const memory = new Map();
+const goSide = (sink) => ({ frames: sink.frames ?? (() => {}), text: (address, length) => memory.get(address).slice(0, length) });
+const open = (url, sink) => openSocket(url, sink, goSide(sink), FakeWebSocket);
 
 test("a frame on a quiet socket reaches Go at once; a burst reaches it in one call, joined by \\x1e", async () => {
   const sink = recordingSink();
@@ -69,24 +72,13 @@ test("a frame on a quiet socket reaches Go at once; a burst reaches it in one ca
   assert.deepEqual(sink.log.at(-1), ["messages", '{"d":4}', 7]);
 });
 
-test("send works only while open", () => {
+test("sendFrom sends the text Go holds at an address, only while open", () => {
   const socket = open("ws://h/live", recordingSink());
   const ws = FakeWebSocket.last;
-  assert.equal(socket.send("early"), false);
+  memory.set(4096, '{"é":1}and more');
+  assert.equal(socket.sendFrom(4096, 7), false); // not open yet
   ws.open();
-  assert.equal(socket.send("x"), true);
-  assert.deepEqual(ws.sent, ["x"]);
-});
-
-test("sendBuffered sends the first n bytes of the buffer as text", () => {
-  const socket = open("ws://h/live", recordingSink());
-  const ws = FakeWebSocket.last;
-  const buf = socket.buffer(16);
-  const bytes = new TextEncoder().encode('{"é":1}');
-  buf.set(bytes);
-  assert.equal(socket.sendBuffered(bytes.length), false); // not open yet
-  ws.open();
-  assert.equal(socket.sendBuffered(bytes.length), true);
+  assert.equal(socket.sendFrom(4096, 7), true);
   assert.deepEqual(ws.sent, ['{"é":1}']);
 });
 
@@ -123,7 +115,8 @@ test("after close() the sink hears nothing more", async () => {
   ws.onclose?.({ code: 1000, reason: "" });
   await tick();
   assert.deepEqual(sink.log, [["open"], ["messages", "first", 7]]);
-  assert.equal(socket.send("x"), false);
+  memory.set(1, "x");
+  assert.equal(socket.sendFrom(1, 1), false);
 });
 
 test("a close code the browser refuses falls back to a plain close", () => {
@@ -140,5 +133,6 @@ test("a constructor that throws is reported as onClose(1006) in a later task", a
   assert.deepEqual(sink.log, []);
   await until(() => sink.log.length === 1);
   assert.deepEqual(sink.log, [["close", 1006, ""]]);
-  assert.equal(socket.send("x"), false);
+  memory.set(1, "x");
+  assert.equal(socket.sendFrom(1, 1), false);
 });
