@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLiveClient } from "../npm/index.js";
 import { startRuntime } from "../npm/loader.js";
+import { goConfig, normalizeOptions } from "../npm/options.js";
 import { root, startLiveServer } from "./env.mjs";
 
 const N = Number(process.env.GOCALL_N ?? 3000);
@@ -25,17 +26,23 @@ try {
   const loadRuntime = () =>
     (runtime ??= startRuntime({ wasmURL: wasm, instantiate: async (_url, imports) => (await WebAssembly.instantiate(readFileSync(wasm), imports)).instance }));
 
-  // 1. A call into Go that does nothing: funcCount() of a client that never connects.
+  // 1. Calls into Go that do nothing: a js.FuncOf (api.idle), and an export
+  // (an empty command batch for a client that never connects).
   const client = createLiveClient({ url: server.ws, loadRuntime });
   await client.ready;
-  const idle = (await runtime).api.newClient({ urls: [server.ws], protocol: "basic" }, { openSocket() {}, onEvents() {} });
-  const perCall = [];
-  for (let round = 0; round < 5; round++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 5000; i++) idle.funcCount();
-    perCall.push(((performance.now() - t0) / 5000) * 1000);
-  }
-  console.log(`empty call into Go: ${median(perCall).toFixed(1)} µs (median of 5 × 5,000)`);
+  const { api, go } = await runtime;
+  const perCall = (call) => {
+    const rounds = [];
+    for (let round = 0; round < 5; round++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 5000; i++) call();
+      rounds.push(((performance.now() - t0) / 5000) * 1000);
+    }
+    return median(rounds).toFixed(2);
+  };
+  const silent = api.newClient(goConfig(normalizeOptions({ url: server.ws, protocol: "basic" }, () => {})), { openSocket() {}, onEvents() {} });
+  console.log(`empty js.FuncOf call into Go: ${perCall(() => api.idle())} µs (median of 5 × 5,000)`);
+  console.log(`empty export call into Go: ${perCall(() => go.commands(silent.handle, "[]"))} µs (median of 5 × 5,000)`);
 
   // 2. Round trips: the provider's callback, then a plain WebSocket.
   const waiters = new Map();
@@ -69,7 +76,7 @@ try {
   }
   pub.close();
   plain.close();
-  idle.close();
+  await silent.close();
   await client.close();
 } finally {
   await server.stop();

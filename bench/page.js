@@ -32,7 +32,7 @@ const sockets = [];
 class CountingWebSocket extends WebSocket {
   constructor(...args) {
     super(...args);
-    const record = { index: sockets.length, created: Date.now(), opened: 0, byAction: {}, last: 0 };
+    const record = { index: sockets.length, created: Date.now(), opened: 0, byAction: {}, channels: 0, last: 0 };
     sockets.push(record);
     this._record = record;
     this.addEventListener("open", () => (record.opened = Date.now()));
@@ -41,6 +41,8 @@ class CountingWebSocket extends WebSocket {
     const record = this._record;
     const action = typeof data === "string" ? (/"action":"([a-z]+)"/.exec(data)?.[1] ?? "other") : "binary";
     record.byAction[action] = (record.byAction[action] ?? 0) + 1;
+    // An extended subscribe may list many channels in one frame.
+    if (action === "subscribe") record.channels += data.match(/"channel":/g)?.length ?? 0;
     record.last = Date.now();
     super.send(data);
   }
@@ -198,15 +200,17 @@ window.bench = {
   /** The Go heap live at the last collection (0 for the baseline). */
   goLiveHeap: () => liveClient?.stats()?.goLiveHeapBytes ?? 0,
   sockets: () => sockets.map(({ index, created, opened }) => ({ index, created, opened })),
-  /** Frames sent per action ("subscribe", "hello"…) on sockets >= socket. */
+  /** Frames sent per action ("subscribe", "hello"…) and channels subscribed, on sockets >= socket. */
   sentActions(socket = 0) {
     const byAction = {};
     let last = 0;
+    let channels = 0;
     for (const record of sockets.slice(socket)) {
       for (const [action, n] of Object.entries(record.byAction)) byAction[action] = (byAction[action] ?? 0) + n;
       last = Math.max(last, record.last);
+      channels += record.channels;
     }
-    return { byAction, total: Object.values(byAction).reduce((a, b) => a + b, 0), last };
+    return { byAction, channels, total: Object.values(byAction).reduce((a, b) => a + b, 0), last };
   },
   channelsHeard: () => counts.byChannel.size,
 };

@@ -242,10 +242,12 @@ async function memoryRun(variant) {
     const [wasm, goHeap] = await page.evaluate(() => [window.bench.wasmBytes(), window.bench.goLiveHeap()]);
     return { js: usedSize, wasm, goHeap };
   };
+  // Subscribes count channels: an extended subscribe lists many in a frame.
+  const sentCount = (sent, action) => (action === "subscribe" ? sent.channels : (sent.byAction[action] ?? 0));
   const waitSent = async (action, n) => {
     const deadline = Date.now() + 60000;
-    while (((await page.evaluate(() => window.bench.sentActions())).byAction[action] ?? 0) < n) {
-      if (Date.now() > deadline) throw new Error(`${variant}: fewer than ${n} ${action} frames sent`);
+    while (sentCount(await page.evaluate(() => window.bench.sentActions()), action) < n) {
+      if (Date.now() > deadline) throw new Error(`${variant}: fewer than ${n} ${action} sent`);
       await sleep(100);
     }
   };
@@ -295,8 +297,8 @@ async function reconnectRun(variant, round) {
   let sent;
   for (;;) {
     sent = await page.evaluate((s) => window.bench.sentActions(s), socketsBefore);
-    if ((sent.byAction.subscribe ?? 0) >= RECONNECT_CHANNELS + 1) break; // + the page's load-time channel
-    if (Date.now() > deadline) throw new Error(`${variant}: only ${sent.byAction.subscribe ?? 0} channels resubscribed`);
+    if (sent.channels >= RECONNECT_CHANNELS + 1) break; // + the page's load-time channel
+    if (Date.now() > deadline) throw new Error(`${variant}: only ${sent.channels} channels resubscribed`);
     await sleep(20);
   }
   // Every channel delivers again: one event each, republished until heard.

@@ -11,6 +11,18 @@ const SEP_SECTION = "\x1d";
 const EXPORT_BUSY = 0xffffffff;
 
 const utf8Encoder = new TextEncoder();
+
+// A function that runs fn in a task of its own: a MessageChannel posts one
+// without setTimeout's clamping of nested timers.
+function taskPoster(fn) {
+  if (typeof MessageChannel !== "function") return () => setTimeout(fn, 0);
+  const channel = new MessageChannel();
+  channel.port1.onmessage = fn;
+  // In Node an active port keeps the process alive.
+  channel.port1.unref?.();
+  channel.port2.unref?.();
+  return () => channel.port2.postMessage(null);
+}
 const utf8Decoder = new TextDecoder();
 
 /** A command of a batch: a subscribe. */
@@ -96,10 +108,11 @@ export function bindExports(exports, idle) {
   /** Hook calls Go made during an export, run once it returned. */
   let held = [];
 
-  const runIdle = () => {
+  // api.idle runs after the app's callbacks and the microtasks they queue.
+  const idleTask = taskPoster(() => {
     idleQueued = false;
     idle();
-  };
+  });
 
   const call = (fn, id, text) => {
     if (depth > 0) {
@@ -127,7 +140,7 @@ export function bindExports(exports, idle) {
     }
     if (!idleQueued) {
       idleQueued = true;
-      queueMicrotask(runIdle);
+      idleTask();
     }
     if (n === EXPORT_BUSY || n === -1) {
       queueMicrotask(() => call(fn, id, text));
