@@ -28,7 +28,7 @@ func Register(key, version string, report func(error)) error {
 	return nil
 }
 
-// newAPI returns {version, newClient, funcCount, idle}. Its functions live as long
+// newAPI returns {version, newClient, funcCount}. Its functions live as long
 // as the Go program.
 func newAPI(version string, report func(error)) (safejs.Value, error) {
 	funcs := newFuncSet(report)
@@ -45,8 +45,6 @@ func newAPI(version string, report func(error)) (safejs.Value, error) {
 			return c, nil
 		},
 		"funcCount": func(safejs.Value, []safejs.Value) (any, error) { return float64(LiveFuncs()), nil },
-		// Entering Go lets its scheduler run what an export left runnable.
-		"idle": func(safejs.Value, []safejs.Value) (any, error) { return nil, nil },
 	}, map[string]any{"version": version})
 }
 

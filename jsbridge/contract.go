@@ -22,9 +22,11 @@ import (
 //     config holds every field of npm/options.js's DEFAULTS (readConfig
 //     refuses a missing one). client is {handle, stats(), close() →
 //     Promise}; handle names the client in the exports below.
-//   - api.idle(): does nothing. Calling it lets Go's scheduler run every
-//     goroutine an export left runnable and arm its timers; the shim calls
-//     it once per task after the exports of that task.
+//   - After an export returns, no goroutine runs until JavaScript enters
+//     Go again: in the task after the exports of a task, the shim resumes
+//     Go with no event (wasm_exec.js's _resume, what a Go timer firing
+//     does), so that the scheduler runs every goroutine an export left
+//     runnable and arms its timers.
 //
 // The hot path, through WebAssembly exports (exports.go): no JavaScript
 // function, no reference and no string conversion by wasm_exec.js.

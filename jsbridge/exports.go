@@ -11,7 +11,7 @@ import (
 // them on its one thread; the engine's goroutines run while an export
 // waits for them, which is why the shared state has a lock. After an
 // export returns no goroutine runs until JavaScript enters Go again: the
-// shim calls api.idle once per task for that.
+// shim resumes Go with no event once per task for that (contract.go).
 
 var exported struct {
 	mu      sync.Mutex

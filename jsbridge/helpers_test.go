@@ -68,11 +68,11 @@ var (
 func testBinding(t *testing.T) safejs.Value {
 	t.Helper()
 	bindingOnce.Do(func() {
-		bind, err := jsEval(t, `(m, api) => m.bindExports(globalThis.liveTestExports, () => api.idle())`)
+		bind, err := jsEval(t, `(m) => m.bindExports(globalThis.liveTestExports, () => globalThis.liveTestGo._resume())`)
 		if err != nil {
 			t.Fatal(err)
 		}
-		binding, err = bind.Invoke(importModule(t, "../npm/contract.js"), testAPI(t))
+		binding, err = bind.Invoke(importModule(t, "../npm/contract.js"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -98,7 +98,8 @@ export function splitOutbox(text) {
  * text into Go's inbox, enters Go once, and hands the event batches Go
  * delivered meanwhile to the client they belong to.
  * @param {WebAssembly.Exports} exports
- * @param {() => void} idle api.idle: lets Go run what an export left runnable
+ * @param {() => void} idle resumes Go with no event, so that it runs what an
+ *   export left runnable and arms its timers
  */
 export function bindExports(exports, idle) {
   /** @type {Map<number, (batch: string) => void>} */
@@ -108,7 +109,7 @@ export function bindExports(exports, idle) {
   /** Hook calls Go made during an export, run once it returned. */
   let held = [];
 
-  // api.idle runs after the app's callbacks and the microtasks they queue.
+  // idle runs after the app's callbacks and the microtasks they queue.
   const idleTask = taskPoster(() => {
     idleQueued = false;
     idle();
@@ -176,6 +177,8 @@ export function bindExports(exports, idle) {
     frames(socket, text) {
       call(exports.liveFrames, socket, text);
     },
+    /** Resumes Go with no event now (the shim does it in the task after its exports). */
+    idle,
     /** The UTF-8 text Go holds at `address` (an outbound frame). */
     text(address, length) {
       return utf8Decoder.decode(new Uint8Array(exports.mem.buffer, address >>> 0, length));

@@ -11,7 +11,7 @@ const INIT_TIMEOUT_MS = 15000;
 
 /**
  * @typedef {object} Runtime
- * @property {any} api the object Go registered (version, newClient, funcCount, idle)
+ * @property {any} api the object Go registered (version, newClient, funcCount)
  * @property {ReturnType<typeof bindExports>} go the exports of contract.js
  * @property {() => "running" | "exited"} state
  * @property {(fn: () => void) => () => void} onExit
@@ -151,7 +151,9 @@ export async function startRuntime({
   }
   return {
     api,
-    go: bindExports(instance.exports, () => api.idle()),
+    // Resuming Go with no event is what a Go timer firing does: the scheduler
+    // runs what is runnable, arms its timers and returns.
+    go: bindExports(instance.exports, () => go._resume()),
     state: () => state,
     onExit(fn) {
       if (state === "exited") {

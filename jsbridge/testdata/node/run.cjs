@@ -24,6 +24,7 @@ go.exit = process.exit;
 WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject)
   .then((result) => {
     globalThis.liveTestExports = result.instance.exports;
+    globalThis.liveTestGo = go;
     process.on("exit", (code) => {
       if (code === 0 && !go.exited) {
         // deadlock: make Go print its error and stack traces

@@ -98,7 +98,6 @@ export function fakeRuntime({ version = VERSION } = {}) {
       funcCount() {
         return goClients.filter((c) => !c.closed).length * 3;
       },
-      idle() {},
     },
     // contract.js's bindExports, over the fake clients.
     go: {
