@@ -221,6 +221,8 @@ function renderSection(r) {
       "variant), CDP `Runtime.getHeapUsage` after `HeapProfiler.collectGarbage`, the byte length of the Go instance's `WebAssembly.Memory` " +
       "(its peak: linear memory never shrinks, Go reuses it) and Go's heap live at its last collection (`runtime/metrics` " +
       "`/gc/heap/live:bytes`, in the client's `stats()`); the files are served `no-store`, so every load downloads and compiles live.wasm anew. " +
+      "Not with basic frames: the engine paces basic subscribes under a basic server's rate limit (a burst of 50, then 25 a second), so " +
+      "11,000 of them would take over seven minutes. " +
       "**6.** SIGTERM to the server, a new process on the same port; frames counted by a WebSocket subclass in the page. The reference server " +
       "closes with 4000 and a retry hint spread over 0.5–5 s, which the extended client honours; the basic client and the baseline retry on " +
       "their own schedule (the baseline: every 500 ms). **7.** Node's zlib, gzip level 9 and brotli quality 11.",

@@ -31,13 +31,8 @@ func (b *boundClient) runCommands(text []byte) {
 		b.report(codedError(codeClosed, provider.ErrClosed))
 		return
 	}
-	cmds, err := parseCommands(text, time.Now)
-	if err != nil {
-		b.report(codedError(codeInvalidArgument, errs.Wrap("run commands", err)))
-		return
-	}
-	for i := range cmds {
-		switch cmd := &cmds[i]; cmd.kind {
+	err := eachCommand(text, time.Now, func(cmd *command) {
+		switch cmd.kind {
 		case "s":
 			b.subscribe(cmd.id, cmd.sub)
 		case "u":
@@ -49,6 +44,9 @@ func (b *boundClient) runCommands(text []byte) {
 		case "r":
 			b.engine.Reconnect()
 		}
+	})
+	if err != nil {
+		b.report(codedError(codeInvalidArgument, errs.Wrap("run commands", err)))
 	}
 }
 

@@ -83,44 +83,42 @@ type command struct {
 
 var errMalformedCommands = errors.New("malformed command batch")
 
-// parseCommands reads a command batch: a JSON array of commands,
+// eachCommand reads a command batch, a JSON array of commands,
 //
 //	["s", id, channel, [types…], [ids…] or null, coalesceMs, ageMs]
 //	["u", id]
 //	["p", channel, type, {payload}, {meta} or null]
 //	["r"]   (reconnect)
 //
-// ageMs is how long before the batch the app called subscribe; now is
-// read once, and only when an age is positive. The payloads and metas are
-// sub-slices of text, which the caller hands over. A malformed batch is
-// refused whole, so that no half of it runs.
-func parseCommands(text []byte, now func() time.Time) ([]command, error) {
-	var (
-		cmds    []command
-		bad     bool
-		nowTime time.Time
-	)
-	ok := protocol.ArrayElements(text, func(elem []byte) {
-		if bad {
-			return
-		}
-		cmd, ageMs, ok := parseCommand(elem)
-		if !ok {
+// and hands each to fn in order. A malformed batch is refused whole, so
+// that no half of it runs: every command is checked before the first is
+// handed over, and each is read again then rather than kept, so that a
+// mass subscribe costs no list of ten thousand commands. ageMs is how
+// long before the batch the app called subscribe; now is read once, and
+// only when an age is positive. The payloads and metas are sub-slices of
+// text, which the caller hands over.
+func eachCommand(text []byte, now func() time.Time, fn func(*command)) error {
+	bad := false
+	valid := protocol.ArrayElements(text, func(elem []byte) {
+		if _, _, ok := parseCommand(elem); !ok {
 			bad = true
-			return
 		}
+	})
+	if !valid || bad {
+		return errMalformedCommands
+	}
+	var nowTime time.Time
+	protocol.ArrayElements(text, func(elem []byte) {
+		cmd, ageMs, _ := parseCommand(elem)
 		if ageMs > 0 {
 			if nowTime.IsZero() {
 				nowTime = now()
 			}
 			cmd.sub.CalledAt = nowTime.Add(-msDuration(ageMs))
 		}
-		cmds = append(cmds, cmd)
+		fn(&cmd)
 	})
-	if !ok || bad {
-		return nil, errMalformedCommands
-	}
-	return cmds, nil
+	return nil
 }
 
 func parseCommand(elem []byte) (cmd command, ageMs float64, ok bool) {

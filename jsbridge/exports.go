@@ -23,6 +23,10 @@ var exported struct {
 	sockets map[uint32]*socketConn
 }
 
+// inboxKept is the largest inbox kept between calls: frames and the
+// commands of a task fit in it; a larger one is made for its call alone.
+const inboxKept = 64 << 10
+
 // newHandle registers v under a fresh handle.
 func newHandle[T any](m *map[uint32]T, v T) uint32 {
 	exported.mu.Lock()
@@ -95,6 +99,11 @@ func runExport(report func(error), fn func([]byte), n uint32) uint32 {
 	exported.outbox = exported.outbox[:0]
 	text := make([]byte, n)
 	copy(text, exported.inbox)
+	if cap(exported.inbox) > inboxKept {
+		// A mass subscribe made it large: its memory goes back to Go's
+		// heap rather than staying live for the page's lifetime.
+		exported.inbox = nil
+	}
 	exported.mu.Unlock()
 	func() {
 		defer func() {

@@ -41,6 +41,13 @@ type commandFixture struct {
 	} `json:"read"`
 }
 
+// parseCommands collects what eachCommand hands over.
+func parseCommands(text []byte, now func() time.Time) ([]command, error) {
+	var cmds []command
+	err := eachCommand(text, now, func(c *command) { cmds = append(cmds, *c) })
+	return cmds, err
+}
+
 func TestCommandsFixtures(t *testing.T) {
 	var f struct {
 		Commands []commandFixture `json:"commands"`

@@ -25,6 +25,21 @@ function taskPoster(fn) {
 }
 const utf8Decoder = new TextDecoder();
 
+/** The UTF-8 length of text, as TextEncoder writes it (a lone surrogate becomes U+FFFD). */
+export function utf8Length(text) {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit < 0x80) n += 1;
+    else if (unit < 0x800) n += 2;
+    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** A command of a batch: a subscribe. */
 export function subscribeCommand(id, channel, types, ids, coalesceMs, ageMs) {
   const idList = ids === null ? "null" : JSON.stringify(ids);
@@ -124,8 +139,9 @@ export function bindExports(exports, idle) {
     depth++;
     let n;
     try {
-      // UTF-8 takes at most three bytes per UTF-16 unit.
-      const room = text.length * 3;
+      // UTF-8 takes at most three bytes per UTF-16 unit; a long text (a
+      // mass subscribe) is measured instead, so Go allocates what it needs.
+      const room = text.length <= 8192 ? text.length * 3 : utf8Length(text);
       const at = exports.liveInbox(room) >>> 0;
       const { written } = utf8Encoder.encodeInto(text, new Uint8Array(exports.mem.buffer, at, room));
       n = fn(id, written);

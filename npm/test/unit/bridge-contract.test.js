@@ -12,6 +12,7 @@ import {
   splitOutbox,
   subscribeCommand,
   unsubscribeCommand,
+  utf8Length,
 } from "../../contract.js";
 
 const fixture = (name) => JSON.parse(readFileSync(new URL(`../../../jsbridge/testdata/contract/${name}`, import.meta.url), "utf8"));
@@ -84,4 +85,10 @@ describe("status codes", () => {
     const shimSource = ["status.js", "client.js"].map((f) => readFileSync(new URL(`../../${f}`, import.meta.url), "utf8")).join("\n");
     for (const code of codes.shim) assert.ok(shimSource.includes(`"${code}"`), `${code} is set by the shim`);
   });
+});
+
+test("utf8Length is the length TextEncoder writes", () => {
+  for (const text of ["", "abc", "é", "✓", "😀", "a😀b", "\ud800", "\udc00x", "x\ud83d", "é✓😀".repeat(3000)]) {
+    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text.slice(0, 8)));
+  }
 });
