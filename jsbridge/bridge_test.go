@@ -286,3 +286,19 @@ func TestStatsCountGoroutines(t *testing.T) {
 		t.Fatalf("stats %q lack the engine counters", text)
 	}
 }
+
+// Text that is not ASCII grows the inbox while the shim writes it; what
+// reaches the engine, and comes back, is the same text.
+func TestNonASCIICommandsAndFramesArriveWhole(t *testing.T) {
+	rec, hooks := newRecorder(t)
+	_, sendHooks := newRecorder(t)
+	receiver := newTestClient(t, hooks, "extended")
+	defer closeClient(t, receiver)
+	sender := newTestClient(t, sendHooks, "extended")
+	defer closeClient(t, sender)
+	channel := "resources/é✓😀-" + strings.Repeat("ü", 40)
+	send(t, receiver, subscribeCmd(1, channel))
+	rec.waitFor(t, "receiver open", func() bool { return contains(rec.statuses, "open") })
+	first := publishUntilHeard(t, sender, rec, channel)
+	assert.Contains(t, first, `"channel":"`+channel+`"`)
+}

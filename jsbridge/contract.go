@@ -31,10 +31,12 @@ import (
 // The hot path, through WebAssembly exports (exports.go): no JavaScript
 // function, no reference and no string conversion by wasm_exec.js.
 //
-//   - liveInbox(size) → address of a Go buffer of at least size bytes. The
-//     shim writes UTF-8 there with TextEncoder.encodeInto.
+//   - liveInbox(size) → address of a Go buffer of at least size bytes,
+//     which keeps the bytes already in it when it grows. The shim writes
+//     UTF-8 there with TextEncoder.encodeInto, asking for one byte per
+//     UTF-16 unit first and for more only when the text needs it.
 //   - liveCommands(client, n): the inbox holds n bytes of a command batch
-//     (parseCommands). Each command reaches the engine's loop with one
+//     (eachCommand). Each command reaches the engine's loop with one
 //     hand-off.
 //   - liveFrames(socket, n): the inbox holds n bytes of frames from socket,
 //     joined by U+001E (it cannot occur in valid JSON text). Go handles

@@ -25,7 +25,7 @@ var exported struct {
 
 // inboxKept is the largest inbox kept between calls: frames and the
 // commands of a task fit in it; a larger one is made for its call alone.
-const inboxKept = 64 << 10
+const inboxKept = 256 << 10
 
 // newHandle registers v under a fresh handle.
 func newHandle[T any](m *map[uint32]T, v T) uint32 {
@@ -57,7 +57,10 @@ func liveInbox(size uint32) uint32 {
 	exported.mu.Lock()
 	defer exported.mu.Unlock()
 	if cap(exported.inbox) < int(size) {
-		exported.inbox = make([]byte, max(int(size), 2*cap(exported.inbox), 4096))
+		// The shim grows the inbox while it writes: what it wrote stays.
+		grown := make([]byte, max(int(size), 2*cap(exported.inbox), 4096))
+		copy(grown, exported.inbox)
+		exported.inbox = grown
 	}
 	return addressOf(exported.inbox[:cap(exported.inbox)])
 }
@@ -100,7 +103,7 @@ func runExport(report func(error), fn func([]byte), n uint32) uint32 {
 	text := make([]byte, n)
 	copy(text, exported.inbox)
 	if cap(exported.inbox) > inboxKept {
-		// A mass subscribe made it large: its memory goes back to Go's
+		// A mass subscribe or a long burst made it large: its memory goes back to Go's
 		// heap rather than staying live for the page's lifetime.
 		exported.inbox = nil
 	}

@@ -25,21 +25,6 @@ function taskPoster(fn) {
 }
 const utf8Decoder = new TextDecoder();
 
-/** The UTF-8 length of text, as TextEncoder writes it (a lone surrogate becomes U+FFFD). */
-export function utf8Length(text) {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit < 0x80) n += 1;
-    else if (unit < 0x800) n += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
-}
-
 /** A command of a batch: a subscribe. */
 export function subscribeCommand(id, channel, types, ids, coalesceMs, ageMs) {
   const idList = ids === null ? "null" : JSON.stringify(ids);
@@ -139,12 +124,7 @@ export function bindExports(exports, idle) {
     depth++;
     let n;
     try {
-      // UTF-8 takes at most three bytes per UTF-16 unit; a long text (a
-      // mass subscribe) is measured instead, so Go allocates what it needs.
-      const room = text.length <= 8192 ? text.length * 3 : utf8Length(text);
-      const at = exports.liveInbox(room) >>> 0;
-      const { written } = utf8Encoder.encodeInto(text, new Uint8Array(exports.mem.buffer, at, room));
-      n = fn(id, written);
+      n = fn(id, writeInbox(text));
     } finally {
       depth--;
     }
@@ -164,6 +144,23 @@ export function bindExports(exports, idle) {
       return;
     }
     if (n > 0) deliver(utf8Decoder.decode(new Uint8Array(exports.mem.buffer, exports.liveOutbox() >>> 0, n)));
+  };
+
+  // Writes text into Go's inbox and returns its UTF-8 length. The inbox is
+  // asked for one byte per UTF-16 unit (exact for ASCII) and grown, keeping
+  // what was written, only when the text needs more.
+  const writeInbox = (text) => {
+    let room = text.length;
+    let at = exports.liveInbox(room) >>> 0;
+    let { read, written } = utf8Encoder.encodeInto(text, new Uint8Array(exports.mem.buffer, at, room));
+    while (read < text.length) {
+      room = written + (text.length - read) * 3;
+      at = exports.liveInbox(room) >>> 0;
+      const more = utf8Encoder.encodeInto(text.slice(read), new Uint8Array(exports.mem.buffer, at + written, room - written));
+      read += more.read;
+      written += more.written;
+    }
+    return written;
   };
 
   const deliver = (outbox) => {

@@ -12,7 +12,6 @@ import {
   splitOutbox,
   subscribeCommand,
   unsubscribeCommand,
-  utf8Length,
 } from "../../contract.js";
 
 const fixture = (name) => JSON.parse(readFileSync(new URL(`../../../jsbridge/testdata/contract/${name}`, import.meta.url), "utf8"));
@@ -87,8 +86,3 @@ describe("status codes", () => {
   });
 });
 
-test("utf8Length is the length TextEncoder writes", () => {
-  for (const text of ["", "abc", "é", "✓", "😀", "a😀b", "\ud800", "\udc00x", "x\ud83d", "é✓😀".repeat(3000)]) {
-    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, JSON.stringify(text.slice(0, 8)));
-  }
-});
