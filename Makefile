@@ -5,9 +5,8 @@ FUZZTIME ?= 30s
 VERSION := $(shell sed -n 's/^export const VERSION = "\(.*\)";*$$/\1/p' npm/version.js)
 WASM_LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 # No inlining outside this module: the inline trees and their metadata
-# shrink live.wasm by about 50 KB gzipped; our own hot path keeps it (the
-# engine's per-frame work is about 25% slower without). wasm_test.go builds
-# with the same flags.
+# cost live.wasm more than they gain; our own hot path keeps it
+# (docs/benchmarks.md, Size). wasm_test.go builds with the same flags.
 WASM_GCFLAGS := -gcflags=all=-l -gcflags=github.com/refine-live-wasm/refine-live-wasm/...=
 
 .PHONY: test lint fmt-check mod-check vet vet-js gotest cover fuzz demo wasm npm npm-deps test-npm test-e2e test-browsers bin/liveserver bin/basicserver
@@ -40,7 +39,7 @@ fuzz:
 
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath $(WASM_GCFLAGS) -ldflags="$(WASM_LDFLAGS)" -o npm/live.wasm ./wasm
-	$(GO) run ./internal/cmd/wasmpack npm/live.wasm # merge data segments: about 75 KB less gzipped
+	$(GO) run ./internal/cmd/wasmpack npm/live.wasm # merge data segments (docs/benchmarks.md: Size)
 	cp "$$($(GO) env GOROOT)/lib/wasm/wasm_exec.js" npm/wasm_exec.js
 
 bin/liveserver:

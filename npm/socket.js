@@ -1,8 +1,7 @@
 // The browser transport Go drives: one page WebSocket per call. A frame that
 // arrives while the socket is quiet goes to Go at once (latency); frames that
 // arrive during a burst are batched so that Go is entered once per macrotask,
-// not once per frame (one crossing per message measured at 0.37x plain
-// JavaScript).
+// not once per frame (docs/benchmarks.md has what each costs).
 // It imports only contract.js: Go's tests under Node import both directly.
 
 import { SEP_FRAME } from "./contract.js";

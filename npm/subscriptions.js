@@ -25,7 +25,7 @@ export function createSubscriptions({ settings, report, callGo, isRunning, sendC
   const stateListeners = listenerSet(report, "onSubscriptionState", "subscription state");
   // A handle's record (null: inert) is kept on the handle under this
   // client's symbol, not in a WeakMap: V8 does not shrink a WeakMap's table
-  // when its keys die (128 KB left behind by 10,000 handles).
+  // when its keys die, so a mass unsubscribe would leave its table behind.
   const handles = Symbol("refine-live-wasm subscription");
   const bind = (handle, sub) => Object.freeze(Object.defineProperty(handle, handles, { value: sub }));
   let nextId = 1;
