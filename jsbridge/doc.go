@@ -8,10 +8,12 @@
 // error, never a panic.
 //
 // contract.go states the whole contract with the shim (npm/contract.js is
-// its other half). One event's way from the socket to the app's callback:
-// npm/socket.js (onmessage) → npm/contract.js (liveFrames) → exports.go and
-// transport.go (push) → the engine (provider) → batch.go (the event batch,
-// in the export's outbox) → npm/subscriptions.js (the callback).
+// its other half). One event's way from the socket to the app's callback
+// runs through six files: npm/socket.js (onmessage) → npm/contract.js
+// (liveFrames, and the outbox back) → exports.go (push) → the engine's
+// provider/inbound.go (onFrames to dispatch) → provider/deliver.go (the
+// callback, which exports.go's batcher writes into the outbox) →
+// npm/subscriptions.js (the app's callback).
 //
 // No function called from JavaScript blocks on JavaScript, and every one of
 // them recovers panics and reports them through hooks.onError. Every

@@ -3,12 +3,19 @@
 package jsbridge
 
 import (
+	"bytes"
 	"strconv"
 	"sync"
+
+	"github.com/hack-pad/safejs"
+
+	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
-// The WebAssembly exports of the contract (contract.go). JavaScript calls
-// them on its one thread; the engine's goroutines run while an export
+// The hot path of the contract (contract.go): the WebAssembly exports, a
+// socket's frames on their way to the engine (push), and the events on
+// their way back (batcher, outbox). JavaScript calls the exports on its
+// one thread; the engine's goroutines run while an export
 // waits for them, which is why the shared state has a lock. After an
 // export returns no goroutine runs until JavaScript enters Go again: the
 // shim resumes Go with no event once per task for that (contract.go).
@@ -136,4 +143,128 @@ func toOutbox(client uint32, batch []byte) bool {
 	out = append(out, batch...)
 	exported.outbox = append(out, sepFrame)
 	return true
+}
+
+// push hands the frames of one liveFrames call to the engine and returns
+// once every callback they led to has run, so that their events leave
+// with the export's outbox. The frames are sub-slices of text, which is
+// the call's own copy, never written to again.
+func (c *socketConn) push(text []byte) {
+	if c.log != nil {
+		c.logFrames("from server", string(text))
+	}
+	var frames [][]byte
+	for len(text) > 0 {
+		i := bytes.IndexByte(text, sepFrame)
+		if i < 0 {
+			frames = append(frames, text)
+			break
+		}
+		frames = append(frames, text[:i:i])
+		text = text[i+1:]
+	}
+	c.mu.Lock()
+	receive := c.receive
+	switch {
+	case c.state == "closed":
+		receive = nil
+	case receive == nil:
+		c.early = append(c.early, frames...)
+	}
+	c.mu.Unlock()
+	if receive == nil {
+		return
+	}
+	receive(frames, nil)
+	if c.afterDelivered != nil {
+		done := make(chan struct{})
+		c.afterDelivered(func() { close(done) })
+		<-done
+	}
+}
+
+// delivery is one event and the subscriptions that receive it: ids[from:to]
+// of the batcher's id list.
+type delivery struct {
+	from, to int
+	event    provider.Event
+}
+
+// batcher collects deliveries from the engine's callbacks and hands them to
+// JavaScript as one batch (contract.go's appendBatch) when the engine has
+// run every queued callback (provider.Config.OnDelivered): in the outbox
+// while an export runs, else through hooks.onEvents.
+type batcher struct {
+	onEvents safejs.Value
+	report   func(error)
+	client   uint32 // the handle its batches carry in the outbox
+
+	mu      sync.Mutex
+	pending []delivery
+	ids     []int
+
+	flushMu sync.Mutex // one flush at a time: they share buf and the spares
+	spare   []delivery
+	spareID []int
+	buf     []byte
+}
+
+func newBatcher(onEvents safejs.Value, report func(error)) *batcher {
+	return &batcher{onEvents: onEvents, report: report}
+}
+
+// add queues an event for a subscription. Consecutive deliveries of the same
+// event (the engine fans one event out to every matching subscription) share
+// one entry.
+func (b *batcher) add(sub int, ev provider.Event) {
+	b.mu.Lock()
+	n := len(b.pending)
+	b.ids = append(b.ids, sub)
+	if n > 0 && sameEvent(&b.pending[n-1].event, &ev) {
+		b.pending[n-1].to = len(b.ids)
+	} else {
+		b.pending = append(b.pending, delivery{from: len(b.ids) - 1, to: len(b.ids), event: ev})
+	}
+	b.mu.Unlock()
+}
+
+// sameEvent reports whether a and b are one event fanned out: the engine
+// hands every subscription the same strings and slices, so identity is
+// enough and costs no call per field (string comparison is a call in wasm).
+// Identity implies equal content, so a miss only costs a second entry.
+func sameEvent(a, b *provider.Event) bool {
+	return a.Seq == b.Seq && a.Date == b.Date && sameBytes(a.Payload, b.Payload) &&
+		sameString(a.Channel, b.Channel) && sameString(a.Type, b.Type) && sameString(a.ID, b.ID) &&
+		sameString(a.Epoch, b.Epoch) && sameString(a.Resync, b.Resync) && sameBytes(a.Meta, b.Meta)
+}
+
+// flush hands what is pending to onEvents.
+func (b *batcher) flush() {
+	b.flushMu.Lock()
+	defer b.flushMu.Unlock()
+	b.mu.Lock()
+	items, ids := b.pending, b.ids
+	b.pending, b.ids = b.spare[:0], b.spareID[:0]
+	b.mu.Unlock()
+	if len(items) == 0 {
+		b.spare, b.spareID = items, ids
+		return
+	}
+	b.buf = appendBatch(b.buf[:0], items, ids)
+	if toOutbox(b.client, b.buf) {
+		b.recycle(items, ids)
+		return
+	}
+	// The call copies the text into a JavaScript string before it returns,
+	// and buf is not touched again until the next flush (flushMu), so the
+	// batch needs no Go string of its own.
+	if _, err := b.onEvents.Invoke(transientString(b.buf)); err != nil {
+		b.report(err)
+	}
+	b.recycle(items, ids)
+}
+
+func (b *batcher) recycle(items []delivery, ids []int) {
+	clear(items) // release payloads
+	b.spare, b.spareID = items[:0], ids[:0]
 }

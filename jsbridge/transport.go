@@ -3,7 +3,6 @@
 package jsbridge
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"runtime"
@@ -110,44 +109,6 @@ func (c *socketConn) onOpen(safejs.Value, []safejs.Value) (any, error) {
 		close(c.opened)
 	}
 	return nil, nil
-}
-
-// push hands the frames of one liveFrames call to the engine and returns
-// once every callback they led to has run, so that their events leave
-// with the export's outbox. The frames are sub-slices of text, which is
-// the call's own copy, never written to again.
-func (c *socketConn) push(text []byte) {
-	if c.log != nil {
-		c.logFrames("from server", string(text))
-	}
-	var frames [][]byte
-	for len(text) > 0 {
-		i := bytes.IndexByte(text, sepFrame)
-		if i < 0 {
-			frames = append(frames, text)
-			break
-		}
-		frames = append(frames, text[:i:i])
-		text = text[i+1:]
-	}
-	c.mu.Lock()
-	receive := c.receive
-	switch {
-	case c.state == "closed":
-		receive = nil
-	case receive == nil:
-		c.early = append(c.early, frames...)
-	}
-	c.mu.Unlock()
-	if receive == nil {
-		return
-	}
-	receive(frames, nil)
-	if c.afterDelivered != nil {
-		done := make(chan struct{})
-		c.afterDelivered(func() { close(done) })
-		<-done
-	}
 }
 
 // Attach is provider.PushConn's: what came before it is handed over from

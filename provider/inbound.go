@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"runtime"
 	"time"
 
 	"github.com/refine-live-wasm/refine-live-wasm/protocol"
@@ -12,6 +14,47 @@ import (
 const maxInbound = 1 << 20
 
 var emptyObject = []byte("{}")
+
+// frameChunk is how many messages of a batch the loop handles before it lets
+// the delivery goroutine run. A backlog handled in one go would grow the
+// delivery queue to the whole backlog: in the browser, where goroutines
+// take turns on one thread, growing and scanning that queue took half of
+// the engine's time during a drain.
+const frameChunk = 64
+
+// attach hands a PushConn the function its transport calls with frames.
+// The context check makes calls after the connection was dropped do
+// nothing; one that races with the drop is ignored by the loop, which
+// checks that cs is still current.
+func (l *link) attach(ctx context.Context, cs *connState, pc PushConn) {
+	pc.Attach(func(frames [][]byte, err error) {
+		if ctx.Err() != nil {
+			return
+		}
+		if len(frames) > 0 && !l.c.post(func() { l.onFrames(cs, frames) }) {
+			return
+		}
+		if err != nil {
+			l.c.post(func() { l.lost(cs, err, protocol.CloseNormal) })
+		}
+	})
+}
+
+// onFrames handles a batch of cs's frames in one turn of the loop, letting
+// the delivery goroutine run every frameChunk messages; the clock is read
+// once per chunk.
+func (l *link) onFrames(cs *connState, frames [][]byte) {
+	now := l.c.cfg.Clock.Now()
+	n := 0
+	for _, data := range frames {
+		if n >= frameChunk {
+			runtime.Gosched()
+			now = l.c.cfg.Clock.Now()
+			n = 0
+		}
+		n += l.c.onFrame(cs, data, now)
+	}
+}
 
 // onFrame handles one frame of the current connection, received at now,
 // and returns how many messages it held. After a hello that accepted
