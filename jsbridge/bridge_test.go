@@ -11,6 +11,7 @@ import (
 
 	"github.com/hack-pad/safejs"
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
@@ -105,9 +106,7 @@ func TestPanicBecomesReport(t *testing.T) {
 	s := newFuncSet(func(err error) { reported = err })
 	defer s.release()
 	f, err := s.add(func(safejs.Value, []safejs.Value) (any, error) { panic("boom") })
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	v, err := f.Value().Invoke()
 	if err != nil {
 		t.Fatalf("panic crossed into JavaScript: %v", err)
@@ -268,13 +267,9 @@ func TestStatsCountGoroutines(t *testing.T) {
 	c := newTestClient(t, hooks, "extended")
 	defer closeClient(t, c)
 	raw, err := c.Call("stats")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	text, err := raw.String()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var st map[string]float64
 	if err := json.Unmarshal([]byte(text), &st); err != nil {
 		t.Fatalf("stats %q: %v", text, err)

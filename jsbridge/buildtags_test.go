@@ -16,9 +16,7 @@ import (
 func TestEveryFileIsJSWasmOnly(t *testing.T) {
 	for _, dir := range []string{".", "../wasm"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, path := range files {
 			if filepath.Base(path) == "buildtags_test.go" {
 				continue
@@ -32,9 +30,7 @@ func TestEveryFileIsJSWasmOnly(t *testing.T) {
 
 func hasJSWasmConstraint(t *testing.T, path string) bool {
 	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {

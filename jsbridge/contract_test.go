@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hack-pad/safejs"
+	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/errs"
 
@@ -29,30 +30,22 @@ import (
 // can produce, and every code literal in the bridge must be in it.
 func TestErrorCodesMatchTheGoldenList(t *testing.T) {
 	raw, err := os.ReadFile("testdata/error-codes.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var golden []string
-	if err := json.Unmarshal(raw, &golden); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, json.Unmarshal(raw, &golden))
 	if !slices.Equal(golden, errorCodes[:]) {
 		want, _ := json.MarshalIndent(errorCodes, "", "  ")
 		t.Fatalf("testdata/error-codes.json is %v; the bridge's errorCodes are:\n%s", golden, want)
 	}
 	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	literal := regexp.MustCompile(`"ERR_[A-Z_]+"`)
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {
 			continue
 		}
 		src, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, m := range literal.FindAllString(string(src), -1) {
 			if !slices.Contains(golden, strings.Trim(m, `"`)) {
 				t.Errorf("%s uses %s, which errorCodes does not list", f, m)
@@ -199,14 +192,10 @@ func TestConfigComesWholeFromTheShim(t *testing.T) {
 
 func TestAppendStates(t *testing.T) {
 	c, err := provider.New(provider.Config{URLs: []string{"ws://x"}, Transport: NewTransport(safejs.Undefined(), func(error) {})})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer c.Close()
 	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "c", Disabled: true, Callback: func(provider.Event) {}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := string(appendStates(nil, []stateChange{{id: 7, sub: sub}, {id: 1234567890, sub: sub}}))
 	if want := `[7,"unsubscribed",1234567890,"unsubscribed"]`; got != want {
 		t.Fatalf("got %s, want %s", got, want)

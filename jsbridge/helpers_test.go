@@ -32,9 +32,7 @@ func serverURL(t *testing.T) string {
 func importModule(t *testing.T, rel string) safejs.Value {
 	t.Helper()
 	abs, err := filepath.Abs(rel)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p, err := jsEval(t, "import("+strconv.Quote("file://"+abs)+")")
 	if err != nil {
 		t.Fatalf("failed to import %s: %v", rel, err)
@@ -51,9 +49,7 @@ func importModule(t *testing.T, rel string) safejs.Value {
 func jsEval(t *testing.T, code string) (safejs.Value, error) {
 	t.Helper()
 	eval, err := safejs.Global().Get("eval")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return eval.Invoke(code)
 }
 
@@ -69,13 +65,9 @@ func testBinding(t *testing.T) safejs.Value {
 	t.Helper()
 	bindingOnce.Do(func() {
 		bind, err := jsEval(t, `(m) => m.bindExports(globalThis.liveTestExports, () => globalThis.liveTestGo._resume())`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		binding, err = bind.Invoke(importModule(t, "../npm/contract.js"))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 	})
 	if binding.IsUndefined() {
 		t.Fatal("no binding of the exports: run through wasm_test.go at the repository root")
@@ -88,13 +80,9 @@ func testBinding(t *testing.T) safejs.Value {
 func socketHook(t *testing.T) safejs.Value {
 	t.Helper()
 	wrap, err := jsEval(t, `(m, go) => (url, sink) => m.openSocket(url, sink, go)`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hook, err := wrap.Invoke(importModule(t, "../npm/socket.js"), testBinding(t))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return hook
 }
 
@@ -124,13 +112,9 @@ func publishCmd(channel, payload string) string {
 func shimConfig(t *testing.T, options map[string]any) safejs.Value {
 	t.Helper()
 	build, err := jsEval(t, `(m, o) => m.goConfig(m.normalizeOptions(o, (e) => { throw e; }))`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	opts, err := safejs.ValueOf(options)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cfg, err := build.Invoke(importModule(t, "../npm/options.js"), opts)
 	if err != nil {
 		t.Fatalf("the shim refused %v: %v", options, err)
@@ -196,15 +180,11 @@ func newRecorder(t *testing.T) (*recorder, safejs.Value) {
 			return nil, nil
 		},
 	}, map[string]any{"openSocket": socketHook(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// As the shim does (npm/runtime.js): these hooks enter Go, which must
 	// not happen while an export runs.
 	hold, err := jsEval(t, `(go, h) => { for (const k of ["onStatus", "onError", "onSubStates", "onLog"]) h[k] = go.hook(h[k]); return h; }`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if hooks, err = hold.Invoke(testBinding(t), hooks); err != nil {
 		t.Fatal(err)
 	}
@@ -257,9 +237,7 @@ func newClientWith(t *testing.T, hooks safejs.Value, options map[string]any) saf
 	api := testAPI(t)
 	cfg := shimConfig(t, options)
 	c, err := api.Call("newClient", cfg, hooks)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if isErr, _ := c.Get("code"); isErr.Type() == safejs.TypeString {
 		msg, _ := c.Get("message")
 		s, _ := msg.String()
@@ -277,9 +255,7 @@ func newClientWith(t *testing.T, hooks safejs.Value, options map[string]any) saf
 func closeClient(t *testing.T, c safejs.Value) {
 	t.Helper()
 	p, err := c.Call("close")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := await(ctx, p, func(error) {}); err != nil {
