@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
-	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -56,7 +55,7 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 	srv := server.New(server.Config{SendQueue: 4096, Logger: livetest.Quiet()})
 	url := livetest.Serve(t, srv, srv.Shutdown).WSURL
 	tr := &countingTransport{inner: &wstransport.Transport{}}
-	c := livetest.NewEngine(t, provider.Config{URLs: []string{url}, Protocol: protocol.LevelExtended, Transport: tr})
+	c := livetest.ExtendedEngine(t, tr, url)
 	const n = 3000
 	var mu sync.Mutex
 	var seqs []uint64
