@@ -26,6 +26,14 @@ func NewEngine(t testing.TB, cfg provider.Config) *provider.Client {
 	return c
 }
 
+// QuietEngine is NewEngine on urls, ignoring the errors it reports: the
+// tests that use it restart or fail things on purpose and check what
+// arrives instead.
+func QuietEngine(t testing.TB, urls ...string) *provider.Client {
+	t.Helper()
+	return NewEngine(t, provider.Config{URLs: urls, OnError: func(error) {}})
+}
+
 // ExtendedEngine is NewEngine at the extended level on urls, reconnecting
 // within 10 to 50 ms and logging the errors it reports. A nil tr is the
 // WebSocket transport.

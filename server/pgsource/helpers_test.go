@@ -70,7 +70,7 @@ func newHarnessOn(t *testing.T, pg *pgtest.Server, cfg pgsource.Config, broker s
 // subscribe opens a client on channel and waits until it is subscribed.
 func (h *harness) subscribe(t *testing.T, channels ...string) *livetest.Events {
 	t.Helper()
-	c := livetest.NewEngine(t, provider.Config{URLs: []string{h.ws}, OnError: func(error) {}})
+	c := livetest.QuietEngine(t, h.ws)
 	e := &livetest.Events{}
 	for _, ch := range channels {
 		livetest.Subscribe(t, c, ch, e)
