@@ -42,12 +42,7 @@ func TestBadInput(t *testing.T) {
 	stillServed := func(t *testing.T, c *livetest.Conn) {
 		c.Send(`{"action":"subscribe","channel":"basic-alive"}`)
 		require.Eventually(t, func() bool { return s.subscribers("basic-alive") == 1 }, wait, tick, "basic subscribe")
-		if _, err := s.Publish(context.Background(), Event{Channel: "basic-alive", Type: "t"}); err != nil {
-			t.Fatal(err)
-		}
-		if got := string(c.NextRaw()); got != `{"channel":"basic-alive","type":"t","payload":{}}` {
-			t.Fatalf("got %s", got)
-		}
+		s.publishReaches(t, c, "basic-alive", "t")
 		c.Send(`{"action":"unsubscribe","channel":"basic-alive"}`)
 		require.Eventually(t, func() bool { return s.subscribers("basic-alive") == 0 }, wait, tick, "basic unsubscribe")
 	}
@@ -168,12 +163,7 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	// Still served after the cut.
 	for i := 0; i < 10; i++ {
-		if _, err := s.Publish(ctx, Event{Channel: "c", Type: "after"}); err != nil {
-			t.Fatal(err)
-		}
-		if got := string(fast.NextRaw()); got != `{"channel":"c","type":"after","payload":{}}` {
-			t.Fatalf("fast got %.80s", got)
-		}
+		s.publishReaches(t, fast, "c", "after")
 	}
 	// The slow client, once it reads, finds the 4002 after its backlog.
 	slow.SetReadLimit(1 << 20)
