@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
@@ -18,7 +17,7 @@ import (
 func publishRange(t *testing.T, s *testServer, channel string, from, to int) {
 	t.Helper()
 	for i := from; i <= to; i++ {
-		_, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)})
+		_, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: livetest.IDs(i)})
 		require.NoError(t, err)
 	}
 }
@@ -54,7 +53,7 @@ func TestClientRecoversEveryMissedEventExactlyOnce(t *testing.T) {
 		if e.Seq != uint64(i+1) {
 			t.Fatalf("event %d has seq %d: missed events must arrive exactly once and in order", i, e.Seq)
 		}
-		if want := `{"ids":[` + strconv.Itoa(i+1) + `]}`; string(e.Payload) != want {
+		if want := string(livetest.IDs(i + 1)); string(e.Payload) != want {
 			t.Fatalf("event %d payload %s, want %s", i, e.Payload, want)
 		}
 	}

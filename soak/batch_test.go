@@ -3,7 +3,6 @@ package soak
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,7 +74,7 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 	livetest.Subscribed(t, sub)
 	for i := 0; i < n; i++ {
 		if _, err := srv.Publish(context.Background(), server.Event{Channel: "resources/posts", Type: "updated",
-			Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)}); err != nil {
+			Payload: livetest.IDs(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

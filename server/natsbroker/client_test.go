@@ -101,7 +101,7 @@ func publish(t testing.TB, n *node, channel string, i int) server.Event {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		ev, err := n.srv.Publish(ctx, server.Event{Channel: channel, Type: "updated", ID: "ev-" + strconv.Itoa(i),
-			Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)})
+			Payload: livetest.IDs(i)})
 		cancel()
 		if err == nil {
 			return ev
