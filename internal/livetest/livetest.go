@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -18,10 +17,6 @@ import (
 // Wait bounds what a helper waits for. It only turns a hang into a
 // failure; no test relies on it for timing.
 const Wait = 10 * time.Second
-
-// IDs is the payload of an event about row id, as Refine's resources
-// publish it: {"ids":[id]}.
-func IDs(id int) []byte { return []byte(`{"ids":[` + strconv.Itoa(id) + `]}`) }
 
 // Quiet is a logger that drops everything.
 func Quiet() *slog.Logger { return slog.New(slog.DiscardHandler) }
