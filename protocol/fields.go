@@ -54,10 +54,7 @@ func (s *scanner) strBytes(field string) ([]byte, error) {
 		return nil, nil
 	}
 	if s.peek() != '"' {
-		if err := s.skip(0); err != nil {
-			return nil, err
-		}
-		return nil, wrongType(field, "string")
+		return nil, s.wrongValue(field, "string")
 	}
 	raw, escaped, err := s.stringToken()
 	if err != nil {
@@ -80,10 +77,7 @@ func (s *scanner) integer(field string, signed bool) (uint64, bool, error) {
 	}
 	c := s.peek()
 	if c != '-' && (c < '0' || c > '9') {
-		if err := s.skip(0); err != nil {
-			return 0, false, err
-		}
-		return 0, false, wrongType(field, "integer")
+		return 0, false, s.wrongValue(field, "integer")
 	}
 	num, err := s.number()
 	if err != nil {
@@ -140,10 +134,7 @@ func (s *scanner) boolean(field string) (bool, error) {
 	case 'n':
 		return false, s.literal("null")
 	}
-	if err := s.skip(0); err != nil {
-		return false, err
-	}
-	return false, wrongType(field, "boolean")
+	return false, s.wrongValue(field, "boolean")
 }
 
 // raw returns any JSON value as its bytes; null gives nil.
@@ -159,13 +150,10 @@ func (s *scanner) position(field string) (*Position, error) {
 		return nil, nil
 	}
 	if s.peek() != '{' {
-		if err := s.skip(0); err != nil {
-			return nil, err
-		}
-		return nil, wrongType(field, "object")
+		return nil, s.wrongValue(field, "object")
 	}
 	var p Position
-	typeErr, err := s.fields(func(key []byte) error {
+	err := s.fields(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "epoch":
@@ -177,9 +165,6 @@ func (s *scanner) position(field string) (*Position, error) {
 		}
 		return err
 	})
-	if err == nil {
-		err = typeErr
-	}
 	return &p, err
 }
 

@@ -124,10 +124,11 @@ func (s *scanner) object(member func(key []byte) error) error {
 }
 
 // fields is object for typed members: a member's wrong-type error is kept
-// (the first one) while scanning goes on, so that a syntax error later in
-// the input still wins.
-func (s *scanner) fields(member func(key []byte) error) (typeErr, err error) {
-	err = s.object(func(key []byte) error {
+// (the first one) while scanning goes on and returned at the end, so that a
+// syntax error later in the input still wins.
+func (s *scanner) fields(member func(key []byte) error) error {
+	var typeErr error
+	err := s.object(func(key []byte) error {
 		err := member(key)
 		if de, ok := err.(*DecodeError); ok && de.Kind == ErrWrongType {
 			if typeErr == nil {
@@ -137,7 +138,20 @@ func (s *scanner) fields(member func(key []byte) error) (typeErr, err error) {
 		}
 		return err
 	})
-	return typeErr, err
+	if err != nil {
+		return err
+	}
+	return typeErr
+}
+
+// wrongValue consumes a value of the wrong JSON type and reports it as
+// such, naming field and the type it wants; a syntax error in the value
+// wins.
+func (s *scanner) wrongValue(field, want string) error {
+	if err := s.skip(0); err != nil {
+		return err
+	}
+	return wrongType(field, want)
 }
 
 // value validates the value at the cursor and returns its bytes.

@@ -13,10 +13,7 @@ func (s *scanner) channelRequests(field string) ([]ChannelRequest, error) {
 		return nil, nil
 	}
 	if s.peek() != '[' {
-		if err := s.skip(0); err != nil {
-			return nil, err
-		}
-		return nil, wrongType(field, "array")
+		return nil, s.wrongValue(field, "array")
 	}
 	s.pos++
 	var out []ChannelRequest
@@ -52,12 +49,9 @@ func (s *scanner) channelRequests(field string) ([]ChannelRequest, error) {
 func (s *scanner) channelRequest(field string) (ChannelRequest, error) {
 	var r ChannelRequest
 	if s.peek() != '{' {
-		if err := s.skip(0); err != nil {
-			return r, err
-		}
-		return r, wrongType(field+"[]", "object")
+		return r, s.wrongValue(field+"[]", "object")
 	}
-	typeErr, err := s.fields(func(key []byte) error {
+	err := s.fields(func(key []byte) error {
 		var err error
 		switch string(key) {
 		case "channel":
@@ -71,9 +65,6 @@ func (s *scanner) channelRequest(field string) (ChannelRequest, error) {
 		}
 		return err
 	})
-	if err == nil {
-		err = typeErr
-	}
 	return r, err
 }
 

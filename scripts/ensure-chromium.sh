@@ -21,11 +21,6 @@ find_chromium() {
   return 1
 }
 
-if find_chromium; then
-  exit 0
-fi
-
 # shellcheck source=install-debian.sh
 source "$(dirname "${BASH_SOURCE[0]}")/install-debian.sh"
-install_debian Chromium chromium "or point CHROME_PATH at an existing Chromium binary."
-find_chromium || { echo "chromium was installed but no binary was found" >&2; exit 1; }
+find_or_install find_chromium Chromium chromium "or point CHROME_PATH at an existing Chromium binary."

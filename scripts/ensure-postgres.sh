@@ -19,11 +19,6 @@ find_postgres() {
   return 1
 }
 
-if find_postgres; then
-  exit 0
-fi
-
 # shellcheck source=install-debian.sh
 source "$(dirname "${BASH_SOURCE[0]}")/install-debian.sh"
-install_debian PostgreSQL postgresql "or point PG_BIN at a directory holding initdb and pg_ctl."
-find_postgres || { echo "postgresql was installed but no initdb was found" >&2; exit 1; }
+find_or_install find_postgres PostgreSQL postgresql "or point PG_BIN at a directory holding initdb and pg_ctl."

@@ -1,8 +1,19 @@
-# Sourced by the ensure-*.sh scripts once their search found nothing:
-#   install_debian WHAT PACKAGE ALTERNATIVE
-# explains how to install Debian's PACKAGE and exits when we are not root
-# (ALTERNATIVE is the other way out, shown last), and installs it when we
-# are. Nothing is ever downloaded any other way.
+# Sourced by the ensure-*.sh scripts:
+#   find_or_install FIND WHAT PACKAGE ALTERNATIVE
+# runs the search FIND, which prints what it found; when it finds nothing,
+# install_debian WHAT PACKAGE ALTERNATIVE explains how to install Debian's
+# PACKAGE and exits when we are not root (ALTERNATIVE is the other way out,
+# shown last), and installs it when we are, then FIND runs again. Nothing is
+# ever downloaded any other way.
+
+find_or_install() {
+  local find=$1 what=$2 package=$3 alternative=$4
+  if "$find"; then
+    return 0
+  fi
+  install_debian "$what" "$package" "$alternative"
+  "$find" || { echo "$package was installed but $what was still not found" >&2; exit 1; }
+}
 
 install_debian() {
   local what=$1 package=$2 alternative=$3

@@ -12,9 +12,9 @@
 // /offline and /online drop and hold, for recovery tests in any engine.
 import { spawn } from "node:child_process";
 import { createServer } from "node:http";
-import { connect, createServer as createNetServer } from "node:net";
 
 import { childServer, freePort, waitHealthy } from "./child-server.mjs";
+import { startTcpProxy } from "./tcp-proxy.mjs";
 
 const sep = process.argv.indexOf("--");
 const binary = process.argv[2];
@@ -36,49 +36,20 @@ await start();
 // A TCP proxy in front of the server, for tests that drop connections
 // without restarting it: POST /cut ends every link through it, /offline
 // ends them and refuses new ones until /online.
-const links = new Set();
-let refusing = false;
-const proxy = createNetServer((client) => {
-  if (refusing) {
-    client.destroy();
-    return;
-  }
-  const upstream = connect(port, "127.0.0.1");
-  const link = { client, upstream };
-  links.add(link);
-  const end = () => {
-    links.delete(link);
-    client.destroy();
-    upstream.destroy();
-  };
-  client.on("error", end).on("close", end);
-  upstream.on("error", end).on("close", end);
-  client.pipe(upstream);
-  upstream.pipe(client);
-});
-const cutLinks = () => {
-  for (const { client, upstream } of links) {
-    client.destroy();
-    upstream.destroy();
-  }
-  links.clear();
-};
-const proxyPort = await freePort();
-await new Promise((r) => proxy.listen(proxyPort, "127.0.0.1", r));
+const proxy = await startTcpProxy(port, await freePort());
+const proxyPort = proxy.port;
 
 const routes = {
   "/restart": async () => {
     await stop();
     await start();
   },
-  "/cut": async () => cutLinks(),
+  "/cut": async () => proxy.drop(),
   "/offline": async () => {
-    refusing = true;
-    cutLinks();
+    proxy.refuse(true);
+    proxy.drop();
   },
-  "/online": async () => {
-    refusing = false;
-  },
+  "/online": async () => proxy.refuse(false),
 };
 const control = createServer(async (req, res) => {
   const route = req.method === "POST" ? routes[req.url] : undefined;
@@ -118,8 +89,7 @@ const run = spawn(command[0], command.slice(1), {
 });
 const code = await new Promise((resolve) => run.once("exit", (c, sig) => resolve(c ?? (sig ? 1 : 0))));
 control.close();
-cutLinks();
-proxy.close();
+await proxy.close();
 basic?.kill("SIGTERM");
 await stop();
 process.exit(code);

@@ -63,12 +63,7 @@ func TestBasicClient(t *testing.T) {
 	b.Send(`{"action":"subscribe","channel":"resources/users"}`)
 	a.Send(`{"action":"subscribe","channel":"resources/users"}`)
 	require.Eventually(t, func() bool { return s.subscribers("resources/users") == 2 }, wait, tick, "users subscribers")
-	if _, err := s.Publish(context.Background(), Event{Channel: "resources/users", Type: "created"}); err != nil {
-		t.Fatal(err)
-	}
-	if got := string(a.NextRaw()); got != `{"channel":"resources/users","type":"created","payload":{}}` {
-		t.Fatalf("a got %s", got)
-	}
+	s.publishReaches(t, a, "resources/users", "created")
 	if got := string(b.NextRaw()); got != `{"channel":"resources/posts","type":"created","payload":{"ids":[4]}}` {
 		t.Fatalf("b got %s", got)
 	}
@@ -93,10 +88,5 @@ func TestLevelNegotiation(t *testing.T) {
 	basic.Send(`{"action":"bogus"}`)
 	basic.Send(`not json`)
 	require.Eventually(t, func() bool { return s.subscribers("c") == 1 }, wait, tick, "subscribe")
-	if _, err := s.Publish(context.Background(), Event{Channel: "c", Type: "t"}); err != nil {
-		t.Fatal(err)
-	}
-	if got := string(basic.NextRaw()); got != `{"channel":"c","type":"t","payload":{}}` {
-		t.Fatalf("basic got %s", got)
-	}
+	s.publishReaches(t, basic, "c", "t")
 }

@@ -54,7 +54,7 @@ func stall(t *testing.T, s *testServer, c *conn, channel string, n int) {
 	c.wire.mu.Unlock()
 	publish := func(i int) {
 		if _, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated",
-			Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)}); err != nil {
+			Payload: livetest.IDs(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

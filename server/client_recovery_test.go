@@ -2,35 +2,22 @@ package server
 
 import (
 	"context"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
-	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 )
 
 // These tests drive the server with the real client engine over loopback:
 // the recovery guarantee holds only if both ends agree.
 
-// newEngine is the client engine at the extended level, reconnecting
-// quickly.
-func newEngine(t *testing.T, url string, tr provider.Transport) *provider.Client {
-	t.Helper()
-	return livetest.NewEngine(t, provider.Config{
-		URLs: []string{url}, Protocol: protocol.LevelExtended, Transport: tr,
-		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
-		OnError: func(err error) { t.Logf("client: %v", err) },
-	})
-}
-
 func publishRange(t *testing.T, s *testServer, channel string, from, to int) {
 	t.Helper()
 	for i := from; i <= to; i++ {
-		_, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)})
+		_, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: livetest.IDs(i)})
 		require.NoError(t, err)
 	}
 }
@@ -41,7 +28,7 @@ func publishRange(t *testing.T, s *testServer, channel string, from, to int) {
 func awayWhilePublished(t *testing.T, s *testServer, channel string, seen, last int) (*provider.Client, *livetest.Events) {
 	t.Helper()
 	tr := &livetest.GatedTransport{}
-	c := newEngine(t, s.WSURL, tr)
+	c := livetest.ExtendedEngine(t, tr, s.WSURL)
 	got := &livetest.Events{}
 	livetest.Subscribe(t, c, channel, got)
 	publishRange(t, s, channel, 1, seen)
@@ -66,7 +53,7 @@ func TestClientRecoversEveryMissedEventExactlyOnce(t *testing.T) {
 		if e.Seq != uint64(i+1) {
 			t.Fatalf("event %d has seq %d: missed events must arrive exactly once and in order", i, e.Seq)
 		}
-		if want := `{"ids":[` + strconv.Itoa(i+1) + `]}`; string(e.Payload) != want {
+		if want := string(livetest.IDs(i + 1)); string(e.Payload) != want {
 			t.Fatalf("event %d payload %s, want %s", i, e.Payload, want)
 		}
 	}
@@ -89,5 +76,45 @@ func TestClientGetsOneResyncBeyondHistory(t *testing.T) {
 	}
 	if len(events) != 4 {
 		t.Fatalf("got %d events, want exactly 4 (2, one resync, 1)", len(events))
+	}
+}
+
+// The startup window: an application reads its data, and before its
+// subscription is live (a page waiting for live.wasm and its socket) the
+// server accepts an event. The first subscribe's age makes the server
+// replay it; when the server's history does not reach back that far (it
+// restarted since), the subscriber gets one resync instead.
+func TestFirstSubscribeRecoversTheStartupWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		historyStart time.Duration // before now
+		resync       string        // "" when the event itself must arrive
+	}{
+		{"history reaches back", time.Hour, ""},
+		{"server restarted since the call", 0, "unrecovered"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			calledAt := time.Now().Add(-2 * time.Second) // the page read its data then
+			b := NewMemoryBroker(MemoryOptions{HistoryStart: time.Now().Add(-tc.historyStart)})
+			s := startServer(t, Config{Broker: b})
+			publishRange(t, s, "resources/posts", 1, 1)
+			got := make(chan provider.Event, 4)
+			c := livetest.ExtendedEngine(t, nil, s.WSURL)
+			sub, err := c.Subscribe(provider.SubscribeOptions{Channel: "resources/posts", CalledAt: calledAt,
+				Callback: func(e provider.Event) { got <- e }})
+			require.NoError(t, err)
+			livetest.Subscribed(t, sub)
+			publishRange(t, s, "resources/posts", 2, 2)
+			first, second := livetest.Recv(t, got), livetest.Recv(t, got)
+			if tc.resync == "" {
+				if first.Seq != 1 || first.Resync != "" || second.Seq != 2 {
+					t.Fatalf("got %+v then %+v, want seq 1 (replayed) then 2", first, second)
+				}
+				return
+			}
+			if first.Resync != tc.resync || second.Seq != 2 {
+				t.Fatalf("got %+v then %+v, want a %s resync then seq 2", first, second, tc.resync)
+			}
+		})
 	}
 }

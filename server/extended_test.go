@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"testing"
 
@@ -16,7 +15,7 @@ func publishN(t testing.TB, s *testServer, channel string, n int) []Event {
 	t.Helper()
 	out := make([]Event, 0, n)
 	for i := 0; i < n; i++ {
-		ev, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: []byte(fmt.Sprintf(`{"ids":[%d]}`, i))})
+		ev, err := s.Publish(context.Background(), Event{Channel: channel, Type: "updated", Payload: livetest.IDs(i)})
 		require.NoError(t, err)
 		out = append(out, ev)
 	}

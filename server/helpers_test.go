@@ -1,8 +1,10 @@
 package server
 
 import (
+	"context"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +61,19 @@ func (s *Server) subscribers(channel string) int {
 	ch.mu.Lock()
 	defer ch.mu.Unlock()
 	return len(ch.subs)
+}
+
+// publishReaches publishes an event without payload through Publish and
+// checks that it is the next frame c receives, in the basic form.
+func (s *Server) publishReaches(t testing.TB, c *livetest.Conn, channel, typ string) {
+	t.Helper()
+	if _, err := s.Publish(context.Background(), Event{Channel: channel, Type: typ}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"channel":` + strconv.Quote(channel) + `,"type":` + strconv.Quote(typ) + `,"payload":{}}`
+	if got := string(c.NextRaw()); got != want {
+		t.Fatalf("got %.80s, want %s", got, want)
+	}
 }
 
 func (s *Server) connCount() int {

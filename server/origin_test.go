@@ -66,6 +66,18 @@ func TestLoopbackOriginsAllowedByDefault(t *testing.T) {
 	}
 }
 
+// A page from an origin the patterns do not list is refused with 403; one
+// they list is served.
+func TestWrongOrigin(t *testing.T) {
+	s := startServer(t, Config{OriginPatterns: []string{"app.example"}})
+	if handshake(t, s.WSURL, "https://evil.example") {
+		t.Fatal("https://evil.example was accepted")
+	}
+	if !handshake(t, s.WSURL, "https://app.example") {
+		t.Fatal("https://app.example was refused")
+	}
+}
+
 // Listing origins replaces the loopback default: production lists exactly
 // what it serves. The server's own host stays allowed.
 func TestOriginPatternsReplaceTheLoopbackDefault(t *testing.T) {

@@ -3,7 +3,6 @@ package soak
 import (
 	"bytes"
 	"context"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
-	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
@@ -56,7 +54,7 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 	srv := server.New(server.Config{SendQueue: 4096, Logger: livetest.Quiet()})
 	url := livetest.Serve(t, srv, srv.Shutdown).WSURL
 	tr := &countingTransport{inner: &wstransport.Transport{}}
-	c := livetest.NewEngine(t, provider.Config{URLs: []string{url}, Protocol: protocol.LevelExtended, Transport: tr})
+	c := livetest.ExtendedEngine(t, tr, url)
 	const n = 3000
 	var mu sync.Mutex
 	var seqs []uint64
@@ -76,7 +74,7 @@ func TestBatchedBurstEndToEnd(t *testing.T) {
 	livetest.Subscribed(t, sub)
 	for i := 0; i < n; i++ {
 		if _, err := srv.Publish(context.Background(), server.Event{Channel: "resources/posts", Type: "updated",
-			Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)}); err != nil {
+			Payload: livetest.IDs(i)}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,7 +3,6 @@ package soak
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -24,8 +23,6 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/provider/wstransport"
 )
-
-var loadFull = flag.Bool("soak.load", false, "run the full load test (make load): 2,000 connections, 100 channels")
 
 // TestLoad: many native clients on one liveserver process, a paced
 // publisher, and one consumer that never reads. Figures: events/s

@@ -13,7 +13,11 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 )
 
-var long = flag.Bool("soak.long", false, "run the long forms (make soak) instead of the short ones")
+// The package's flags: the short forms of the scenarios run by default.
+var (
+	long     = flag.Bool("soak.long", false, "run the long forms (make soak) instead of the short ones")
+	loadFull = flag.Bool("soak.load", false, "run the full load test (make load): 2,000 connections, 100 channels")
+)
 
 func TestMain(m *testing.M) {
 	flag.Parse()

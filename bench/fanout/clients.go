@@ -97,17 +97,10 @@ func dialExtended(url, channel string, r *recv) (func() bool, error) {
 // frame. The server does not answer a basic subscribe; the caller waits for
 // the server's subscription count.
 func dialBasic(url, channel string, r *recv) (func() bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, nil)
+	ws, err := dialPlain(url, r, subscribeFrame(channel))
 	if err != nil {
-		return nil, fmt.Errorf("failed to dial: %w", err)
+		return nil, err
 	}
-	ws.SetReadLimit(1 << 20)
-	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"action":"subscribe","channel":`+strconv.Quote(channel)+`}`)); err != nil {
-		return nil, fmt.Errorf("failed to subscribe: %w", err)
-	}
-	r.closeFn = func() { _ = ws.CloseNow() }
 	go func() {
 		buf := make([]byte, 0, 4096)
 		for {
@@ -145,20 +138,11 @@ func dialCentrifuge(url, channel string, r *recv) (func() bool, error) {
 // than reading: a plain WebSocket client, as light as dialBasic, so that
 // the figures show the server's cost apart from the engine's.
 func dialExtendedRaw(url, channel string, r *recv) (func() bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, url, nil)
+	ws, err := dialPlain(url, r, `{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`,
+		subscribeFrame(channel))
 	if err != nil {
-		return nil, fmt.Errorf("failed to dial: %w", err)
+		return nil, err
 	}
-	ws.SetReadLimit(1 << 20)
-	for _, m := range []string{`{"action":"hello","protocol":"refine-live.v1","batch":true,"maxMessage":1048576}`,
-		`{"action":"subscribe","channel":` + strconv.Quote(channel) + `}`} {
-		if err := ws.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
-			return nil, fmt.Errorf("failed to subscribe: %w", err)
-		}
-	}
-	r.closeFn = func() { _ = ws.CloseNow() }
 	var subscribed atomic.Bool
 	go func() {
 		buf := make([]byte, 0, 64<<10)
@@ -180,6 +164,30 @@ func dialExtendedRaw(url, channel string, r *recv) (func() bool, error) {
 		}
 	}()
 	return subscribed.Load, nil
+}
+
+// dialPlain opens a plain WebSocket connection for r, which closes it, and
+// sends frames on it.
+func dialPlain(url string, r *recv, frames ...string) (*websocket.Conn, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		return nil, fmt.Errorf("failed to dial: %w", err)
+	}
+	ws.SetReadLimit(1 << 20)
+	r.closeFn = func() { _ = ws.CloseNow() }
+	for _, m := range frames {
+		if err := ws.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
+			return nil, fmt.Errorf("failed to subscribe: %w", err)
+		}
+	}
+	return ws, nil
+}
+
+// subscribeFrame is the subscribe of one channel.
+func subscribeFrame(channel string) string {
+	return `{"action":"subscribe","channel":` + strconv.Quote(channel) + `}`
 }
 
 // readFrame reads the next frame into buf, reused from frame to frame.

@@ -110,7 +110,7 @@ func subscribeRows(t *testing.T, channel string, addrs ...string) *rowEvents {
 	for _, a := range addrs {
 		urls = append(urls, "ws://"+a+"/live")
 	}
-	c := livetest.NewEngine(t, provider.Config{URLs: urls, OnError: func(error) {}})
+	c := livetest.QuietEngine(t, urls...)
 	r := &rowEvents{ids: map[string]bool{}}
 	sub, err := c.Subscribe(provider.SubscribeOptions{Channel: channel, Callback: r.add})
 	require.NoError(t, err)

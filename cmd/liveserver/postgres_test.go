@@ -17,6 +17,32 @@ import (
 
 func pgxConnect(ctx context.Context, url string) (*pgx.Conn, error) { return pgx.Connect(ctx, url) }
 
+// startInserting inserts rows rows into items in the background and waits
+// until got has received first of them. The channel tells how the inserts
+// ended.
+func startInserting(t *testing.T, pgURL string, rows int, got *rowEvents, first int) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	inserted := make(chan error, 1)
+	go func() { inserted <- insertRows(ctx, pgURL, rows) }()
+	require.Eventually(t, func() bool { return got.count() >= first }, 30*time.Second, 5*time.Millisecond, "%d events", first)
+	return inserted
+}
+
+// everyRowOnce waits until the inserts have ended and got has every row,
+// checks that each came once and in order, and that the NATS stream holds
+// each change once.
+func everyRowOnce(t *testing.T, got *rowEvents, inserted <-chan error, natsURL string, rows int) {
+	t.Helper()
+	require.NoError(t, <-inserted)
+	require.Eventually(t, func() bool { return got.count() >= rows || got.failed() }, 60*time.Second, 5*time.Millisecond, "every event")
+	got.check(t, rows)
+	if msgs := streamMessages(t, natsURL, "REFINE_LIVE"); msgs != uint64(rows) {
+		t.Fatalf("the stream holds %d events for %d changes", msgs, rows)
+	}
+}
+
 // liveserver killed with SIGKILL in the middle of 10,000 changes and
 // started again: the client receives every change once, in order, with
 // contiguous positions in one epoch.
@@ -32,26 +58,16 @@ func TestPostgresKillDuringStream(t *testing.T) {
 	n := startNode(t, addr, args...)
 	require.Eventually(t, func() bool { return streaming(addr) }, 10*time.Second, 5*time.Millisecond, "the node to stream")
 	got := subscribeRows(t, "resources/items", addr)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	inserted := make(chan error, 1)
-	go func() { inserted <- insertRows(ctx, pg.URL(), rows) }()
-	require.Eventually(t, func() bool { return got.count() >= 2000 }, 30*time.Second, 5*time.Millisecond, "2,000 events")
+	inserted := startInserting(t, pg.URL(), rows, got, 2000)
 	n.Kill()
 	killed := time.Now()
 	before := got.count()
 	n.Start()
 	require.Eventually(t, func() bool { return got.count() > before }, 30*time.Second, 5*time.Millisecond, "an event after the restart")
 	t.Logf("killed after %d events; first event after the restart %v after the kill", before, time.Since(killed).Round(time.Millisecond))
-	require.NoError(t, <-inserted)
-	require.Eventually(t, func() bool { return got.count() >= rows || got.failed() }, 60*time.Second, 5*time.Millisecond, "every event")
-	got.check(t, rows)
-	// The stream holds each change once: what the killed node had stored
-	// but not confirmed came again and was recognised by its id.
-	if msgs := streamMessages(t, nats, "REFINE_LIVE"); msgs != rows {
-		t.Fatalf("the stream holds %d events for %d changes", msgs, rows)
-	}
+	// What the killed node had stored but not confirmed came again and was
+	// recognised by its id.
+	everyRowOnce(t, got, inserted, nats, rows)
 	m, _ := n.Get("/metrics")
 	t.Logf("after the restart: %s, %s", metricLine(m, `refine_live_postgres_events_total{table="public.items"}`),
 		metricLine(m, `refine_live_events_published_total{source="api"}`))
@@ -78,22 +94,12 @@ func TestPostgresFailoverOfTheSlotOwner(t *testing.T) {
 		t.Fatal("node b consumes the slot beside node a")
 	}
 	got := subscribeRows(t, "resources/items", b.Addr)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	inserted := make(chan error, 1)
-	go func() { inserted <- insertRows(ctx, pg.URL(), rows) }()
-	require.Eventually(t, func() bool { return got.count() >= 1000 }, 30*time.Second, 5*time.Millisecond, "1,000 events")
+	inserted := startInserting(t, pg.URL(), rows, got, 1000)
 	a.Kill()
 	killed := time.Now()
 	require.Eventually(t, func() bool { return streaming(b.Addr) }, 10*time.Second, 5*time.Millisecond, "node b to take over")
 	t.Logf("node b streams %v after node a was killed", time.Since(killed).Round(time.Millisecond))
-	require.NoError(t, <-inserted)
-	require.Eventually(t, func() bool { return got.count() >= rows || got.failed() }, 60*time.Second, 5*time.Millisecond, "every event")
-	got.check(t, rows)
-	if msgs := streamMessages(t, nats, "REFINE_LIVE"); msgs != rows {
-		t.Fatalf("the stream holds %d events for %d changes", msgs, rows)
-	}
+	everyRowOnce(t, got, inserted, nats, rows)
 }
 
 // PostgreSQL down when liveserver starts: it serves anyway, degraded, and

@@ -133,33 +133,33 @@ class AnyLocator {
     await poll(`${JSON.stringify(this.spec)} to appear`, () => this.page.act(this.spec, "exists"), timeout);
   }
 
-  async click() {
+  /** Waits for the element, then does action on it in the page. */
+  async #act(action, value) {
     await this.waitFor();
-    await this.page.act(this.spec, "click");
+    return this.page.act(this.spec, action, value);
+  }
+
+  async click() {
+    await this.#act("click");
   }
 
   async fill(value) {
-    await this.waitFor();
-    await this.page.act(this.spec, "fill", value);
+    await this.#act("fill", value);
   }
 
-  async inputValue() {
-    await this.waitFor();
-    return this.page.act(this.spec, "inputValue");
+  inputValue() {
+    return this.#act("inputValue");
   }
 
-  async textContent() {
-    await this.waitFor();
-    return this.page.act(this.spec, "textContent");
+  textContent() {
+    return this.#act("textContent");
   }
 
-  async getAttribute(name) {
-    await this.waitFor();
-    return this.page.act(this.spec, "getAttribute", name);
+  getAttribute(name) {
+    return this.#act("getAttribute", name);
   }
 
-  async evaluate(fn, arg) {
-    await this.waitFor();
-    return this.page.act(this.spec, "evaluate", { src: fn.toString(), arg: arg === undefined ? null : arg });
+  evaluate(fn, arg) {
+    return this.#act("evaluate", { src: fn.toString(), arg: arg === undefined ? null : arg });
   }
 }

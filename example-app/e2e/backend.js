@@ -11,6 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { startTcpProxy } from "../../scripts/tcp-proxy.mjs";
+
 export const appDir = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 export const repoDir = join(appDir, "..");
 const distDir = join(appDir, "dist");
@@ -159,48 +161,18 @@ export async function metric(baseUrl, name) {
  * drop looks to the browser; restore() lets connections through again.
  */
 export async function startProxy(targetPort) {
-  const open = new Set();
-  let down = false;
-  const server = net.createServer((client) => {
-    if (down) {
-      client.destroy();
-      return;
-    }
-    const upstream = net.connect(targetPort, "127.0.0.1");
-    const pair = { client, upstream };
-    open.add(pair);
-    const drop = () => {
-      open.delete(pair);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on("error", drop).on("close", drop);
-    upstream.on("error", drop).on("close", drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const port = server.address().port;
+  const proxy = await startTcpProxy(targetPort);
   return {
-    port,
-    url: `http://127.0.0.1:${port}`,
+    port: proxy.port,
+    url: `http://127.0.0.1:${proxy.port}`,
     cut() {
-      down = true;
-      for (const { client, upstream } of open) {
-        client.resetAndDestroy?.() ?? client.destroy();
-        upstream.destroy();
-      }
-      open.clear();
+      proxy.refuse(true);
+      proxy.drop({ reset: true });
     },
     restore() {
-      down = false;
+      proxy.refuse(false);
     },
-    async close() {
-      this.cut();
-      server.close();
-      await once(server, "close");
-    },
+    close: () => proxy.close(),
   };
 }
 

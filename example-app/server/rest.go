@@ -169,16 +169,37 @@ func parseListQuery(v url.Values) (listQuery, error) {
 	return q, nil
 }
 
-func (a *api) getOne(w http.ResponseWriter, r *http.Request) {
+func (a *api) getOne(w http.ResponseWriter, r *http.Request) { a.oneRecord(w, r, "", store.get) }
+
+func (a *api) remove(w http.ResponseWriter, r *http.Request) {
+	a.oneRecord(w, r, "deleted", store.remove)
+}
+
+// oneRecord answers with the record op returns for the id in the path,
+// having announced the change typ first unless typ is "".
+func (a *api) oneRecord(w http.ResponseWriter, r *http.Request, typ string, op func(t store, id int) (record, error)) {
 	name, t, id, ok := a.lookup(w, r, true)
 	if !ok {
 		return
 	}
-	rec, err := t.get(id)
+	rec, err := op(t, id)
 	if !a.found(w, name, id, err) {
 		return
 	}
+	if typ != "" {
+		a.publish(r.Context(), name, typ, id)
+	}
 	writeJSON(w, http.StatusOK, rec)
+}
+
+// lookupFields is lookup, then readFields for the body.
+func (a *api) lookupFields(w http.ResponseWriter, r *http.Request, withID bool) (string, store, int, record, bool) {
+	name, t, id, ok := a.lookup(w, r, withID)
+	if !ok {
+		return "", nil, 0, nil, false
+	}
+	fields, ok := readFields(w, r)
+	return name, t, id, fields, ok
 }
 
 // readFields decodes a JSON object body; on failure it has answered 400.
@@ -212,11 +233,7 @@ func (a *api) found(w http.ResponseWriter, name string, id int, err error) bool 
 }
 
 func (a *api) create(w http.ResponseWriter, r *http.Request) {
-	name, t, _, ok := a.lookup(w, r, false)
-	if !ok {
-		return
-	}
-	fields, ok := readFields(w, r)
+	name, t, _, fields, ok := a.lookupFields(w, r, false)
 	if !ok {
 		return
 	}
@@ -233,11 +250,7 @@ func (a *api) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) update(w http.ResponseWriter, r *http.Request) {
-	name, t, id, ok := a.lookup(w, r, true)
-	if !ok {
-		return
-	}
-	fields, ok := readFields(w, r)
+	name, t, id, fields, ok := a.lookupFields(w, r, true)
 	if !ok {
 		return
 	}
@@ -246,19 +259,6 @@ func (a *api) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.publish(r.Context(), name, "updated", id)
-	writeJSON(w, http.StatusOK, rec)
-}
-
-func (a *api) remove(w http.ResponseWriter, r *http.Request) {
-	name, t, id, ok := a.lookup(w, r, true)
-	if !ok {
-		return
-	}
-	rec, err := t.remove(id)
-	if !a.found(w, name, id, err) {
-		return
-	}
-	a.publish(r.Context(), name, "deleted", id)
 	writeJSON(w, http.StatusOK, rec)
 }
 

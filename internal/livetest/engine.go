@@ -26,6 +26,26 @@ func NewEngine(t testing.TB, cfg provider.Config) *provider.Client {
 	return c
 }
 
+// QuietEngine is NewEngine on urls, ignoring the errors it reports: the
+// tests that use it restart or fail things on purpose and check what
+// arrives instead.
+func QuietEngine(t testing.TB, urls ...string) *provider.Client {
+	t.Helper()
+	return NewEngine(t, provider.Config{URLs: urls, OnError: func(error) {}})
+}
+
+// ExtendedEngine is NewEngine at the extended level on urls, reconnecting
+// within 10 to 50 ms and logging the errors it reports. A nil tr is the
+// WebSocket transport.
+func ExtendedEngine(t testing.TB, tr provider.Transport, urls ...string) *provider.Client {
+	t.Helper()
+	return NewEngine(t, provider.Config{
+		URLs: urls, Protocol: protocol.LevelExtended, Transport: tr,
+		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
+		OnError: func(err error) { t.Logf("client: %v", err) },
+	})
+}
+
 // Subscribe subscribes c to channel with events recording what arrives,
 // and waits until the server has confirmed it.
 func Subscribe(t testing.TB, c *provider.Client, channel string, events *Events) *provider.Subscription {

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
-	"github.com/refine-live-wasm/refine-live-wasm/protocol"
 	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
@@ -30,10 +29,7 @@ func newClient(t testing.TB, urls []string, tr provider.Transport, channel strin
 // calledAt.
 func newClientAt(t testing.TB, urls []string, tr provider.Transport, channel string, calledAt time.Time) *client {
 	t.Helper()
-	c := &client{eng: livetest.NewEngine(t, provider.Config{
-		URLs: urls, Protocol: protocol.LevelExtended, Transport: tr,
-		MinDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond,
-	})}
+	c := &client{eng: livetest.ExtendedEngine(t, tr, urls...)}
 	var err error
 	c.sub, err = c.eng.Subscribe(provider.SubscribeOptions{Channel: channel, CalledAt: calledAt, Callback: c.events.Add})
 	require.NoError(t, err)
@@ -105,7 +101,7 @@ func publish(t testing.TB, n *node, channel string, i int) server.Event {
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		ev, err := n.srv.Publish(ctx, server.Event{Channel: channel, Type: "updated", ID: "ev-" + strconv.Itoa(i),
-			Payload: []byte(`{"ids":[` + strconv.Itoa(i) + `]}`)})
+			Payload: livetest.IDs(i)})
 		cancel()
 		if err == nil {
 			return ev

@@ -15,10 +15,11 @@ import (
 
 const channel = "resources/posts"
 
-// cluster starts n nodes on one NATS and per-node client URL lists that
-// start at the node and fail over to the others in turn.
-func cluster(t *testing.T, e *natstest.Server, n int, opts Options) ([]*node, [][]string) {
+// cluster starts a NATS server, n nodes on it and per-node client URL
+// lists that start at the node and fail over to the others in turn.
+func cluster(t *testing.T, n int, opts Options) (*natstest.Server, []*node, [][]string) {
 	t.Helper()
+	e := natstest.Start(t)
 	nodes := make([]*node, n)
 	for i := range nodes {
 		nodes[i] = startNode(t, e, opts)
@@ -29,7 +30,7 @@ func cluster(t *testing.T, e *natstest.Server, n int, opts Options) ([]*node, []
 			urls[i] = append(urls[i], nodes[(i+j)%n].url)
 		}
 	}
-	return nodes, urls
+	return e, nodes, urls
 }
 
 func spread(t *testing.T, urls [][]string, perNode int) [][]*client {
@@ -48,11 +49,22 @@ func spread(t *testing.T, urls [][]string, perNode int) [][]*client {
 	return clients
 }
 
+// everyClientExactlyOnce waits until every client has the events up to
+// seq total and checks that each got them exactly once, in order.
+func everyClientExactlyOnce(t *testing.T, clients [][]*client, total int) {
+	t.Helper()
+	for i, cs := range clients {
+		for j, c := range cs {
+			require.Eventually(t, func() bool { return c.lastSeq() >= uint64(total) }, wait, tick, "every event")
+			exactlyOnce(t, fmt.Sprintf("node %d client %d", i, j), c.snapshot(), total)
+		}
+	}
+}
+
 // Scenario 1: events published on each of three nodes reach every client,
 // wherever it is connected, exactly once and in order.
 func TestThreeNodesDeliverEveryEventExactlyOnce(t *testing.T) {
-	e := natstest.Start(t)
-	nodes, urls := cluster(t, e, 3, Options{})
+	_, nodes, urls := cluster(t, 3, Options{})
 	clients := spread(t, urls, 3)
 	const perNode = 15
 	var wg sync.WaitGroup
@@ -67,19 +79,13 @@ func TestThreeNodesDeliverEveryEventExactlyOnce(t *testing.T) {
 	}
 	wg.Wait()
 	total := perNode * len(nodes)
-	for i, cs := range clients {
-		for j, c := range cs {
-			require.Eventually(t, func() bool { return c.lastSeq() >= uint64(total) }, wait, tick, "every event")
-			exactlyOnce(t, fmt.Sprintf("node %d client %d", i, j), c.snapshot(), total)
-		}
-	}
+	everyClientExactlyOnce(t, clients, total)
 }
 
 // Scenario 2: a node stops while events flow; its clients fail over to the
 // next URL and recover every event they missed, exactly once, in order.
 func TestNodeStopFailsOverAndRecoversExactlyOnce(t *testing.T) {
-	e := natstest.Start(t)
-	nodes, urls := cluster(t, e, 3, Options{})
+	_, nodes, urls := cluster(t, 3, Options{})
 	clients := spread(t, urls, 2)
 	const total = 60
 	var wg sync.WaitGroup
@@ -93,12 +99,7 @@ func TestNodeStopFailsOverAndRecoversExactlyOnce(t *testing.T) {
 	require.Eventually(t, func() bool { return clients[2][0].lastSeq() >= 10 }, wait, tick, "events flowing to the doomed node's clients")
 	nodes[2].stop()
 	wg.Wait()
-	for i, cs := range clients {
-		for j, c := range cs {
-			require.Eventually(t, func() bool { return c.lastSeq() >= total }, wait, tick, "every event")
-			exactlyOnce(t, fmt.Sprintf("node %d client %d", i, j), c.snapshot(), total)
-		}
-	}
+	everyClientExactlyOnce(t, clients, total)
 	for _, c := range clients[2] {
 		if st := c.eng.Stats(); st.Reconnects == 0 || st.DialFailures == 0 {
 			t.Fatalf("stats %+v: the client should have failed over after a refused dial", st)
@@ -109,8 +110,7 @@ func TestNodeStopFailsOverAndRecoversExactlyOnce(t *testing.T) {
 // Scenario 3: NATS restarts (same store); nodes reconnect and clients get
 // every event, or a resync where they cannot: never silent loss.
 func TestNATSRestartLosesNothingSilently(t *testing.T) {
-	e := natstest.Start(t)
-	nodes, urls := cluster(t, e, 2, Options{})
+	e, nodes, urls := cluster(t, 2, Options{})
 	clients := spread(t, urls, 2)
 	for i := 0; i < 10; i++ {
 		publish(t, nodes[i%2], channel, i)
@@ -140,8 +140,7 @@ func TestNATSRestartLosesNothingSilently(t *testing.T) {
 // Scenario 3b: NATS comes back without its store. The nodes recreate the
 // stream, the channel starts a new epoch, and clients resync.
 func TestNATSRestartWithoutStoreResyncs(t *testing.T) {
-	e := natstest.Start(t)
-	nodes, urls := cluster(t, e, 2, Options{})
+	e, nodes, urls := cluster(t, 2, Options{})
 	clients := spread(t, urls, 1)
 	old := publish(t, nodes[0], channel, 0)
 	for _, cs := range clients {
@@ -169,8 +168,7 @@ func TestNATSRestartWithoutStoreResyncs(t *testing.T) {
 // Scenario 4: a client away for longer than the stream keeps gets
 // recovered:false and exactly one resync, then live events again.
 func TestGapBeyondRetentionResyncs(t *testing.T) {
-	e := natstest.Start(t)
-	nodes, urls := cluster(t, e, 2, Options{History: 5})
+	_, nodes, urls := cluster(t, 2, Options{History: 5})
 	tr := &livetest.GatedTransport{}
 	c := newClient(t, urls[0], tr, channel)
 	require.Eventually(t, c.subscribed, wait, tick, "subscribed")

@@ -9,33 +9,24 @@ import (
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 )
 
-// record is the body of one stream message: the event and its position.
-// Prev is the stream sequence of the channel's previous event (0 for the
-// first of an epoch): History walks back along it for short replays.
+// record is the body of one stream message: the event and its position,
+// its Date in Unix milliseconds. Prev is the stream sequence of the
+// channel's previous event (0 for the first of an epoch): History walks
+// back along it for short replays.
 type record struct {
-	Channel string          `json:"channel"`
-	Type    string          `json:"type"`
-	Payload json.RawMessage `json:"payload,omitempty"`
-	Meta    json.RawMessage `json:"meta,omitempty"`
-	ID      string          `json:"id"`
-	Seq     uint64          `json:"seq"`
-	Epoch   string          `json:"epoch"`
-	Date    int64           `json:"date"` // Unix milliseconds
-	Prev    uint64          `json:"prev,omitempty"`
+	server.Event
+	Date int64  `json:"date"`
+	Prev uint64 `json:"prev,omitempty"`
 }
 
 func newRecord(ev *server.Event, prev uint64) record {
-	return record{
-		Channel: ev.Channel, Type: ev.Type, Payload: ev.Payload, Meta: ev.Meta,
-		ID: ev.ID, Seq: ev.Seq, Epoch: ev.Epoch, Date: ev.Date.UnixMilli(), Prev: prev,
-	}
+	return record{Event: *ev, Date: ev.Date.UnixMilli(), Prev: prev}
 }
 
 func (r *record) event() server.Event {
-	return server.Event{
-		Channel: r.Channel, Type: r.Type, Payload: r.Payload, Meta: r.Meta,
-		ID: r.ID, Seq: r.Seq, Epoch: r.Epoch, Date: time.UnixMilli(r.Date),
-	}
+	ev := r.Event
+	ev.Date = time.UnixMilli(r.Date)
+	return ev
 }
 
 func decodeRecord(data []byte) (record, error) {

@@ -2,11 +2,8 @@ package pgsource_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
-	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,7 +13,6 @@ import (
 
 	"github.com/refine-live-wasm/refine-live-wasm/internal/livetest"
 	"github.com/refine-live-wasm/refine-live-wasm/internal/pgtest"
-	"github.com/refine-live-wasm/refine-live-wasm/provider"
 	"github.com/refine-live-wasm/refine-live-wasm/server"
 	"github.com/refine-live-wasm/refine-live-wasm/server/pgsource"
 )
@@ -58,40 +54,6 @@ func TestPostgresRestart(t *testing.T) {
 	if body := scrape(t, h); !strings.Contains(body, `refine_live_postgres_events_total{table="public.posts"}`) ||
 		!strings.Contains(body, "refine_live_postgres_lag_bytes") || !strings.Contains(body, "refine_live_postgres_streaming 1") {
 		t.Fatalf("metrics missing:\n%s", grepLines(body, "postgres"))
-	}
-}
-
-func health(h *harness) string {
-	rec := httptest.NewRecorder()
-	h.live.HealthHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
-	return strconv.Itoa(rec.Code) + " " + rec.Body.String()
-}
-
-// checkOnce asserts that evs are the creations of rows 0..n-1, each once,
-// in order, with no resync.
-func checkOnce(t *testing.T, evs []provider.Event, n int) {
-	t.Helper()
-	seen := map[string]bool{}
-	next := 0
-	for _, e := range evs {
-		if e.Resync != "" {
-			t.Fatalf("resync event %+v", e)
-		}
-		if seen[e.ID] {
-			t.Fatalf("event %s delivered twice", e.ID)
-		}
-		seen[e.ID] = true
-		var p struct{ IDs []int }
-		if err := json.Unmarshal(e.Payload, &p); err != nil || len(p.IDs) != 1 {
-			t.Fatalf("payload %s", e.Payload)
-		}
-		if p.IDs[0] != next {
-			t.Fatalf("row %d arrived where %d was due", p.IDs[0], next)
-		}
-		next++
-	}
-	if next != n {
-		t.Fatalf("%d rows, want %d", next, n)
 	}
 }
 

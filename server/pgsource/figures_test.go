@@ -62,7 +62,7 @@ func natsBroker(t *testing.T) server.Broker {
 func latency(t *testing.T, h *harness) {
 	h.pg.Exec(`CREATE TABLE lat (id int PRIMARY KEY)`)
 	arrived := make(chan time.Time, 1)
-	c := livetest.NewEngine(t, provider.Config{URLs: []string{h.ws}, OnError: func(error) {}})
+	c := livetest.QuietEngine(t, h.ws)
 	sub, _ := c.Subscribe(provider.SubscribeOptions{Channel: "resources/lat", Callback: func(e provider.Event) {
 		if e.Resync == "" {
 			arrived <- time.Now()

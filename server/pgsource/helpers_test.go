@@ -3,6 +3,9 @@ package pgsource_test
 import (
 	"context"
 	"encoding/json"
+	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -70,7 +73,7 @@ func newHarnessOn(t *testing.T, pg *pgtest.Server, cfg pgsource.Config, broker s
 // subscribe opens a client on channel and waits until it is subscribed.
 func (h *harness) subscribe(t *testing.T, channels ...string) *livetest.Events {
 	t.Helper()
-	c := livetest.NewEngine(t, provider.Config{URLs: []string{h.ws}, OnError: func(error) {}})
+	c := livetest.QuietEngine(t, h.ws)
 	e := &livetest.Events{}
 	for _, ch := range channels {
 		livetest.Subscribe(t, c, ch, e)
@@ -96,4 +99,58 @@ func shapes(evs []provider.Event) []shape {
 
 func eventOn(channel string) server.Event {
 	return server.Event{Channel: channel, Type: "created", Payload: json.RawMessage(`{}`)}
+}
+
+// scrape is the server's metrics page.
+func scrape(t *testing.T, h *harness) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.live.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
+}
+
+// grepLines is the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// health is the server's health check: its status code and body.
+func health(h *harness) string {
+	rec := httptest.NewRecorder()
+	h.live.HealthHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	return strconv.Itoa(rec.Code) + " " + rec.Body.String()
+}
+
+// checkOnce asserts that evs are the creations of rows 0..n-1, each once,
+// in order, with no resync.
+func checkOnce(t *testing.T, evs []provider.Event, n int) {
+	t.Helper()
+	seen := map[string]bool{}
+	next := 0
+	for _, e := range evs {
+		if e.Resync != "" {
+			t.Fatalf("resync event %+v", e)
+		}
+		if seen[e.ID] {
+			t.Fatalf("event %s delivered twice", e.ID)
+		}
+		seen[e.ID] = true
+		var p struct{ IDs []int }
+		if err := json.Unmarshal(e.Payload, &p); err != nil || len(p.IDs) != 1 {
+			t.Fatalf("payload %s", e.Payload)
+		}
+		if p.IDs[0] != next {
+			t.Fatalf("row %d arrived where %d was due", p.IDs[0], next)
+		}
+		next++
+	}
+	if next != n {
+		t.Fatalf("%d rows, want %d", next, n)
+	}
 }

@@ -3,7 +3,6 @@ package pgsource_test
 import (
 	"context"
 	"errors"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -155,21 +154,4 @@ func TestTransactionalMessages(t *testing.T) {
 	if !strings.Contains(body, `refine_live_postgres_skipped_total{reason="bad_message"} 1`) {
 		t.Fatalf("the malformed message is not counted:\n%s", grepLines(body, "postgres"))
 	}
-}
-
-func scrape(t *testing.T, h *harness) string {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	h.live.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	return rec.Body.String()
-}
-
-func grepLines(s, sub string) string {
-	var out []string
-	for _, l := range strings.Split(s, "\n") {
-		if strings.Contains(l, sub) {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, "\n")
 }
