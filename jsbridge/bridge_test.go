@@ -179,9 +179,7 @@ func TestDialFailureSaysWhy(t *testing.T) {
 	defer rec.mu.Unlock()
 	msg := rec.messages[0]
 	for _, want := range []string{"ERR_CONNECTION: ", "failed to dial ws://127.0.0.1:1/live", "the connection closed before it opened (code 1006)", "refused the handshake"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("error %q lacks %q", msg, want)
-		}
+		assert.Contains(t, msg, want)
 	}
 }
 
@@ -253,9 +251,7 @@ func TestDebugLogsTheLifecycle(t *testing.T) {
 		for _, want := range []string{"dialing " + serverURL(t), "open " + serverURL(t), `to server: {"action":"hello"`,
 			`from server: {"action":"hello"`, `from server: {"action":"subscribed","channel":"resources/debug"`,
 			"subscription 1 to resources/debug: subscribing → subscribed"} {
-			if !strings.Contains(logs, want) {
-				t.Errorf("debug log lacks %q:\n%s", want, logs)
-			}
+			assert.Contains(t, logs, want, "debug log")
 		}
 	}
 }

@@ -139,26 +139,9 @@ func newRecorder(t *testing.T) (*recorder, safejs.Value) {
 	r := &recorder{changed: make(chan struct{}, 1)}
 	r.funcs = newFuncSet(func(err error) { t.Errorf("hook failed: %v", err) })
 	t.Cleanup(r.funcs.release)
-	note := func(dst *[]string, s string) {
-		r.mu.Lock()
-		*dst = append(*dst, s)
-		r.mu.Unlock()
-		select {
-		case r.changed <- struct{}{}:
-		default:
-		}
-	}
 	hooks, err := r.funcs.object(map[string]jsFunc{
-		"onEvents": func(_ safejs.Value, a []safejs.Value) (any, error) {
-			s, _ := a[0].String()
-			note(&r.batches, s)
-			return nil, nil
-		},
-		"onStatus": func(_ safejs.Value, a []safejs.Value) (any, error) {
-			to, _ := a[1].String()
-			note(&r.statuses, to)
-			return nil, nil
-		},
+		"onEvents": r.keepArg(&r.batches, 0),
+		"onStatus": r.keepArg(&r.statuses, 1),
 		"onError": func(_ safejs.Value, a []safejs.Value) (any, error) {
 			code, _ := a[0].String()
 			msg, _ := a[1].String()
@@ -166,19 +149,11 @@ func newRecorder(t *testing.T) (*recorder, safejs.Value) {
 			r.mu.Lock()
 			r.messages = append(r.messages, code+": "+msg+" ["+channel+"]")
 			r.mu.Unlock()
-			note(&r.errors, code)
+			r.note(&r.errors, code)
 			return nil, nil
 		},
-		"onSubStates": func(_ safejs.Value, a []safejs.Value) (any, error) {
-			s, _ := a[0].String()
-			note(&r.states, s)
-			return nil, nil
-		},
-		"onLog": func(_ safejs.Value, a []safejs.Value) (any, error) {
-			s, _ := a[1].String()
-			note(&r.logs, s)
-			return nil, nil
-		},
+		"onSubStates": r.keepArg(&r.states, 0),
+		"onLog":       r.keepArg(&r.logs, 1),
 	}, map[string]any{"openSocket": socketHook(t)})
 	require.NoError(t, err)
 	// As the shim does (npm/runtime.js): these hooks enter Go, which must
@@ -189,6 +164,26 @@ func newRecorder(t *testing.T) (*recorder, safejs.Value) {
 		t.Fatal(err)
 	}
 	return r, hooks
+}
+
+// note records s in dst and wakes waitFor.
+func (r *recorder) note(dst *[]string, s string) {
+	r.mu.Lock()
+	*dst = append(*dst, s)
+	r.mu.Unlock()
+	select {
+	case r.changed <- struct{}{}:
+	default:
+	}
+}
+
+// keepArg is a hook that records its string argument i in dst.
+func (r *recorder) keepArg(dst *[]string, i int) jsFunc {
+	return func(_ safejs.Value, a []safejs.Value) (any, error) {
+		s, _ := a[i].String()
+		r.note(dst, s)
+		return nil, nil
+	}
 }
 
 // waitFor polls cond whenever a hook fires, until the deadline.
