@@ -46,7 +46,7 @@ export function runtimeLoader(settings, inPage, report, debug, { loadTimeoutMs }
  * @param {number} [parts.loadTimeoutMs]
  */
 export function startWorkerRuntime({ settings, loadTimeoutMs = WORKER_LOAD_TIMEOUT_MS }) {
-  const url = String(settings.workerURL ?? new URL("./worker.js", import.meta.url));
+  const url = absolute(settings.workerURL ?? new URL("./worker.js", import.meta.url));
   const workerFailed = (message, cause) => {
     const err = liveError(ErrorCodes.WASM_LOAD, `the worker ${url} failed to load: ${message}`, cause);
     workerFailures.add(err);

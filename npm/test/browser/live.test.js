@@ -191,6 +191,57 @@ for (const worker of WORKER_MODES) describe(`live.wasm against a live server (wo
     await page.close();
   });
 
+  if (worker === "dedicated") {
+    test("stats() answers at once from the counters the worker posted last", { skip }, async () => {
+      const page = await browser.newPage();
+      const result = await page.evaluate(
+        async ({ url, reconnect, worker }) => {
+          const client = live.createLiveClient({ url, reconnect, worker });
+          const publisher = live.createLiveClient({ url, reconnect, worker });
+          const channel = helpers.uniqueChannel("stats");
+          const got = [];
+          client.subscribe({ channel, callback: (e) => got.push(e) });
+          const beforeReady = client.stats();
+          await helpers.publishUntil(publisher, { channel, type: "updated", payload: { ids: [1] } }, () => got.length > 0);
+          const first = client.stats();
+          // Fresh counters follow a delivery, at most 250 ms later.
+          await helpers.until(() => client.stats().eventsDelivered >= got.length, 5000, "the delivery counted");
+          const stats = client.stats();
+          await Promise.all([client.close(), publisher.close()]);
+          return { beforeReady, first: typeof first, funcCount: stats.funcCount > 0, afterClose: client.stats() };
+        },
+        { url: liveServerURL, reconnect: FAST, worker },
+      );
+      assert.deepEqual(result, { beforeReady: null, first: "object", funcCount: true, afterClose: null });
+      await page.close();
+    });
+
+    test("a worker that fails to load is reported with its URL, and the engine runs in the page", { skip }, async () => {
+      const page = await browser.newPage();
+      const result = await page.evaluate(
+        async ({ url, reconnect, worker }) => {
+          const pageSockets = helpers.countPageSockets();
+          const { errors, onError } = helpers.errorSink();
+          const client = live.createLiveClient({ url, reconnect, worker, workerURL: "/no-such-worker.js", onError });
+          const publisher = live.createLiveClient({ url, reconnect });
+          const channel = helpers.uniqueChannel("fallback");
+          const got = [];
+          client.subscribe({ channel, callback: (e) => got.push(e) });
+          await helpers.publishUntil(publisher, { channel, type: "updated", payload: { ids: [1] } }, () => got.length > 0);
+          await Promise.all([client.close(), publisher.close()]);
+          pageSockets.restore();
+          return { errors, status: client.status, pageSockets: pageSockets.count > 0 };
+        },
+        { url: liveServerURL, reconnect: FAST, worker },
+      );
+      assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
+      assert.equal(result.errors[0].code, "ERR_WASM_LOAD");
+      assert.match(result.errors[0].message, /^the worker http:\/\/127\.0\.0\.1:\d+\/no-such-worker\.js failed to load: /);
+      assert.deepEqual({ status: result.status, pageSockets: result.pageSockets }, { status: "closed", pageSockets: true });
+      await page.close();
+    });
+  }
+
   test("a server restart ends in a resync event", { skip: skip || needsRestart }, async () => {
     const page = await browser.newPage();
     await page.evaluate(

@@ -126,7 +126,7 @@ describe("defaults", () => {
       assert.equal(doc, 'new URL("./worker.js", import.meta.url)');
       assert.equal(settings.workerURL, undefined);
       const source = read("../../worker-runtime.js");
-      assert.ok(source.includes(`settings.workerURL ?? ${doc}`) && source.includes(`new Worker(${doc}, { type: "module" })`));
+      assert.ok(source.includes(`absolute(settings.workerURL ?? ${doc})`) && source.includes(`new Worker(${doc}, { type: "module" })`));
     },
     "LiveClientOptions.onError": (doc) => {
       assert.equal(doc, "(err) => console.warn(...)");
