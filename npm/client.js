@@ -4,7 +4,8 @@
 //
 // This file wires the parts together and holds the public client object:
 // status.js is the status and the app's listeners, runtime.js the Go
-// runtime's lifecycle (load, retry, exit), subscriptions.js the
+// runtime's lifecycle (load, retry, exit) wherever it runs (the page, or a
+// worker through worker-runtime.js), subscriptions.js the
 // subscription table and the subscribes and unsubscribes batched to Go.
 import { publishCommand, RECONNECT_COMMAND } from "./contract.js";
 import { ErrorCodes, liveError, warnError } from "./errors.js";
@@ -16,6 +17,7 @@ import { watchBrowserSignals } from "./signals.js";
 import { openSocket } from "./socket.js";
 import { createStatus } from "./status.js";
 import { createSubscriptions } from "./subscriptions.js";
+import { runtimeLoader } from "./worker-runtime.js";
 
 // test/unit/client.test.js tests backoff through this module.
 export { backoff } from "./runtime.js";
@@ -68,8 +70,8 @@ export function createLiveClient(options) {
   });
 
   const hooks = {
-    onEvents(batch) {
-      subs.deliver(batch);
+    onEvents(pairs) {
+      subs.deliver(pairs);
     },
     onStatus(_from, to, code, message) {
       if (runtime.phase !== "closed") status.set(to, { code: String(code), message: String(message ?? "") });
@@ -113,7 +115,8 @@ export function createLiveClient(options) {
     report,
     debug,
     callGo,
-    load: () => (settings.loadRuntime ?? loadRuntime)(settings.wasmURL),
+    // In the page, or in a worker (options.worker) that falls back to the page.
+    load: runtimeLoader(settings, () => (settings.loadRuntime ?? loadRuntime)(settings.wasmURL), report, debug),
     hooks,
     started() {
       subs.sendAll();
@@ -226,11 +229,7 @@ export function createLiveClient(options) {
       else if (runtime.phase === "load-failed") runtime.retry();
     },
     stats() {
-      if (runtime.phase !== "running") return null;
-      // Go hands its counters over as JSON text (contract.go).
-      const goStats = callGo("stats", () => JSON.parse(runtime.goClient.stats()));
-      const funcCount = callGo("funcCount", () => runtime.api.funcCount());
-      return { ...(goStats !== null && typeof goStats === "object" ? goStats : {}), funcCount };
+      return runtime.stats();
     },
     close() {
       if (closing !== null) return closing;

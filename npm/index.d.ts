@@ -278,6 +278,28 @@ export interface LiveClientOptions {
    */
   wasmURL?: string | URL;
   /**
+   * Where the engine runs. "none": in the page. "dedicated": in a module
+   * worker of this client (worker.js), which loads live.wasm and owns the
+   * WebSocket; the page keeps everything the app sees, runs `getToken`,
+   * `onError` and the listeners, and watches the browser's signals.
+   * `stats()` then returns the counters the worker posted last, at most
+   * 250 ms old. A worker that fails to load (an error event, or not ready
+   * within 20 s) is reported with `ERR_WASM_LOAD` naming its URL, and the
+   * client runs in the page instead. The `WebSocket` option cannot be sent
+   * to a worker: with it the client runs in the page (reported as
+   * `ERR_INVALID_ARGUMENT`). "auto" and "shared" are planned, and refused
+   * until then like any unknown value: reported with `ERR_INVALID_ARGUMENT`,
+   * and "none" is used.
+   * @default "none"
+   */
+  worker?: "none" | "dedicated";
+  /**
+   * Where worker.js is served from, for `worker: "dedicated"`. It loads
+   * live.wasm from beside itself unless `wasmURL` is given.
+   * @default new URL("./worker.js", import.meta.url)
+   */
+  workerURL?: string | URL;
+  /**
    * Receives every problem: bad arguments, load failures, dropped publishes,
    * callbacks that threw. Nothing is ever thrown into Refine.
    * @default (err) => console.warn(...)

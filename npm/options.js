@@ -23,6 +23,12 @@ export const DEFAULTS = Object.freeze({
 
 const PROTOCOLS = ["auto", "basic", "extended"];
 
+/** Where the engine runs; the page's own choice, never sent to Go. */
+export const WORKER_DEFAULT = "none";
+const WORKER_MODES = ["none", "dedicated"];
+// Named in index.d.ts as coming later; refused until then.
+const WORKER_PLANNED = ["auto", "shared"];
+
 /**
  * Turns user options into the settings the client runs with.
  * @param {any} options
@@ -54,6 +60,14 @@ export function normalizeOptions(options, report) {
     maxDelay = minDelay;
   }
 
+  const WebSocket = pick(opts.WebSocket, undefined, isFn, "WebSocket");
+  let worker = pickWorker(opts.worker, report);
+  if (worker !== "none" && WebSocket !== undefined) {
+    // The worker owns the socket, and a constructor cannot be sent to it.
+    report(invalid(`worker ${JSON.stringify(worker)} cannot use the WebSocket option, which stays in the page; using "none"`));
+    worker = "none";
+  }
+
   return {
     urls: normalizeUrls(opts.url, report),
     protocol: pick(opts.protocol, DEFAULTS.protocol, (v) => PROTOCOLS.includes(v), "protocol"),
@@ -67,12 +81,23 @@ export function normalizeOptions(options, report) {
     coalesceMs: pick(opts.coalesceMs, DEFAULTS.coalesceMs, isDelay, "coalesceMs"),
     resyncSpreadMs: pick(opts.resyncSpreadMs, DEFAULTS.resyncSpreadMs, isDelay, "resyncSpreadMs"),
     lateResyncMs: pick(opts.lateResyncMs, DEFAULTS.lateResyncMs, isDelay, "lateResyncMs"),
-    wasmURL: pick(opts.wasmURL, undefined, (v) => typeof v === "string" || v instanceof URL, "wasmURL"),
+    wasmURL: pick(opts.wasmURL, undefined, isURL, "wasmURL"),
+    worker,
+    workerURL: pick(opts.workerURL, undefined, isURL, "workerURL"),
     onError: pick(opts.onError, undefined, isFn, "onError"),
     debug: pick(opts.debug, DEFAULTS.debug, (v) => typeof v === "boolean", "debug"),
-    WebSocket: pick(opts.WebSocket, undefined, isFn, "WebSocket"),
+    WebSocket,
     loadRuntime: pick(opts.loadRuntime, undefined, isFn, "loadRuntime"),
   };
+}
+
+const isURL = (v) => typeof v === "string" || v instanceof URL;
+
+function pickWorker(value, report) {
+  if (value === undefined || WORKER_MODES.includes(value)) return value ?? WORKER_DEFAULT;
+  const planned = WORKER_PLANNED.includes(value) ? " is planned but not supported yet" : " is invalid";
+  report(invalid(`worker ${describe(value)}${planned}; using ${JSON.stringify(WORKER_DEFAULT)}`));
+  return WORKER_DEFAULT;
 }
 
 /** The plain config object handed to Go's api.newClient: every field, always. */

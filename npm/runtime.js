@@ -1,7 +1,10 @@
 // The Go runtime's lifecycle for one client: loading live.wasm, creating
 // the Go client, retrying a failed load with backoff, and noticing the
-// runtime's exit. The rest of the client reads `phase` to know whether Go
-// is there to call.
+// runtime's exit. The runtime is the page's own (loader.js) or a worker's
+// (worker-runtime.js): both have the same interface, so nothing past this
+// file knows where Go runs. The rest of the client reads `phase` to know
+// whether Go is there to call.
+import { decodeBatch } from "./contract.js";
 import { ErrorCodes, liveError } from "./errors.js";
 import { goConfig } from "./options.js";
 
@@ -44,14 +47,23 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
   };
 
   const onRuntime = (runtime) => {
-    if (phase === "closed") return;
-    const created = callGo("newClient", () => runtime.api.newClient(goConfig(settings), heldDuringExports(hooks, runtime.go)));
+    if (phase === "closed") {
+      // A runtime of this client alone (a worker's) is not wanted any more.
+      runtime.release?.();
+      return;
+    }
+    // hooks.onEvents takes decodeBatch's pairs: a worker decoded them there.
+    const onEvents = runtime.decodedEvents === true ? hooks.onEvents : decoding(hooks.onEvents, report);
+    const goHooks = { ...heldDuringExports(hooks, runtime.go), onEvents };
+    const created = callGo("newClient", () => runtime.api.newClient(goConfig(settings), goHooks));
     if (created === undefined || created === null) {
+      runtime.release?.();
       onLoadFailed(liveError(ErrorCodes.WASM_LOAD, "live.wasm did not create a client"));
       return;
     }
     if (created instanceof Error) {
       // Go refused the config: retrying cannot help.
+      runtime.release?.();
       report(created.code ? created : liveError(ErrorCodes.INTERNAL, created.message, created));
       shutDown(created);
       return;
@@ -59,7 +71,7 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
     goClient = created;
     runtimeApi = runtime.api;
     goExports = runtime.go;
-    unregister = goExports.register(created.handle, hooks.onEvents);
+    unregister = goExports.register(created.handle, onEvents);
     phase = "running";
     loadFailures = 0;
     const gone = deferred();
@@ -118,6 +130,18 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
       if (goClient === null || goExports === null) return false;
       goExports.commands(goClient.handle, text);
       return true;
+    },
+    /**
+     * The engine's counters and funcCount, or null when Go does not run
+     * this client. A worker's are the last it posted.
+     */
+    stats() {
+      if (phase !== "running" || goClient === null) return null;
+      const raw = callGo("stats", () => goClient.stats());
+      // In the page Go hands its counters over as JSON text (contract.go).
+      const goStats = typeof raw === "string" ? callGo("stats", () => JSON.parse(raw)) : raw;
+      const funcCount = callGo("funcCount", () => runtimeApi.funcCount());
+      return { ...(goStats !== null && typeof goStats === "object" ? goStats : {}), funcCount };
     },
     /** contract.js's bindExports of the running Go instance, or null. */
     get go() {
@@ -180,6 +204,20 @@ function deferred() {
   });
   promise.catch(() => {});
   return { promise, resolve, reject };
+}
+
+// Go's event batches as text, decoded here for hooks.onEvents.
+function decoding(onEvents, report) {
+  return (batch) => {
+    let pairs;
+    try {
+      pairs = decodeBatch(batch);
+    } catch (err) {
+      report(liveError(ErrorCodes.INTERNAL, `malformed event batch: ${err.message}`, err));
+      return;
+    }
+    onEvents(pairs);
+  };
 }
 
 // The hooks that run the app's code, held while an export runs (contract.js).

@@ -2,7 +2,7 @@
 // holds, the state the app sees, the events and states Go hands back, and
 // the subscribes and unsubscribes sent to Go, batched per task.
 import { ErrorCodes, liveError } from "./errors.js";
-import { decodeBatch, joinCommands, subscribeCommand, unsubscribeCommand } from "./contract.js";
+import { joinCommands, subscribeCommand, unsubscribeCommand } from "./contract.js";
 import { invalid } from "./options.js";
 import { listenerSet } from "./status.js";
 
@@ -128,16 +128,12 @@ export function createSubscriptions({ settings, report, callGo, isRunning, sendC
       return Array.from(subscriptions.values(), (sub) => ({ id: sub.id, channel: sub.channel, state: sub.state }));
     },
     onState: stateListeners.add,
-    /** hooks.onEvents: one batch of events for the subscriptions named in it. */
-    deliver(batch) {
+    /**
+     * hooks.onEvents: one batch of events for the subscriptions named in
+     * it, as decodeBatch's `[ids, event]` pairs (runtime.js decodes).
+     */
+    deliver(pairs) {
       if (!isRunning()) return;
-      let pairs;
-      try {
-        pairs = decodeBatch(batch);
-      } catch (err) {
-        report(liveError(ErrorCodes.INTERNAL, `malformed event batch: ${err.message}`, err));
-        return;
-      }
       for (const [ids, event] of pairs) {
         for (const id of ids) {
           const sub = subscriptions.get(id);

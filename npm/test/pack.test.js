@@ -47,6 +47,8 @@ describe("the packed tarball", () => {
       "loader.js",
       "socket.js",
       "version.js",
+      "worker.js",
+      "worker-runtime.js",
       "live.wasm",
       "wasm_exec.js",
       "package.json",

@@ -47,6 +47,13 @@ export const needsRestart = !liveServerURL
     ? false
     : "REFINE_LIVE_TEST_RESTART_URL is unset: cannot restart the live server";
 
+/** Where the engine runs (the worker option): each suite that takes it runs once per mode. */
+export const WORKER_MODES = ["none", "dedicated"];
+
+/** A skip reason for a test whose WebSocket override cannot run in a worker, or false. */
+export const needsInPageSocket = (worker) =>
+  worker === "none" ? false : `a WebSocket override stays in the page: not with worker "${worker}"`;
+
 /** The engine this run tests in (BROWSER_ENGINE; Chromium by default). */
 export const engine = process.env.BROWSER_ENGINE || "chromium";
 if (!ENGINES.includes(engine)) throw new Error(`BROWSER_ENGINE=${engine}: want one of ${ENGINES.join(", ")}`);

@@ -3,13 +3,23 @@
 // HTTP endpoint in REFINE_LIVE_TEST_RESTART_URL that restarts it on POST).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { failWithoutWasmInCI, liveServerURL, needsRestart, needsServer, needsWasm, restartURL, useBrowser } from "./harness.js";
+import {
+  failWithoutWasmInCI,
+  liveServerURL,
+  needsInPageSocket,
+  needsRestart,
+  needsServer,
+  needsWasm,
+  restartURL,
+  useBrowser,
+  WORKER_MODES,
+} from "./harness.js";
 
 failWithoutWasmInCI(test);
 
 const FAST = { minDelay: 100, maxDelay: 400 };
 
-describe("live.wasm against a live server", () => {
+for (const worker of WORKER_MODES) describe(`live.wasm against a live server (worker: "${worker}")`, () => {
   // Skips are per test so that the runner counts them.
   const skip = needsWasm || needsServer;
   const browser = useBrowser({ before, after }, skip);
@@ -17,22 +27,28 @@ describe("live.wasm against a live server", () => {
   test("a subscribe and a publish made before ready both take effect; events carry a Date", { skip }, async () => {
     const page = await browser.newPage();
     const result = await page.evaluate(
-      async ({ url, reconnect }) => {
+      async ({ url, reconnect, worker }) => {
+        // Who opens the WebSockets: the page, or each client's worker.
+        const pageSockets = helpers.countPageSockets();
+        const { errors, onError } = helpers.errorSink();
         const channel = helpers.uniqueChannel("queued");
         const received = [];
-        const subscriber = live.createLiveClient({ url, reconnect });
+        const subscriber = live.createLiveClient({ url, reconnect, worker, onError });
         subscriber.subscribe({ channel, types: ["*"], callback: (e) => received.push(e) });
         const queuedBeforeReady = subscriber.status !== "open";
-        const publisher = live.createLiveClient({ url, reconnect });
+        const publisher = live.createLiveClient({ url, reconnect, worker, onError });
         await helpers.publishUntil(publisher, { channel, type: "created", payload: { ids: [1], probe: true } }, () => received.length > 0);
         // The runtime is loaded now, but a new client still queues until its own ready.
-        const late = live.createLiveClient({ url, reconnect });
+        const late = live.createLiveClient({ url, reconnect, worker, onError });
         late.publish({ channel, type: "updated", payload: { ids: [2], queued: true } });
         const lateWasQueued = late.stats() === null;
         await helpers.until(() => received.some((e) => e.payload.queued), 10000, "the queued publish");
         const event = received.find((e) => e.payload.queued);
         await Promise.all([subscriber.close(), publisher.close(), late.close()]);
+        pageSockets.restore();
         return {
+          errors: errors.map((e) => e.code),
+          pageSockets: pageSockets.count > 0,
           queuedBeforeReady,
           lateWasQueued,
           isDate: event.date instanceof Date,
@@ -42,17 +58,27 @@ describe("live.wasm against a live server", () => {
           ids: event.payload.ids,
         };
       },
-      { url: liveServerURL, reconnect: FAST },
+      { url: liveServerURL, reconnect: FAST, worker },
     );
-    assert.deepEqual(result, { queuedBeforeReady: true, lateWasQueued: true, isDate: true, dateIsRecent: true, channel: true, type: "updated", ids: [2] });
+    assert.deepEqual(result, {
+      errors: [],
+      pageSockets: worker === "none",
+      queuedBeforeReady: true,
+      lateWasQueued: true,
+      isDate: true,
+      dateIsRecent: true,
+      channel: true,
+      type: "updated",
+      ids: [2],
+    });
     await page.close();
   });
 
   test("at start-up a status listener sees connecting then open, and the subscription goes queued → subscribing → subscribed", { skip }, async () => {
     const page = await browser.newPage();
     const result = await page.evaluate(
-      async ({ url, reconnect }) => {
-        const client = live.createLiveClient({ url, reconnect, debug: true });
+      async ({ url, reconnect, worker }) => {
+        const client = live.createLiveClient({ url, reconnect, worker, debug: true });
         const statuses = [client.status];
         client.onStatusChange((s) => statuses.push(s));
         const states = [];
@@ -65,7 +91,7 @@ describe("live.wasm against a live server", () => {
         await client.close();
         return { statuses, states, queued, list: list.map((s) => ({ ...s, channel: s.channel === channel })) };
       },
-      { url: liveServerURL, reconnect: FAST },
+      { url: liveServerURL, reconnect: FAST, worker },
     );
     assert.deepEqual(result.statuses, ["idle", "connecting", "open", "closed"]);
     assert.deepEqual(result.queued, ["queued"]);
@@ -79,12 +105,12 @@ describe("live.wasm against a live server", () => {
     await page.close();
   });
 
-  test("an unsubscribe before ready sends nothing for that channel", { skip }, async () => {
+  test("an unsubscribe before ready sends nothing for that channel", { skip: skip || needsInPageSocket(worker) }, async () => {
     const page = await browser.newPage();
     const frames = await page.evaluate(
-      async ({ url, reconnect }) => {
+      async ({ url, reconnect, worker }) => {
         const counting = helpers.countingWebSocket();
-        const client = live.createLiveClient({ url, reconnect, WebSocket: counting.WebSocket });
+        const client = live.createLiveClient({ url, reconnect, worker, WebSocket: counting.WebSocket });
         const cancelled = helpers.uniqueChannel("cancelled");
         const kept = helpers.uniqueChannel("kept");
         client.unsubscribe(client.subscribe({ channel: cancelled, callback() {} }));
@@ -95,19 +121,19 @@ describe("live.wasm against a live server", () => {
         await client.close();
         return result;
       },
-      { url: liveServerURL, reconnect: FAST },
+      { url: liveServerURL, reconnect: FAST, worker },
     );
     assert.deepEqual(frames, { cancelled: 0, kept: 1 });
     await page.close();
   });
 
-  test("StrictMode's subscribe → unsubscribe → subscribe sends one server subscribe", { skip }, async () => {
+  test("StrictMode's subscribe → unsubscribe → subscribe sends one server subscribe", { skip: skip || needsInPageSocket(worker) }, async () => {
     const page = await browser.newPage();
     const result = await page.evaluate(
-      async ({ url, reconnect }) => {
+      async ({ url, reconnect, worker }) => {
         const counting = helpers.countingWebSocket();
-        const client = live.createLiveClient({ url, reconnect, WebSocket: counting.WebSocket });
-        const publisher = live.createLiveClient({ url, reconnect });
+        const client = live.createLiveClient({ url, reconnect, worker, WebSocket: counting.WebSocket });
+        const publisher = live.createLiveClient({ url, reconnect, worker });
         const channel = helpers.uniqueChannel("strict");
         const first = [];
         const second = [];
@@ -135,7 +161,7 @@ describe("live.wasm against a live server", () => {
         await Promise.all([client.close(), publisher.close()]);
         return counts;
       },
-      { url: liveServerURL, reconnect: FAST },
+      { url: liveServerURL, reconnect: FAST, worker },
     );
     assert.deepEqual(result, { subscribes: 1, unsubscribes: 0, subscribesOpen: 1, unsubscribesOpen: 0, firstCallback: 0 });
     await page.close();
@@ -144,9 +170,9 @@ describe("live.wasm against a live server", () => {
   test("with filterIds, useOne subscriptions only see events for their id", { skip }, async () => {
     const page = await browser.newPage();
     const result = await page.evaluate(
-      async ({ url, reconnect }) => {
-        const client = live.createLiveClient({ url, reconnect, filterIds: true });
-        const publisher = live.createLiveClient({ url, reconnect });
+      async ({ url, reconnect, worker }) => {
+        const client = live.createLiveClient({ url, reconnect, worker, filterIds: true });
+        const publisher = live.createLiveClient({ url, reconnect, worker });
         const channel = helpers.uniqueChannel("resources/posts");
         const one = [];
         const list = [];
@@ -159,26 +185,77 @@ describe("live.wasm against a live server", () => {
         await Promise.all([client.close(), publisher.close()]);
         return { oneIds: [...new Set(one.map((e) => String(e.payload.ids)))] };
       },
-      { url: liveServerURL, reconnect: FAST },
+      { url: liveServerURL, reconnect: FAST, worker },
     );
     assert.deepEqual(result.oneIds, ["1"]);
     await page.close();
   });
 
+  if (worker === "dedicated") {
+    test("stats() answers at once from the counters the worker posted last", { skip }, async () => {
+      const page = await browser.newPage();
+      const result = await page.evaluate(
+        async ({ url, reconnect, worker }) => {
+          const client = live.createLiveClient({ url, reconnect, worker });
+          const publisher = live.createLiveClient({ url, reconnect, worker });
+          const channel = helpers.uniqueChannel("stats");
+          const got = [];
+          client.subscribe({ channel, callback: (e) => got.push(e) });
+          const beforeReady = client.stats();
+          await helpers.publishUntil(publisher, { channel, type: "updated", payload: { ids: [1] } }, () => got.length > 0);
+          const first = client.stats();
+          // Fresh counters follow a delivery, at most 250 ms later.
+          await helpers.until(() => client.stats().eventsDelivered >= got.length, 5000, "the delivery counted");
+          const stats = client.stats();
+          await Promise.all([client.close(), publisher.close()]);
+          return { beforeReady, first: typeof first, funcCount: stats.funcCount > 0, afterClose: client.stats() };
+        },
+        { url: liveServerURL, reconnect: FAST, worker },
+      );
+      assert.deepEqual(result, { beforeReady: null, first: "object", funcCount: true, afterClose: null });
+      await page.close();
+    });
+
+    test("a worker that fails to load is reported with its URL, and the engine runs in the page", { skip }, async () => {
+      const page = await browser.newPage();
+      const result = await page.evaluate(
+        async ({ url, reconnect, worker }) => {
+          const pageSockets = helpers.countPageSockets();
+          const { errors, onError } = helpers.errorSink();
+          const client = live.createLiveClient({ url, reconnect, worker, workerURL: "/no-such-worker.js", onError });
+          const publisher = live.createLiveClient({ url, reconnect });
+          const channel = helpers.uniqueChannel("fallback");
+          const got = [];
+          client.subscribe({ channel, callback: (e) => got.push(e) });
+          await helpers.publishUntil(publisher, { channel, type: "updated", payload: { ids: [1] } }, () => got.length > 0);
+          await Promise.all([client.close(), publisher.close()]);
+          pageSockets.restore();
+          return { errors, status: client.status, pageSockets: pageSockets.count > 0 };
+        },
+        { url: liveServerURL, reconnect: FAST, worker },
+      );
+      assert.equal(result.errors.length, 1, JSON.stringify(result.errors));
+      assert.equal(result.errors[0].code, "ERR_WASM_LOAD");
+      assert.match(result.errors[0].message, /^the worker http:\/\/127\.0\.0\.1:\d+\/no-such-worker\.js failed to load: /);
+      assert.deepEqual({ status: result.status, pageSockets: result.pageSockets }, { status: "closed", pageSockets: true });
+      await page.close();
+    });
+  }
+
   test("a server restart ends in a resync event", { skip: skip || needsRestart }, async () => {
     const page = await browser.newPage();
     await page.evaluate(
-      async ({ url, reconnect }) => {
+      async ({ url, reconnect, worker }) => {
         const channel = helpers.uniqueChannel("resources/restart");
         window.restartTest = { channel, events: [], statuses: [] };
-        const client = live.createLiveClient({ url, reconnect });
-        const publisher = live.createLiveClient({ url, reconnect });
+        const client = live.createLiveClient({ url, reconnect, worker });
+        const publisher = live.createLiveClient({ url, reconnect, worker });
         window.restartTest.clients = [client, publisher];
         client.onStatusChange((s) => window.restartTest.statuses.push(s));
         client.subscribe({ channel, types: ["*"], callback: (e) => window.restartTest.events.push(e) });
         await helpers.publishUntil(publisher, { channel, type: "created", payload: { ids: [1] } }, () => window.restartTest.events.length > 0);
       },
-      { url: liveServerURL, reconnect: FAST },
+      { url: liveServerURL, reconnect: FAST, worker },
     );
     const response = await fetch(restartURL, { method: "POST" });
     assert.ok(response.ok, `restart endpoint answered ${response.status}`);

@@ -22,6 +22,22 @@ export function countingWebSocket() {
   return { WebSocket: CountingWebSocket, sent, frames };
 }
 
+/**
+ * Counts the WebSockets the page itself opens (a client whose engine runs
+ * in a worker opens none) until restore().
+ */
+export function countPageSockets() {
+  const Native = window.WebSocket;
+  const counter = { count: 0, restore: () => (window.WebSocket = Native) };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      counter.count++;
+    }
+  };
+  return counter;
+}
+
 /** Resolves once `condition()` holds; rejects after `timeoutMs`. */
 export async function until(condition, timeoutMs = 10000, what = String(condition)) {
   const deadline = performance.now() + timeoutMs;

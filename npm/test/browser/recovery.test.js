@@ -3,20 +3,31 @@
 // every event published meanwhile must arrive, once and in order.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { engine, failWithoutWasmInCI, liveServerURL, needsProxy, needsServer, needsWasm, proxyControl, proxyURL, useBrowser } from "./harness.js";
+import {
+  engine,
+  failWithoutWasmInCI,
+  liveServerURL,
+  needsProxy,
+  needsServer,
+  needsWasm,
+  proxyControl,
+  proxyURL,
+  useBrowser,
+  WORKER_MODES,
+} from "./harness.js";
 
 failWithoutWasmInCI(test);
 
 // In the page: a subscriber through the proxy, and beside it, straight to
 // the server, a publisher and a witness that proves each event was stored.
-async function setUp({ direct, through, reconnect }) {
+async function setUp({ direct, through, reconnect, worker }) {
   const channel = helpers.uniqueChannel("recovery");
   const rec = { channel, got: [], seen: [], statuses: [] };
-  rec.subscriber = live.createLiveClient({ url: through, reconnect });
+  rec.subscriber = live.createLiveClient({ url: through, reconnect, worker });
   rec.subscriber.onStatusChange((s) => rec.statuses.push(s));
   rec.subscriber.subscribe({ channel, callback: (e) => rec.got.push(e.type === "*" ? `resync:${e.payload.reason}` : e.payload.n) });
-  rec.publisher = live.createLiveClient({ url: direct });
-  rec.witness = live.createLiveClient({ url: direct });
+  rec.publisher = live.createLiveClient({ url: direct, worker });
+  rec.witness = live.createLiveClient({ url: direct, worker });
   rec.witness.subscribe({ channel, callback: (e) => rec.seen.push(e.payload.n) });
   await helpers.publishUntil(rec.publisher, { channel, type: "updated", payload: { n: 0 } }, () => rec.got.includes(0) && rec.seen.includes(0));
   window.rec = rec;
@@ -40,13 +51,13 @@ async function collect() {
   return out;
 }
 
-describe(`recovery in ${engine}`, () => {
+for (const worker of WORKER_MODES) describe(`recovery in ${engine} (worker: "${worker}")`, () => {
   const skip = needsWasm || needsServer || needsProxy;
   const browser = useBrowser({ before, after }, skip);
 
   test("a dropped connection: every event published meanwhile arrives once, in order, with no resync", { skip }, async () => {
     const page = await browser.newPage();
-    await page.evaluate(setUp, { direct: liveServerURL, through: proxyURL, reconnect: { minDelay: 100, maxDelay: 400 } });
+    await page.evaluate(setUp, { direct: liveServerURL, through: proxyURL, reconnect: { minDelay: 100, maxDelay: 400 }, worker });
     await proxyControl("offline");
     try {
       await page.evaluate(publishWhileAway);
@@ -66,7 +77,7 @@ describe(`recovery in ${engine}`, () => {
   // client back within the test's deadline.
   test("offline, then online: the online signal reconnects at once and every missed event arrives", { skip }, async () => {
     const page = await browser.newPage();
-    await page.evaluate(setUp, { direct: liveServerURL, through: proxyURL, reconnect: { minDelay: 60000, maxDelay: 60000 } });
+    await page.evaluate(setUp, { direct: liveServerURL, through: proxyURL, reconnect: { minDelay: 60000, maxDelay: 60000 }, worker });
     await proxyControl("offline");
     try {
       await page.evaluate(() => window.dispatchEvent(new Event("offline")));

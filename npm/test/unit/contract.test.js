@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { ErrorCodes } from "../../errors.js";
-import { DEFAULTS, goConfig, normalizeOptions } from "../../options.js";
+import { DEFAULTS, goConfig, normalizeOptions, WORKER_DEFAULT } from "../../options.js";
 import { parseSubscribe } from "../../requests.js";
 import { createLiveClient } from "../../index.js";
 import { fakeRuntime } from "./fake-runtime.js";
@@ -120,6 +120,13 @@ describe("defaults", () => {
       assert.equal(doc, 'new URL("./live.wasm", import.meta.url)');
       assert.equal(settings.wasmURL, undefined);
       assert.ok(read("../../loader.js").includes(`wasmURL ?? ${doc}`));
+    },
+    "LiveClientOptions.worker": literal(settings.worker, WORKER_DEFAULT),
+    "LiveClientOptions.workerURL": (doc) => {
+      assert.equal(doc, 'new URL("./worker.js", import.meta.url)');
+      assert.equal(settings.workerURL, undefined);
+      const source = read("../../worker-runtime.js");
+      assert.ok(source.includes(`absolute(settings.workerURL ?? ${doc})`) && source.includes(`new Worker(${doc}, { type: "module" })`));
     },
     "LiveClientOptions.onError": (doc) => {
       assert.equal(doc, "(err) => console.warn(...)");
