@@ -92,8 +92,7 @@ export async function startRuntime({
   }
 
   /** @type {"running" | "exited"} */
-  let state = "running";
-  const exitListeners = new Set();
+  const exit = exitSignal();
   const key = `__refineLiveInit_${randomSuffix()}`;
   let settle;
   const registered = new Promise((resolve, reject) => (settle = { resolve, reject }));
@@ -121,18 +120,10 @@ export async function startRuntime({
     },
   );
   function markExited() {
-    state = "exited";
     clearTimeout(timer);
     delete globalThis[key];
     settle.reject(liveError(ErrorCodes.WASM_EXITED, "live.wasm exited before it initialized"));
-    for (const fn of [...exitListeners]) {
-      try {
-        fn();
-      } catch {
-        // an exit listener must not stop the others
-      }
-    }
-    exitListeners.clear();
+    exit.fire();
   }
 
   let api;
@@ -154,15 +145,8 @@ export async function startRuntime({
     // Resuming Go with no event is what a Go timer firing does: the scheduler
     // runs what is runnable, arms its timers and returns.
     go: bindExports(instance.exports, () => go._resume()),
-    state: () => state,
-    onExit(fn) {
-      if (state === "exited") {
-        queueMicrotask(fn);
-        return () => {};
-      }
-      exitListeners.add(fn);
-      return () => exitListeners.delete(fn);
-    },
+    state: () => (exit.exited ? "exited" : "running"),
+    onExit: exit.onExit,
   };
 }
 
@@ -244,4 +228,39 @@ function randomSuffix() {
 
 function messageOf(err) {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A runtime's exit, told once to every listener: `onExit(fn)` returns a
+ * remover, and a listener added after the exit runs in a microtask. A
+ * listener that throws does not stop the others.
+ */
+export function exitSignal() {
+  const listeners = new Set();
+  let exited = false;
+  return {
+    get exited() {
+      return exited;
+    },
+    fire() {
+      if (exited) return;
+      exited = true;
+      for (const fn of [...listeners]) {
+        try {
+          fn();
+        } catch {
+          // an exit listener must not stop the others
+        }
+      }
+      listeners.clear();
+    },
+    onExit(fn) {
+      if (exited) {
+        queueMicrotask(fn);
+        return () => {};
+      }
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+  };
 }

@@ -3,6 +3,7 @@
 // go.commands, go.hook, state, onExit), backed by a module worker that runs
 // live.wasm and owns the WebSocket. runtime.js takes either kind alike.
 import { ErrorCodes, liveError } from "./errors.js";
+import { exitSignal } from "./loader.js";
 import { goConfig } from "./options.js";
 
 /** How long a worker has to say it is ready before the page runs live.wasm itself. */
@@ -95,8 +96,7 @@ export function startWorkerRuntime({ settings, loadTimeoutMs = WORKER_LOAD_TIMEO
 // The runtime object over a worker whose Go client exists already.
 function workerRuntime(worker, ready, url) {
   /** @type {"running" | "exited"} */
-  let state = "running";
-  const exitListeners = new Set();
+  const exitSig = exitSignal();
   const receivers = new Map();
   let hooks = null;
   let held = []; // batches that came before newClient took the hooks
@@ -106,7 +106,7 @@ function workerRuntime(worker, ready, url) {
   let closed = () => {};
 
   const post = (message) => {
-    if (state === "running") worker.postMessage(message);
+    if (!exitSig.exited) worker.postMessage(message);
   };
 
   const answerToken = (id) => {
@@ -155,11 +155,9 @@ function workerRuntime(worker, ready, url) {
   };
 
   const exit = () => {
-    if (state === "exited") return;
-    state = "exited";
+    if (exitSig.exited) return;
     worker.terminate();
-    for (const fn of [...exitListeners]) fn();
-    exitListeners.clear();
+    exitSig.fire();
   };
 
   worker.onmessage = ({ data }) => {
@@ -194,7 +192,7 @@ function workerRuntime(worker, ready, url) {
             resolve();
           };
           post({ t: "close" });
-          if (state !== "running") closed();
+          if (exitSig.exited) closed();
         }).then(exit);
       }
       return closing;
@@ -233,15 +231,8 @@ function workerRuntime(worker, ready, url) {
     decodedEvents: true,
     /** Ends the worker of a client that closed before it could use it. */
     release: exit,
-    state: () => state,
-    onExit(fn) {
-      if (state === "exited") {
-        queueMicrotask(fn);
-        return () => {};
-      }
-      exitListeners.add(fn);
-      return () => exitListeners.delete(fn);
-    },
+    state: () => (exitSig.exited ? "exited" : "running"),
+    onExit: exitSig.onExit,
   };
 }
 

@@ -187,8 +187,10 @@ describe('worker: "dedicated"', () => {
     for (let i = 0; i < 5; i++) t.go.deliver([1], { channel: "c", type: "t", payload: {}, date: 0 });
     await until(() => t.items(t.worker, "stats").length > before, 2000);
     assert.equal(t.client.stats().subscriptions, 8);
-    // Five deliveries within the interval: one stats message after them.
-    assert.equal(t.items(t.worker, "stats").length - before, 1);
+    // Five deliveries within the interval are throttled: not one stats
+    // message each (how many arrive depends on where the interval falls).
+    const sent = t.items(t.worker, "stats").length - before;
+    assert.ok(sent >= 1 && sent < 5, `${sent} stats messages for 5 deliveries`);
     await t.client.close();
   });
 
