@@ -6,7 +6,7 @@
 //   node bench/run.mjs            (make bench: builds live.wasm and liveserver first)
 //
 // Environment: BENCH_RUNS (rounds, default 5), BENCH_EVENTS (default
-// 100000), BENCH_VARIANTS (default baseline,ours,ours-basic), BENCH_OUT
+// 100000), BENCH_VARIANTS (default baseline,ours,ours-basic,ours-worker), BENCH_OUT
 // (raw results, default bench/out), BENCH_REPORT=0 (leave docs/ alone),
 // BENCH_PROFILE=0 (skip the CPU profiles: one extra 10-subscriber run per
 // variant, not counted in the figures), BENCH_FIGURES (default
@@ -26,7 +26,7 @@ import { writeReport } from "./report.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100000);
-const VARIANTS = (process.env.BENCH_VARIANTS ?? "baseline,ours,ours-basic").split(",");
+const VARIANTS = (process.env.BENCH_VARIANTS ?? "baseline,ours,ours-basic,ours-worker").split(",");
 const OUT = process.env.BENCH_OUT ?? join(root, "bench", "out");
 const PROFILE = process.env.BENCH_PROFILE !== "0";
 const FIGURES = new Set((process.env.BENCH_FIGURES ?? "throughput,latency,reconnect,memory").split(","));
@@ -108,7 +108,7 @@ try {
     }
   }
   for (let round = 0; round < (FIGURES.has("reconnect") ? Math.min(RUNS, 3) : 0); round++) {
-    for (const variant of VARIANTS) {
+    for (const variant of VARIANTS.filter((v) => v !== "ours-worker")) {
       const r = await reconnectRun(variant, round);
       results.reconnect.push(r);
       log(`reconnect ${variant} round ${round + 1}: ${r.upToResubscribedMs} ms after the server was up, ${r.framesSent} frames`);
@@ -123,7 +123,8 @@ try {
   // Not with basic frames: at the basic level the engine paces subscribes
   // under a basic server's rate limit (a burst of 50, then 25 a second), so
   // 11,000 of them would take over seven minutes.
-  for (const variant of FIGURES.has("memory") ? VARIANTS.filter((v) => v !== "ours-basic") : []) {
+  // Nor in a worker: the page holds neither the socket nor the wasm memory.
+  for (const variant of FIGURES.has("memory") ? VARIANTS.filter((v) => v !== "ours-basic" && v !== "ours-worker") : []) {
     const r = await memoryRun(variant);
     results.memory.push(r);
     log(`memory ${variant}: JS ${mb(r.before.js)} → ${mb(r.subscribed.js)} → ${mb(r.removed.js)} MB, wasm ${mb(r.removed.wasm)} MB`);

@@ -32,7 +32,7 @@ var exported struct {
 
 // inboxKept is the largest inbox kept between calls: frames and the
 // commands of a task fit in it; a larger one is made for its call alone.
-const inboxKept = 256 << 10
+const inboxKept = 64 << 10
 
 // newHandle registers v under a fresh handle.
 func newHandle[T any](m *map[uint32]T, v T) uint32 {
