@@ -11,7 +11,8 @@ import (
 // suppression: far more than can be in flight, few enough to stay small.
 const echoWindow = 1024
 
-// checkPublish validates e and returns an upper bound of its frame size.
+// checkPublish validates e and returns an upper bound of its frame size:
+// its size with the longest ref.
 func checkPublish(e *PublishEvent) (int, error) {
 	switch {
 	case e.Channel == "" || len(e.Channel) > protocol.MaxChannelLen:
@@ -23,9 +24,23 @@ func checkPublish(e *PublishEvent) (int, error) {
 	case !isObject(e.Meta, true):
 		return 0, errs.WrapDetail("publish", "meta must be a JSON object", ErrInvalidOptions)
 	}
+	return frameSize(e), nil
+}
+
+// frameSize is the size of e's publish frame with the longest ref. It
+// writes a frame with empty objects in place of the payload and the meta
+// and adds their lengths: the encoder copies them as they are, so the
+// payload is written once, when the frame is sent.
+func frameSize(e *PublishEvent) int {
 	m := protocol.ClientMessage{Action: protocol.ActionPublish, Channel: e.Channel, Type: e.Type,
-		Payload: e.Payload, Meta: e.Meta, Ref: maxRef}
-	return len(protocol.AppendClient(nil, &m)), nil
+		Payload: emptyObject, Ref: maxRef}
+	n := len(e.Payload) - len(emptyObject)
+	if len(e.Meta) > 0 {
+		m.Meta = emptyObject
+		n += len(e.Meta) - len(emptyObject)
+	}
+	var scratch [512]byte
+	return n + len(protocol.AppendClient(scratch[:0], &m))
 }
 
 var maxRef = strings.Repeat("x", protocol.MaxRefLen)
