@@ -87,10 +87,13 @@ var errMalformedCommands = errors.New("malformed command batch")
 
 // eachCommand reads a command batch, a JSON array of commands,
 //
-//	["s", id, channel, [types…], [ids…] or null, coalesceMs, ageMs]
+//	["s", id, channel, [types…], [ids…] or null, coalesceMs, ageMs, origin?]
 //	["u", id]
-//	["p", channel, type, {payload}, {meta} or null]
+//	["p", channel, type, {payload}, {meta} or null, origin?]
 //	["r"]   (reconnect)
+//
+// origin, a positive integer, is optional: the tab of a shared worker
+// that asked (provider.SubscribeOptions.Origin).
 //
 // and hands each to fn in order. A malformed batch is refused whole, so
 // that no half of it runs: every command is checked before the first is
@@ -133,19 +136,21 @@ func parseCommand(elem []byte) (cmd command, ageMs float64, ok bool) {
 		return cmd, 0, false
 	}
 	switch {
-	case cmd.kind == "s" && len(f) == 7:
+	case cmd.kind == "s" && (len(f) == 7 || len(f) == 8):
 		var coalesceMs float64
 		cmd.id, ok = positiveInt(f[1])
 		ok = ok && parseString(f[2], &cmd.sub.Channel) && parseStrings(f[3], &cmd.sub.Types)
 		ok = ok && (string(f[4]) == "null" || parseStrings(f[4], &cmd.sub.IDs))
 		ok = ok && parseNumber(f[5], &coalesceMs) && parseNumber(f[6], &ageMs)
+		ok = ok && parseOrigin(f[7:], &cmd.sub.Origin)
 		cmd.sub.Coalesce = msDuration(coalesceMs)
 		return cmd, ageMs, ok
 	case cmd.kind == "u" && len(f) == 2:
 		cmd.id, ok = positiveInt(f[1])
 		return cmd, 0, ok
-	case cmd.kind == "p" && len(f) == 5:
+	case cmd.kind == "p" && (len(f) == 5 || len(f) == 6):
 		ok = parseString(f[1], &cmd.publish.Channel) && parseString(f[2], &cmd.publish.Type)
+		ok = ok && parseOrigin(f[5:], &cmd.publish.Origin)
 		ok = ok && len(f[3]) > 0 && f[3][0] == '{'
 		cmd.publish.Payload = f[3]
 		if string(f[4]) != "null" {
@@ -157,6 +162,17 @@ func parseCommand(elem []byte) (cmd command, ageMs float64, ok bool) {
 		return cmd, 0, true
 	}
 	return cmd, 0, false
+}
+
+// parseOrigin reads a command's optional last element, its origin: a
+// positive integer when present.
+func parseOrigin(rest [][]byte, dst *int) bool {
+	if len(rest) == 0 {
+		return true
+	}
+	origin, ok := positiveInt(rest[0])
+	*dst = origin
+	return ok
 }
 
 func parseString(raw []byte, dst *string) bool {

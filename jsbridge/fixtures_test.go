@@ -38,6 +38,7 @@ type commandFixture struct {
 		Type       string    `json:"type"`
 		Payload    string    `json:"payload"`
 		Meta       *string   `json:"meta"`
+		Origin     int       `json:"origin"`
 	} `json:"read"`
 }
 
@@ -79,6 +80,7 @@ func TestCommandsFixtures(t *testing.T) {
 				} else {
 					assert.True(t, got.sub.CalledAt.IsZero(), "an age of 0 leaves CalledAt zero (now)")
 				}
+				assert.Equal(t, want.Origin, got.sub.Origin)
 			case "u":
 				assert.Equal(t, want.ID, got.id)
 			case "p":
@@ -90,6 +92,7 @@ func TestCommandsFixtures(t *testing.T) {
 				} else {
 					assert.Equal(t, *want.Meta, string(got.publish.Meta))
 				}
+				assert.Equal(t, want.Origin, got.publish.Origin)
 			}
 		})
 	}

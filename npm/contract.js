@@ -25,10 +25,14 @@ function taskPoster(fn) {
 }
 const utf8Decoder = new TextDecoder();
 
-/** A command of a batch: a subscribe. */
-export function subscribeCommand(id, channel, types, ids, coalesceMs, ageMs) {
+/**
+ * A command of a batch: a subscribe. `origin`, a positive integer, is the
+ * tab of a shared worker that asked (it is spared the echoes of its own
+ * publishes only); without it the client itself asked.
+ */
+export function subscribeCommand(id, channel, types, ids, coalesceMs, ageMs, origin) {
   const idList = ids === null ? "null" : JSON.stringify(ids);
-  return `["s",${id},${JSON.stringify(channel)},${JSON.stringify(types)},${idList},${coalesceMs},${ageMs}]`;
+  return `["s",${id},${JSON.stringify(channel)},${JSON.stringify(types)},${idList},${coalesceMs},${ageMs}${originOf(origin)}]`;
 }
 
 /** A command of a batch: an unsubscribe. */
@@ -37,9 +41,11 @@ export function unsubscribeCommand(id) {
 }
 
 /** A command of a batch: a publish; payload and meta are JSON texts of objects. */
-export function publishCommand(channel, type, payloadJSON, metaJSON) {
-  return `["p",${JSON.stringify(channel)},${JSON.stringify(type)},${payloadJSON},${metaJSON ?? "null"}]`;
+export function publishCommand(channel, type, payloadJSON, metaJSON, origin) {
+  return `["p",${JSON.stringify(channel)},${JSON.stringify(type)},${payloadJSON},${metaJSON ?? "null"}${originOf(origin)}]`;
 }
+
+const originOf = (origin) => (origin === undefined ? "" : `,${origin}`);
 
 /** A command of a batch: reconnect at once (a browser signal). */
 export const RECONNECT_COMMAND = '["r"]';

@@ -52,6 +52,11 @@ type SubscribeOptions struct {
 	// for what it accepted since then, which the application's data may
 	// not show.
 	CalledAt time.Time
+	// Origin names who asked, when one client serves several parties (the
+	// tabs sharing one worker): the echo of a publish is held back from the
+	// subscriptions of the publish's origin only. Zero, the default, is the
+	// client itself, and an echo of its publishes reaches no subscription.
+	Origin int
 	// Callback receives events on the client's delivery goroutine: never
 	// concurrently for one client, never while engine locks are held. It
 	// may call Subscribe, Unsubscribe and Publish.
@@ -66,6 +71,9 @@ type PublishEvent struct {
 	Payload []byte
 	// Meta must be empty, null or a JSON object; basic servers never see it.
 	Meta []byte
+	// Origin is who published (see SubscribeOptions.Origin): its echo is
+	// held back from that origin's subscriptions and delivered to the rest.
+	Origin int
 }
 
 // Client is a live connection shared by many subscriptions. Its methods are

@@ -254,3 +254,27 @@ func TestReconnectSignal(t *testing.T) {
 	h.c.Reconnect()
 	h.tr.expectDial(t).fail(errors.New("offline"))
 }
+
+// One client serving several origins (the tabs of a shared worker): the
+// echo of a publish skips only the subscriptions of its own origin.
+func TestEchoSkipsOnlyThePublishingOrigin(t *testing.T) {
+	h := newHarness(t, extended)
+	got := map[int]chan Event{}
+	for _, origin := range []int{0, 2, 3} {
+		events := make(chan Event, 8)
+		got[origin] = events
+		h.sub(SubscribeOptions{Channel: "c", Origin: origin, Callback: func(e Event) { events <- e }})
+	}
+	fc := openSubscribed(h, 0, "e1")
+	h.publish(PublishEvent{Channel: "c", Type: "created", Payload: json.RawMessage(`{"ids":[1]}`), Origin: 2})
+	m := fc.expectMessage(t)
+	fc.send(`{"channel":"c","type":"created","payload":{"ids":[1]},"id":"` + m.Ref + `","seq":1,"epoch":"e1"}`)
+	fc.send(ev("c", 2, "e1"))
+	for _, origin := range []int{0, 3} {
+		e := recv(t, got[origin])
+		assert.Equal(t, m.Ref, e.ID, "origin %d gets the echo of origin 2", origin)
+		assert.Equal(t, "e2", recv(t, got[origin]).ID)
+	}
+	assert.Equal(t, "e2", recv(t, got[2]).ID, "origin 2 is spared its own echo")
+	assert.Equal(t, uint64(1), h.c.Stats().EchoesSuppressed)
+}

@@ -201,11 +201,18 @@ func (t *channelTable) onEvent(cs *connState, m *protocol.ServerMessage, now tim
 			c.st.eventsReplayed.Add(1)
 		}
 	}
-	if m.ID != "" && c.pubs.echo.has(m.ID) {
-		// Our own publish: the caller already knows; its position is
-		// recorded above so a replay will not bring it back either.
-		c.st.echoes.Add(1)
-		return
+	// Our own publish: the publisher already knows; its position is
+	// recorded above so a replay will not bring it back either. Only the
+	// subscriptions of its origin are spared it (all, for origin zero).
+	echoOf := -1
+	if m.ID != "" {
+		if origin, ok := c.pubs.echo.origin(m.ID); ok {
+			c.st.echoes.Add(1)
+			if origin == 0 {
+				return
+			}
+			echoOf = origin
+		}
 	}
 	ev := Event{Channel: ch.name, Type: m.Type, Payload: m.Payload, Meta: m.Meta,
 		ID: m.ID, Seq: m.Seq, Epoch: m.Epoch, Date: m.Date}
@@ -218,15 +225,17 @@ func (t *channelTable) onEvent(cs *connState, m *protocol.ServerMessage, now tim
 	if ev.Date == 0 {
 		ev.Date = now.UnixMilli()
 	}
-	t.dispatch(ch, &ev)
+	t.dispatch(ch, &ev, echoOf)
 }
 
-func (t *channelTable) dispatch(ch *channel, ev *Event) {
+// dispatch hands ev to the subscriptions of ch that match it, but for
+// those of origin except (-1: none is excepted).
+func (t *channelTable) dispatch(ch *channel, ev *Event, except int) {
 	ids := &t.ids
 	ids.reset()
 	matched := t.matched[:0]
 	for _, s := range ch.subs {
-		if !s.match(ev, ids) {
+		if s.origin == except || !s.match(ev, ids) {
 			continue
 		}
 		if s.coalesce > 0 {
@@ -271,7 +280,7 @@ func (t *channelTable) resync(ch *channel, reason string) {
 func (t *channelTable) deliverResync(ch *channel, reason string) {
 	ev := Event{Channel: ch.name, Type: "*", Resync: reason, Date: t.c.cfg.Clock.Now().UnixMilli(),
 		Payload: []byte(`{"resync":true,"reason":"` + reason + `"}`)}
-	t.dispatch(ch, &ev)
+	t.dispatch(ch, &ev, -1)
 }
 
 // coalesce holds ev in s's window; the first event of a window starts it.

@@ -114,7 +114,7 @@ func (p *publisher) send(cs *connState, q *queued) {
 	}
 	if m.Ref != "" {
 		if !p.echo.has(m.Ref) {
-			p.echo.add(m.Ref)
+			p.echo.add(m.Ref, e.Origin)
 		}
 		cs.acks[m.Ref] = struct{}{}
 		cs.inflight = append(cs.inflight, *q)

@@ -24,28 +24,35 @@ func (r *refSource) next() string {
 	return r.prefix + strconv.FormatUint(r.n, 36)
 }
 
-// refRing remembers the last echoWindow refs.
+// refRing remembers the last echoWindow refs, each with the origin of its
+// publish.
 type refRing struct {
-	set  map[string]struct{}
+	set  map[string]int
 	ring []string
 	next int
 }
 
 func (r *refRing) init(n int) {
-	r.set = make(map[string]struct{}, n)
+	r.set = make(map[string]int, n)
 	r.ring = make([]string, n)
 }
 
-func (r *refRing) add(ref string) {
+func (r *refRing) add(ref string, origin int) {
 	if old := r.ring[r.next]; old != "" {
 		delete(r.set, old)
 	}
 	r.ring[r.next] = ref
-	r.set[ref] = struct{}{}
+	r.set[ref] = origin
 	r.next = (r.next + 1) % len(r.ring)
 }
 
 func (r *refRing) has(ref string) bool {
 	_, ok := r.set[ref]
 	return ok
+}
+
+// origin is the origin of ref's publish; ok is false for a ref not ours.
+func (r *refRing) origin(ref string) (origin int, ok bool) {
+	origin, ok = r.set[ref]
+	return origin, ok
 }

@@ -17,6 +17,7 @@ type Subscription struct {
 	cb       func(Event)
 	disabled bool
 	calledAt time.Time
+	origin   int
 
 	closed atomic.Bool  // Unsubscribe was called: no callback starts after
 	state  atomic.Value // SubState
@@ -31,7 +32,7 @@ type Subscription struct {
 }
 
 func newSubscription(c *Client, o *SubscribeOptions) *Subscription {
-	s := &Subscription{c: c, channel: o.Channel, cb: o.Callback, disabled: o.Disabled, allTypes: true, calledAt: o.CalledAt}
+	s := &Subscription{c: c, channel: o.Channel, cb: o.Callback, disabled: o.Disabled, allTypes: true, calledAt: o.CalledAt, origin: o.Origin}
 	if s.calledAt.IsZero() {
 		s.calledAt = c.cfg.Clock.Now()
 	}
