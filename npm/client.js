@@ -126,6 +126,10 @@ export function createLiveClient(options) {
       for (const request of publishes) sendPublish(request);
       // Go starts idle; it tells every change from there through onStatus.
     },
+    restarted(reason) {
+      debug(`registering every subscription again: ${reason}`);
+      subs.registerAgain("worker_restart");
+    },
     loadFailed: status.loadFailed,
     shutDown,
   });

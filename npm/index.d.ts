@@ -278,23 +278,40 @@ export interface LiveClientOptions {
    */
   wasmURL?: string | URL;
   /**
-   * Where the engine runs. "none": in the page. "dedicated": in a module
-   * worker of this client (worker.js), which loads live.wasm and owns the
-   * WebSocket; the page keeps everything the app sees, runs `getToken`,
-   * `onError` and the listeners, and watches the browser's signals.
-   * `stats()` then returns the counters the worker posted last, at most
-   * 250 ms old. A worker that fails to load (an error event, or not ready
-   * within 20 s) is reported with `ERR_WASM_LOAD` naming its URL, and the
-   * client runs in the page instead. The `WebSocket` option cannot be sent
-   * to a worker: with it the client runs in the page (reported as
-   * `ERR_INVALID_ARGUMENT`). "auto" and "shared" are planned, and refused
-   * until then like any unknown value: reported with `ERR_INVALID_ARGUMENT`,
-   * and "none" is used.
-   * @default "none"
+   * Where the engine runs.
+   * - "auto": "shared" where the browser has SharedWorker, else
+   *   "dedicated" where it has Worker, else "none".
+   * - "shared": in the shared worker (worker.js) of every tab of this
+   *   origin, which loads live.wasm once and keeps one Go client, and so
+   *   one WebSocket, per distinct configuration: a channel several tabs
+   *   subscribe to is one server subscription. Each tab's callbacks get
+   *   each event once; the echo of a publish is held back from the
+   *   publishing tab only; every tab sees the shared connection's status;
+   *   `getToken` is asked of a tab still there. A tab that goes away
+   *   without closing its client (crashed, discarded) is noticed through
+   *   a Web Lock (or, without Web Locks, its silence) and its
+   *   subscriptions end after the linger. A shared worker restarted with
+   *   fresh state is noticed by every tab, which registers its
+   *   subscriptions there again and delivers one resync event (reason
+   *   "worker_restart") to each.
+   * - "dedicated": in a module worker of this client.
+   * - "none": in the page.
+   *
+   * In a worker the page keeps everything the app sees: it runs
+   * `getToken`, `onError` and the listeners, and watches the browser's
+   * signals; `stats()` returns the counters the worker posted last, at
+   * most 250 ms old, and `stats().mode` says where the engine runs. A
+   * worker that fails to load (an error event, not ready within 20 s, or
+   * another version of this package) is reported with `ERR_WASM_LOAD`
+   * naming its URL, and the next mode is tried ("shared", "dedicated",
+   * "none"). The `WebSocket` option cannot be sent to a worker: with it
+   * the client runs in the page (reported as `ERR_INVALID_ARGUMENT` when
+   * `worker` was given too).
+   * @default "auto"
    */
-  worker?: "none" | "dedicated";
+  worker?: "auto" | "shared" | "dedicated" | "none";
   /**
-   * Where worker.js is served from, for `worker: "dedicated"`. It loads
+   * Where worker.js is served from, for a worker mode. It loads
    * live.wasm from beside itself unless `wasmURL` is given.
    * @default new URL("./worker.js", import.meta.url)
    */
@@ -337,6 +354,8 @@ export interface LiveRuntime {
 export interface LiveClientStats {
   /** JS functions Go currently holds (for leak checks). */
   funcCount: number;
+  /** Where the engine runs (see the `worker` option). */
+  mode: "shared" | "dedicated" | "none";
   /** Goroutines of the Go runtime (for leak checks). */
   goroutines?: number;
   /** Bytes of Go heap live at its last collection. */

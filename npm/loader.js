@@ -93,7 +93,7 @@ export async function startRuntime({
 
   /** @type {"running" | "exited"} */
   const exit = exitSignal();
-  const key = `__refineLiveInit_${randomSuffix()}`;
+  const key = `__refineLiveInit_${randomId()}`;
   let settle;
   const registered = new Promise((resolve, reject) => (settle = { resolve, reject }));
   const timer = setTimeout(
@@ -220,7 +220,8 @@ function removeGlobals(names) {
   for (const name of names) delete globalThis[name];
 }
 
-function randomSuffix() {
+/** 16 random hex digits. */
+export function randomId() {
   const bytes = new Uint8Array(8);
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");

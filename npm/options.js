@@ -24,10 +24,8 @@ export const DEFAULTS = Object.freeze({
 const PROTOCOLS = ["auto", "basic", "extended"];
 
 /** Where the engine runs; the page's own choice, never sent to Go. */
-export const WORKER_DEFAULT = "none";
-const WORKER_MODES = ["none", "dedicated"];
-// Named in index.d.ts as coming later; refused until then.
-const WORKER_PLANNED = ["auto", "shared"];
+export const WORKER_DEFAULT = "auto";
+const WORKER_MODES = ["auto", "shared", "dedicated", "none"];
 
 /**
  * Turns user options into the settings the client runs with.
@@ -64,7 +62,9 @@ export function normalizeOptions(options, report) {
   let worker = pickWorker(opts.worker, report);
   if (worker !== "none" && WebSocket !== undefined) {
     // The worker owns the socket, and a constructor cannot be sent to it.
-    report(invalid(`worker ${JSON.stringify(worker)} cannot use the WebSocket option, which stays in the page; using "none"`));
+    if (opts.worker !== undefined) {
+      report(invalid(`worker ${JSON.stringify(worker)} cannot use the WebSocket option, which stays in the page; using "none"`));
+    }
     worker = "none";
   }
 
@@ -95,8 +95,7 @@ const isURL = (v) => typeof v === "string" || v instanceof URL;
 
 function pickWorker(value, report) {
   if (value === undefined || WORKER_MODES.includes(value)) return value ?? WORKER_DEFAULT;
-  const planned = WORKER_PLANNED.includes(value) ? " is planned but not supported yet" : " is invalid";
-  report(invalid(`worker ${describe(value)}${planned}; using ${JSON.stringify(WORKER_DEFAULT)}`));
+  report(invalid(`worker ${describe(value)} is invalid; using ${JSON.stringify(WORKER_DEFAULT)}`));
   return WORKER_DEFAULT;
 }
 

@@ -17,10 +17,12 @@ import { goConfig } from "./options.js";
  * @param {() => any} parts.load starts one load of the runtime
  * @param {object} parts.hooks what Go calls back (jsbridge's hooks)
  * @param {() => void} parts.started hands Go what was queued meanwhile
+ * @param {(reason: string) => void} parts.restarted a shared worker came back
+ *   with fresh state: Go needs every subscription again
  * @param {(err: Error) => void} parts.loadFailed tells the status a load failed
  * @param {(readyError: Error) => void} parts.shutDown closes the whole client
  */
-export function createRuntime({ settings, report, debug, callGo, load, hooks, started, loadFailed, shutDown }) {
+export function createRuntime({ settings, report, debug, callGo, load, hooks, started, restarted, loadFailed, shutDown }) {
   /** "waiting" = no runtime outside a browser; the others follow the load. */
   /** @type {"waiting" | "loading" | "load-failed" | "running" | "closed"} */
   let phase = "waiting";
@@ -34,6 +36,8 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
   let loadFailures = 0;
   let lastLoadFailureAt = 0;
   let ready = deferred();
+  /** Where Go runs: "none" (the page), "dedicated" or "shared". */
+  let mode = "none";
 
   const startLoad = () => {
     phase = "loading";
@@ -76,10 +80,16 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
     loadFailures = 0;
     const gone = deferred();
     runtimeGone = gone.promise;
-    stopWatchingExit = runtime.onExit(() => {
+    const stopWatchingRestart = runtime.onRestart?.((reason) => restarted(reason)) ?? (() => {});
+    const stopWatchingGoExit = runtime.onExit(() => {
       gone.resolve();
       onRuntimeExit();
     });
+    stopWatchingExit = () => {
+      stopWatchingRestart();
+      stopWatchingGoExit();
+    };
+    mode = runtime.mode ?? "none";
     started();
     ready.resolve();
   };
@@ -141,7 +151,7 @@ export function createRuntime({ settings, report, debug, callGo, load, hooks, st
       // In the page Go hands its counters over as JSON text (contract.go).
       const goStats = typeof raw === "string" ? callGo("stats", () => JSON.parse(raw)) : raw;
       const funcCount = callGo("funcCount", () => runtimeApi.funcCount());
-      return { ...(goStats !== null && typeof goStats === "object" ? goStats : {}), funcCount };
+      return { ...(goStats !== null && typeof goStats === "object" ? goStats : {}), funcCount, mode };
     },
     /** contract.js's bindExports of the running Go instance, or null. */
     get go() {

@@ -97,6 +97,26 @@ export function createSubscriptions({ settings, report, callGo, isRunning, sendC
     sendAll() {
       for (const sub of subscriptions.values()) sendSubscribe(sub);
     },
+    /**
+     * Hands a Go client with fresh state (a restarted shared worker) every
+     * subscription, as new, and tells each callback it may have missed
+     * events: what happened between the two workers is not replayed.
+     */
+    registerAgain(reason) {
+      for (const sub of subscriptions.values()) {
+        sub.calledAt = now();
+        sendSubscribe(sub);
+      }
+      const date = new Date();
+      for (const sub of [...subscriptions.values()]) {
+        if (sub.removed) continue;
+        try {
+          sub.callback({ channel: sub.channel, type: "*", payload: { resync: true, reason }, date });
+        } catch (err) {
+          report(liveError(ErrorCodes.CALLBACK, `callback for ${sub.channel} threw: ${err?.message ?? err}`, err));
+        }
+      }
+    },
     /** Sends what this task queued for Go now, before a call that must follow it. */
     flush: flushOps,
     /** Queues another command (a publish, a reconnect) behind those of this task. */

@@ -1,23 +1,43 @@
 // The page's half of worker.js: a runtime object with the interface of
 // loader.js's (api.newClient → { handle, stats(), close() }, go.register,
 // go.commands, go.hook, state, onExit), backed by a module worker that runs
-// live.wasm and owns the WebSocket. runtime.js takes either kind alike.
+// live.wasm and owns the WebSocket: a dedicated worker of this client, or
+// the shared worker of every tab. runtime.js takes any kind alike.
 import { ErrorCodes, liveError } from "./errors.js";
 import { exitSignal } from "./loader.js";
 import { goConfig } from "./options.js";
+import { connectShared } from "./worker-shared.js";
+import { VERSION } from "./version.js";
 
-/** How long a worker has to say it is ready before the page runs live.wasm itself. */
+/** How long a worker has to say it is ready before the next mode is tried. */
 export const WORKER_LOAD_TIMEOUT_MS = 20000;
-/** How long close() waits for the worker to close its Go client before ending it. */
+/** How long close() waits for the worker to answer before ending it. */
 const CLOSE_TIMEOUT_MS = 5000;
 
 // Failures of the worker itself (not of live.wasm inside it): those make
-// the client run in the page instead.
+// the client try the next mode.
 const workerFailures = new WeakSet();
 
 /**
- * The client's `load`: in "dedicated" mode a worker-backed runtime, and the
- * in-page one from the first time a worker failed to load on.
+ * The modes `worker` tries, in order: a mode the environment lacks is
+ * skipped silently under "auto" and reported (then skipped) when named.
+ * @param {string} worker the normalized option
+ * @returns {Array<"shared" | "dedicated" | "none">}
+ */
+export function modeChain(worker) {
+  const chain = { auto: ["shared", "dedicated", "none"], shared: ["shared", "dedicated", "none"], dedicated: ["dedicated", "none"] }[worker] ?? [
+    "none",
+  ];
+  if (worker !== "auto") return chain;
+  return chain.filter(
+    (mode) => (mode !== "shared" || typeof SharedWorker === "function") && (mode !== "dedicated" || typeof Worker === "function"),
+  );
+}
+
+/**
+ * The client's `load`: a worker-backed runtime of the first mode of the
+ * chain that works, the in-page one at the end. A worker that failed is
+ * reported and not tried again by this client.
  * @param {any} settings the client's normalized options
  * @param {() => Promise<any>} inPage loads the runtime in the page
  * @param {(err: Error) => void} report
@@ -25,88 +45,119 @@ const workerFailures = new WeakSet();
  * @param {{ loadTimeoutMs?: number }} [limits]
  */
 export function runtimeLoader(settings, inPage, report, debug, { loadTimeoutMs } = {}) {
-  let mode = settings.worker;
-  return () => {
-    if (mode !== "dedicated") return inPage();
-    return startWorkerRuntime({ settings, loadTimeoutMs }).catch((err) => {
+  let modes = modeChain(settings.worker);
+  const load = () => {
+    const mode = modes[0];
+    if (mode === "none") return Promise.resolve(inPage()).then((runtime) => Object.assign(runtime, { mode: "none" }));
+    return startWorkerRuntime({ settings, kind: mode, loadTimeoutMs, debug }).catch((err) => {
       if (!workerFailures.has(err)) throw err;
       report(err);
-      mode = "none";
-      debug("running live.wasm in the page instead");
-      return inPage();
+      modes = modes.slice(1);
+      debug(modes[0] === "none" ? "running live.wasm in the page instead" : `trying a ${modes[0]} worker instead`);
+      return load();
     });
   };
+  return load;
 }
 
 /**
  * Starts a worker and resolves to its runtime once live.wasm runs there.
  * Rejects when the worker fails to load (an error event, no ready message
- * within loadTimeoutMs) or live.wasm fails to load inside it.
+ * within loadTimeoutMs, another version) or live.wasm fails to load in it.
  * @param {object} parts
  * @param {any} parts.settings the client's normalized options
+ * @param {"dedicated" | "shared"} [parts.kind]
  * @param {number} [parts.loadTimeoutMs]
+ * @param {(...args: any[]) => void} [parts.debug]
  */
-export function startWorkerRuntime({ settings, loadTimeoutMs = WORKER_LOAD_TIMEOUT_MS }) {
+export function startWorkerRuntime({ settings, kind = "dedicated", loadTimeoutMs = WORKER_LOAD_TIMEOUT_MS, debug = () => {} }) {
   const url = absolute(settings.workerURL ?? new URL("./worker.js", import.meta.url));
   const workerFailed = (message, cause) => {
-    const err = liveError(ErrorCodes.WASM_LOAD, `the worker ${url} failed to load: ${message}`, cause);
+    const err = liveError(ErrorCodes.WASM_LOAD, `the ${kind} worker ${url} failed to load: ${message}`, cause);
     workerFailures.add(err);
     return err;
   };
-  return new Promise((resolve, reject) => {
-    let worker;
+  const load = { t: "load", wasmURL: absolute(settings.wasmURL), config: goConfig(settings) };
+  // One connection to the worker, up to its ready message.
+  const connect = () => {
+    let endpoint;
     try {
-      if (typeof Worker !== "function") throw new Error("this environment has no Worker");
-      // Written out in full so that bundlers find the worker and its files.
-      worker =
-        settings.workerURL === undefined
-          ? new Worker(new URL("./worker.js", import.meta.url), { type: "module" })
-          : new Worker(settings.workerURL, { type: "module" });
+      endpoint = kind === "shared" ? connectShared(settings.workerURL) : dedicatedEndpoint(settings.workerURL);
     } catch (err) {
-      reject(workerFailed(err?.message ?? String(err), err));
-      return;
+      return Promise.reject(workerFailed(err?.message ?? String(err), err));
     }
-    // The load's listeners end with it; a ready worker's runtime sets its own.
-    const detach = () => {
-      clearTimeout(timer);
-      worker.onmessage = worker.onerror = worker.onmessageerror = null;
-    };
-    const fail = (err) => {
-      detach();
-      worker.terminate();
-      reject(err);
-    };
-    const timer = setTimeout(() => fail(workerFailed(`no ready message within ${loadTimeoutMs} ms`)), loadTimeoutMs);
-    worker.onerror = (ev) => {
-      ev?.preventDefault?.();
-      fail(workerFailed(ev?.message || "error event"));
-    };
-    worker.onmessageerror = () => fail(workerFailed("a message could not be read"));
-    worker.onmessage = ({ data }) => {
-      if (data?.t === "ready") {
-        detach();
-        resolve(workerRuntime(worker, data, url));
-      }
-      else if (data?.t === "failed") fail(liveError(String(data.code), `in the worker ${url}: ${data.message}`));
-    };
-    worker.postMessage({ t: "load", wasmURL: absolute(settings.wasmURL), config: goConfig(settings) });
-  });
+    return new Promise((resolve, reject) => {
+      const fail = (err) => {
+        clearTimeout(timer);
+        endpoint.setHandlers({});
+        endpoint.end();
+        reject(err);
+      };
+      const timer = setTimeout(() => fail(workerFailed(`no ready message within ${loadTimeoutMs} ms`)), loadTimeoutMs);
+      endpoint.setHandlers({
+        error: (message) => fail(workerFailed(message)),
+        message(data) {
+          if (data?.t === "ready") {
+            clearTimeout(timer);
+            endpoint.setHandlers({});
+            if (data.refused === undefined && data.version !== VERSION) {
+              fail(workerFailed(`it runs version ${data.version}, this page ${VERSION}`));
+            } else resolve({ endpoint, ready: data });
+          } else if (data?.t === "failed") fail(liveError(String(data.code), `in the ${kind} worker ${url}: ${data.message}`));
+        },
+      });
+      endpoint.ready.then(() => endpoint.post(load), (err) => fail(workerFailed(err?.message ?? String(err), err)));
+    });
+  };
+  return connect().then(({ endpoint, ready }) => workerRuntime({ kind, endpoint, ready, url, reconnect: kind === "shared" ? connect : null, debug }));
 }
 
-// The runtime object over a worker whose Go client exists already.
-function workerRuntime(worker, ready, url) {
-  /** @type {"running" | "exited"} */
+// A dedicated worker of this client, as an endpoint (see worker-shared.js).
+function dedicatedEndpoint(workerURL) {
+  if (typeof Worker !== "function") throw new Error("this environment has no Worker");
+  // Written out in full so that bundlers find the worker and its files.
+  const worker =
+    workerURL === undefined
+      ? new Worker(new URL("./worker.js", import.meta.url), { type: "module" })
+      : new Worker(workerURL, { type: "module" });
+  return {
+    ready: Promise.resolve(),
+    post: (message) => worker.postMessage(message),
+    setHandlers({ message, error }) {
+      worker.onmessage = message ? ({ data }) => message(data) : null;
+      worker.onerror = error
+        ? (ev) => {
+            ev?.preventDefault?.();
+            error(ev?.message || "error event");
+          }
+        : null;
+      worker.onmessageerror = error ? () => error("a message could not be read") : null;
+    },
+    end: () => worker.terminate(),
+  };
+}
+
+// The runtime object over a worker whose Go client exists already. A
+// shared worker's connection is watched: one that stops answering, or a
+// worker that no longer knows this tab (restarted with fresh state, or
+// this page came back from the back-forward cache), is connected again,
+// and the client registers its subscriptions there again (runtime.js).
+function workerRuntime({ kind, endpoint, ready, url, reconnect, debug }) {
   const exitSig = exitSignal();
   const receivers = new Map();
+  const restartListeners = new Set();
   let hooks = null;
   let held = []; // batches that came before newClient took the hooks
   let stats = ready.stats;
   let statsAsked = false;
   let closing = null;
   let closed = () => {};
+  /** @type {"connected" | "suspended" | "reconnecting" | "ended"} */
+  let link = "connected";
+  let whileReconnecting = []; // publishes and reconnects made meanwhile
 
   const post = (message) => {
-    if (!exitSig.exited) worker.postMessage(message);
+    if (link === "connected" && !exitSig.exited) endpoint.post(message);
   };
 
   const answerToken = (id) => {
@@ -156,21 +207,73 @@ function workerRuntime(worker, ready, url) {
 
   const exit = () => {
     if (exitSig.exited) return;
-    worker.terminate();
+    link = "ended";
+    watch.stop();
+    endpoint.end();
     exitSig.fire();
   };
 
-  worker.onmessage = ({ data }) => {
-    if (data?.t === "batch") {
-      if (hooks === null) held.push(data.items);
-      else runBatch(data.items);
-    } else if (data?.t === "closed") closed();
-    else if (data?.t === "exited") exit();
+  const listen = () =>
+    endpoint.setHandlers({
+      message(data) {
+        if (data?.t === "batch") {
+          if (hooks === null) held.push(data.items);
+          else runBatch(data.items);
+        } else if (data?.t === "pong") watch.pong(data);
+        else if (data?.t === "closed") closed();
+        else if (data?.t === "exited") exit();
+      },
+      error(message) {
+        hooks?.onError(ErrorCodes.INTERNAL, `the ${kind} worker ${url}: ${message}`);
+      },
+    });
+  listen();
+
+  // A page put in the back-forward cache leaves the worker (its
+  // subscriptions end there after the linger) and releases its lock.
+  const suspend = () => {
+    if (link !== "connected") return;
+    post({ t: "close" });
+    endpoint.setHandlers({});
+    endpoint.end();
+    link = "suspended";
   };
-  worker.onerror = (ev) => {
-    ev?.preventDefault?.();
-    hooks?.onError(ErrorCodes.INTERNAL, `the worker ${url}: ${ev?.message || "error event"}`);
+  const restart = (why) => {
+    if ((link !== "connected" && link !== "suspended") || reconnect === null) return;
+    if (link === "connected") {
+      endpoint.setHandlers({});
+      endpoint.end();
+    }
+    link = "reconnecting";
+    debug(`connecting to the shared worker again: ${why}`);
+    const attempt = () =>
+      reconnect().then(
+        (next) => {
+          if (link === "ended") {
+            next.endpoint.end();
+            return;
+          }
+          ({ endpoint } = next);
+          ready = { ...next.ready, handle: ready.handle };
+          stats = next.ready.stats;
+          link = "connected";
+          listen();
+          watch.start();
+          for (const fn of restartListeners) fn(why);
+          const pending = whileReconnecting;
+          whileReconnecting = [];
+          for (const text of pending) post({ t: "commands", text });
+        },
+        (err) => {
+          if (link === "ended") return;
+          hooks?.onError(err?.code ?? ErrorCodes.WASM_LOAD, `the shared worker did not come back: ${err?.message ?? err}`);
+          setTimeout(attempt, WORKER_LOAD_TIMEOUT_MS);
+        },
+      );
+    attempt();
   };
+  const watch = kind === "shared" ? watchConnection({ post: (m) => post(m), connected: () => link === "connected", instance: () => ready.instance, restart, suspend }) : idleWatch;
+  watch.start();
 
   const goClient = {
     handle: ready.handle,
@@ -182,7 +285,7 @@ function workerRuntime(worker, ready, url) {
       }
       return stats?.go ?? {};
     },
-    /** Closes the Go client in the worker, then ends the worker. */
+    /** Ends this client's part in the worker (a dedicated worker's Go client), then the connection. */
     close() {
       if (closing === null) {
         closing = new Promise((resolve) => {
@@ -191,8 +294,8 @@ function workerRuntime(worker, ready, url) {
             clearTimeout(timer);
             resolve();
           };
-          post({ t: "close" });
-          if (exitSig.exited) closed();
+          if (link === "connected" && !exitSig.exited) post({ t: "close" });
+          else closed();
         }).then(exit);
       }
       return closing;
@@ -200,6 +303,7 @@ function workerRuntime(worker, ready, url) {
   };
 
   return {
+    mode: kind,
     api: {
       version: ready.version,
       // The worker created the Go client with the config the load carried.
@@ -224,7 +328,11 @@ function workerRuntime(worker, ready, url) {
         return () => receivers.delete(handle);
       },
       commands(_handle, text) {
-        post({ t: "commands", text });
+        if (link === "reconnecting") {
+          // The subscriptions are registered again whole once connected.
+          const kept = JSON.parse(text).filter((cmd) => cmd[0] === "p" || cmd[0] === "r");
+          if (kept.length > 0) whileReconnecting.push(JSON.stringify(kept));
+        } else post({ t: "commands", text });
       },
     },
     /** The events of this runtime arrive decoded (worker.js ran decodeBatch). */
@@ -233,6 +341,62 @@ function workerRuntime(worker, ready, url) {
     release: exit,
     state: () => (exitSig.exited ? "exited" : "running"),
     onExit: exitSig.onExit,
+    /** fn(reason) runs each time a shared worker was connected again with fresh state for this tab. */
+    onRestart(fn) {
+      restartListeners.add(fn);
+      return () => restartListeners.delete(fn);
+    },
+    /** Connects again now (a test's stand-in for a restarted worker). */
+    restart,
+  };
+}
+
+/** How often a shared worker's tab pings it. */
+export const PING_INTERVAL_MS = 5000;
+/** A ping unanswered this long means the worker is gone. */
+export const PONG_DEADLINE_MS = 20000;
+
+const idleWatch = { start() {}, stop() {}, pong() {} };
+
+// Pings the shared worker; a pong from another instance, one that does not
+// know this tab, or none within the deadline restarts the connection. The
+// deadline counts from the ping, not from the last pong, so that a hidden
+// tab's throttled timers do not look like a dead worker. A page restored
+// from the back-forward cache connects again too: it left on pagehide.
+function watchConnection({ post, connected, instance, restart, suspend }) {
+  let timer = null;
+  let pingAt = null;
+  const tick = () => {
+    if (!connected()) pingAt = null;
+    else if (pingAt !== null && Date.now() - pingAt > PONG_DEADLINE_MS) restart("no answer to a ping");
+    else if (pingAt === null) {
+      pingAt = Date.now();
+      post({ t: "ping" });
+    }
+  };
+  const onPageShow = (ev) => {
+    if (ev.persisted) restart("the page came back from the back-forward cache");
+  };
+  const onPageHide = (ev) => {
+    if (ev.persisted) suspend();
+  };
+  return {
+    start() {
+      pingAt = null;
+      clearInterval(timer);
+      timer = setInterval(tick, PING_INTERVAL_MS);
+      globalThis.addEventListener?.("pageshow", onPageShow);
+      globalThis.addEventListener?.("pagehide", onPageHide);
+    },
+    stop() {
+      clearInterval(timer);
+      globalThis.removeEventListener?.("pageshow", onPageShow);
+      globalThis.removeEventListener?.("pagehide", onPageHide);
+    },
+    pong(data) {
+      pingAt = null;
+      if (data.instance !== instance() || data.known === false) restart("the shared worker was restarted");
+    },
   };
 }
 

@@ -48,7 +48,7 @@ export const needsRestart = !liveServerURL
     : "REFINE_LIVE_TEST_RESTART_URL is unset: cannot restart the live server";
 
 /** Where the engine runs (the worker option): each suite that takes it runs once per mode. */
-export const WORKER_MODES = ["none", "dedicated"];
+export const WORKER_MODES = ["none", "dedicated", "shared"];
 
 /** A skip reason for a test whose WebSocket override cannot run in a worker, or false. */
 export const needsInPageSocket = (worker) =>

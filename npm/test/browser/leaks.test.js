@@ -4,6 +4,8 @@
 // goroutines are back within 10% of their baseline, taken after a first
 // identical round. Figures are printed
 // (run with REFINE_LIVE_LEAK_FIGURES=1 to see them outside the runner).
+// The clients here run in the page (worker: "none"): it is the page's Go
+// runtime whose memory, functions and goroutines are measured.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { failWithoutWasmInCI, liveServerURL, needsChromium, needsServer, needsWasm, useBrowser } from "./harness.js";
@@ -45,8 +47,8 @@ describe("live.wasm leaks nothing in Chromium", () => {
         url,
         reconnect,
         // The probe stays open throughout: stats() needs a running client.
-        probe: live.createLiveClient({ url, reconnect }),
-        churner: live.createLiveClient({ url, reconnect }),
+        probe: live.createLiveClient({ url, worker: "none", reconnect }),
+        churner: live.createLiveClient({ url, worker: "none", reconnect }),
         async subCycles(n) {
           const { churner } = window.leak;
           for (let i = 0; i < n; i++) {
@@ -57,7 +59,7 @@ describe("live.wasm leaks nothing in Chromium", () => {
         },
         async clientCycles(n) {
           for (let i = 0; i < n; i++) {
-            const c = live.createLiveClient({ url, reconnect });
+            const c = live.createLiveClient({ url, worker: "none", reconnect });
             c.subscribe({ channel: `leak/client/${i % 10}`, types: ["*"], callback() {} });
             await c.ready;
             await helpers.until(() => c.status === "open", 10000, "a client to open");

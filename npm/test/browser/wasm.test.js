@@ -1,5 +1,8 @@
 // The real live.wasm in headless Chromium, without a live server: loading,
 // the handshake, globals, retries, bad arguments and release of functions.
+// The clients here run in the page (worker: "none"), whose Go runtime and
+// functions these tests look at; unit/worker*.test.js and shared.test.js cover
+// the worker modes.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { closedPortURL, failWithoutWasmInCI, liveServerURL, needsWasm, useBrowser } from "./harness.js";
@@ -22,7 +25,7 @@ describe("live.wasm in Chromium", () => {
   test("ready resolves and the page keeps no Go globals", { skip }, async () => {
     const page = await browser.newPage();
     const result = await page.evaluate(async (url) => {
-      const client = live.createLiveClient({ url, reconnect: { minDelay: 50, maxDelay: 200 } });
+      const client = live.createLiveClient({ url, worker: "none", reconnect: { minDelay: 50, maxDelay: 200 } });
       const before = client.status;
       const started = performance.now();
       await client.ready;
@@ -46,7 +49,7 @@ describe("live.wasm in Chromium", () => {
   test("a .wasm served with the wrong MIME type still loads", { skip }, async () => {
     const page = await browser.newPage();
     const status = await page.evaluate(async (url) => {
-      const client = live.createLiveClient({ url, wasmURL: "/octet/live.wasm" });
+      const client = live.createLiveClient({ url, worker: "none", wasmURL: "/octet/live.wasm" });
       await client.ready;
       await client.close();
       return client.status;
@@ -60,12 +63,12 @@ describe("live.wasm in Chromium", () => {
     const page = await browser.newPage();
     const result = await page.evaluate(async (url) => {
       const sink = helpers.errorSink();
-      const broken = live.createLiveClient({ url, wasmURL: "/missing.wasm", onError: sink.onError, reconnect: { minDelay: 60000, maxDelay: 60000 } });
+      const broken = live.createLiveClient({ url, worker: "none", wasmURL: "/missing.wasm", onError: sink.onError, reconnect: { minDelay: 60000, maxDelay: 60000 } });
       broken.subscribe({ channel: "c", callback() {} });
       const first = await broken.ready.then(() => "resolved", (err) => err.code);
       const statusAfterFailure = broken.status;
       await broken.close();
-      const good = live.createLiveClient({ url });
+      const good = live.createLiveClient({ url, worker: "none" });
       await good.ready;
       await good.close();
       return { first, statusAfterFailure, codes: sink.errors.map((e) => e.code) };
@@ -135,7 +138,7 @@ describe("live.wasm in Chromium", () => {
     const page = await browser.newPage();
     const result = await page.evaluate(async (url) => {
       const sink = helpers.errorSink();
-      const client = live.createLiveClient({ url, onError: sink.onError, reconnect: { minDelay: 50, maxDelay: 100 } });
+      const client = live.createLiveClient({ url, worker: "none", onError: sink.onError, reconnect: { minDelay: 50, maxDelay: 100 } });
       const statuses = [client.status];
       client.onStatusChange((s, previous) => statuses.push(`${previous}>${s}`));
       client.subscribe({ channel: "c", callback() {} });
@@ -193,12 +196,12 @@ describe("live.wasm in Chromium", () => {
     const page = await browser.newPage();
     const result = await page.evaluate(
       async ({ url, live: hasServer }) => {
-        const witness = live.createLiveClient({ url });
+        const witness = live.createLiveClient({ url, worker: "none" });
         await witness.ready;
         const start = witness.stats().funcCount;
         const peaks = [];
         for (let round = 0; round < 3; round++) {
-          const client = live.createLiveClient({ url, reconnect: { minDelay: 50, maxDelay: 100 } });
+          const client = live.createLiveClient({ url, worker: "none", reconnect: { minDelay: 50, maxDelay: 100 } });
           const handles = ["a", "b", "c"].map((ch) => client.subscribe({ channel: `leak/${ch}`, callback() {} }));
           client.publish({ channel: "leak/a", type: "created", payload: { ids: [1] } });
           await client.ready;

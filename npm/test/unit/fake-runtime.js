@@ -8,6 +8,8 @@ export class FakeGoClient {
     this.calls = [];
     /** @type {Map<number, number>} subscription id → ageMs it arrived with */
     this.ages = new Map();
+    /** @type {Map<number, number>} subscription id → origin (a shared worker's tab) */
+    this.origins = new Map();
     /** The raw apply batches. */
     this.applied = [];
     this.currentStatus = "idle";
@@ -28,12 +30,13 @@ export class FakeGoClient {
       switch (cmd[0]) {
         case "s":
           this.subscribe(cmd[1], cmd[2], cmd[3], cmd[4], false, cmd[5], cmd[6]);
+          if (cmd[7] !== undefined) this.origins.set(cmd[1], cmd[7]);
           break;
         case "u":
           this.unsubscribe(cmd[1]);
           break;
         case "p":
-          this.publish(cmd[1], cmd[2], JSON.stringify(cmd[3]), cmd[4] === null ? null : JSON.stringify(cmd[4]));
+          this.publish(cmd[1], cmd[2], JSON.stringify(cmd[3]), cmd[4] === null ? null : JSON.stringify(cmd[4]), ...cmd.slice(5));
           break;
         case "r":
           this.reconnect();

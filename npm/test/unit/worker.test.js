@@ -176,7 +176,7 @@ describe('worker: "dedicated"', () => {
 
   test("stats() is synchronous: the counters the worker posted last, refreshed after deliveries and on request", async () => {
     const t = await running();
-    assert.deepEqual(t.client.stats(), { subscriptions: 0, funcCount: 3 });
+    assert.deepEqual(t.client.stats(), { subscriptions: 0, funcCount: 3, mode: "dedicated" });
     t.go.stats = () => JSON.stringify({ subscriptions: 7 });
     // Asking posts a request; the answer comes back a few tasks later.
     await until(() => t.client.stats().subscriptions === 7);
@@ -223,7 +223,7 @@ describe('worker: "dedicated"', () => {
     t.engine.failLoad();
     await until(() => t.sink.errors.length === 1);
     assert.equal(t.sink.errors[0].code, "ERR_WASM_LOAD");
-    assert.match(t.sink.errors[0].message, /^in the worker .*\/worker\.js: HTTP 404$/);
+    assert.match(t.sink.errors[0].message, /^in the dedicated worker .*\/worker\.js: HTTP 404$/);
     assert.equal(t.client.status, "reconnecting");
     assert.equal(t.made[0].terminated, true);
     await until(() => t.engine.loads.length === 2);
@@ -243,7 +243,7 @@ describe("a worker that fails to load: the client runs in the page", () => {
     await until(() => t.page.loads.length === 1);
     assert.equal(t.sink.errors.length, 1);
     assert.equal(t.sink.errors[0].code, "ERR_WASM_LOAD");
-    assert.match(t.sink.errors[0].message, /^the worker .*\/worker\.js failed to load: HTTP 404$/);
+    assert.match(t.sink.errors[0].message, /^the dedicated worker .*\/worker\.js failed to load: HTTP 404$/);
     assert.equal(t.made[0].terminated, true);
     t.page.finishLoad();
     await t.client.ready;
@@ -261,7 +261,7 @@ describe("a worker that fails to load: the client runs in the page", () => {
     const settings = normalizeOptions({ url: URL_, worker: "dedicated", workerURL: "https://x/w.js" }, assert.fail);
     await assert.rejects(startWorkerRuntime({ settings, loadTimeoutMs: 20 }), {
       code: "ERR_WASM_LOAD",
-      message: "the worker https://x/w.js failed to load: no ready message within 20 ms",
+      message: "the dedicated worker https://x/w.js failed to load: no ready message within 20 ms",
     });
     assert.equal(workers.made[0].terminated, true);
     const reported = [];
@@ -289,21 +289,20 @@ describe("a worker that fails to load: the client runs in the page", () => {
 
 describe("the worker option", () => {
   for (const [value, why] of [
-    ["shared", /^worker "shared" is planned but not supported yet; using "none"$/],
-    ["auto", /^worker "auto" is planned but not supported yet; using "none"$/],
-    ["threads", /^worker "threads" is invalid; using "none"$/],
-    [true, /^worker boolean true is invalid; using "none"$/],
+    ["threads", /^worker "threads" is invalid; using "auto"$/],
+    [true, /^worker boolean true is invalid; using "auto"$/],
   ]) {
-    test(`${JSON.stringify(value)} is reported and the client runs in the page`, async () => {
-      const workers = fakeWorkers();
-      globalThis.Worker = workers.FakeWorker;
+    test(`${JSON.stringify(value)} is reported and "auto" is used (here, without workers, in the page)`, async () => {
+      delete globalThis.Worker;
       const page = fakeRuntime();
       const sink = errorSink();
       const client = createLiveClient({ url: URL_, worker: value, loadRuntime: page.loadRuntime, onError: sink.onError });
       assert.deepEqual(sink.codes(), ["ERR_INVALID_ARGUMENT"]);
       assert.match(sink.errors[0].message, why);
       await until(() => page.loads.length === 1);
-      assert.equal(workers.made.length, 0);
+      page.finishLoad();
+      await client.ready;
+      assert.equal(client.stats().mode, "none");
       await client.close();
     });
   }
@@ -325,7 +324,7 @@ describe("the worker option", () => {
     workers.engine.finishLoad();
     (await starting).release();
     const inPage = fakeRuntime();
-    const none = normalizeOptions({ url: URL_ }, assert.fail);
+    const none = normalizeOptions({ url: URL_, worker: "none" }, assert.fail);
     assert.equal(none.worker, "none");
     assert.equal(await runtimeLoader(none, () => inPage.runtime, assert.fail, () => {})(), inPage.runtime);
     assert.equal(workers.made.length, 1);

@@ -1,0 +1,67 @@
+// A tab's connection to the shared worker, as the endpoint worker-runtime.js
+// talks through: { ready, post, setHandlers, end }. The tab holds a Web
+// Lock of its own for as long as the connection lasts; the worker asks for
+// the same lock, which it is granted once the tab is gone, however it went
+// (closed, crashed, discarded): MessagePort has no close event but in
+// Chromium. Without Web Locks the worker goes by the tab's pings instead.
+
+import { randomId } from "./loader.js";
+
+/** Every tab of an origin joins the shared worker of this name (and script URL). */
+export const SHARED_WORKER_NAME = "refine-live-wasm";
+
+/**
+ * @param {string | URL | undefined} workerURL the workerURL option
+ * @param {{ locks?: { request(name: string, fn: () => Promise<void>): Promise<any> } }} [env]
+ */
+export function connectShared(workerURL, { locks = globalThis.navigator?.locks } = {}) {
+  if (typeof SharedWorker !== "function") throw new Error("this environment has no SharedWorker");
+  // Written out in full so that bundlers find the worker and its files.
+  const worker =
+    workerURL === undefined
+      ? new SharedWorker(new URL("./worker.js", import.meta.url), { type: "module", name: SHARED_WORKER_NAME })
+      : new SharedWorker(workerURL, { type: "module", name: SHARED_WORKER_NAME });
+  const port = worker.port;
+  const lock = `${SHARED_WORKER_NAME}:tab:${randomId()}`;
+  let releaseLock = () => {};
+  let ended = false;
+  // Resolves once the lock is held (at once without Web Locks), so that the
+  // worker's request for it, sent with the load, waits for the tab to go.
+  const held =
+    typeof locks?.request === "function"
+      ? new Promise((resolve, reject) => {
+          locks
+            .request(lock, () => {
+              resolve();
+              return new Promise((release) => (releaseLock = release));
+            })
+            .catch(reject);
+        })
+      : Promise.resolve();
+  let onMessage = null;
+  port.onmessage = ({ data }) => onMessage?.(data);
+  return {
+    ready: held,
+    post(message) {
+      if (ended) return;
+      port.postMessage(message.t === "load" && typeof locks?.request === "function" ? { ...message, lock } : message);
+    },
+    setHandlers({ message, error }) {
+      onMessage = message ?? null;
+      worker.onerror = error
+        ? (ev) => {
+            ev?.preventDefault?.();
+            error(ev?.message || "error event");
+          }
+        : null;
+      port.onmessageerror = error ? () => error("a message could not be read") : null;
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      onMessage = null;
+      port.close();
+      releaseLock();
+    },
+  };
+}
