@@ -23,6 +23,11 @@ import {
 const { backend, open } = useSuite({ before, after, afterEach });
 
 const SUBSCRIPTIONS = "refine_live_subscriptions";
+// These tests count the frames each page sends, which the driver sees only
+// on a socket of the page: their pages run the engine in the page. The
+// npm package's shared.test.js counts a shared worker's subscriptions at
+// the server, StrictMode's included.
+const IN_PAGE = { worker: "none" };
 
 async function waitForSubscriptions(be, n) {
   await waitFor(`${n} server subscriptions`, async () => (await metric(be.url, SUBSCRIPTIONS)) === n);
@@ -30,8 +35,8 @@ async function waitForSubscriptions(be, n) {
 
 test('liveMode "off" and resource meta.liveMode "off" subscribe nothing on the server', async () => {
   const be = await backend();
-  const off = await open(be.url, "/posts", { liveMode: "off" });
-  const categories = await open(be.url, "/categories");
+  const off = await open(be.url, "/posts", { liveMode: "off", ...IN_PAGE });
+  const categories = await open(be.url, "/categories", IN_PAGE);
   await categories.page.getByTestId("category-row").first().waitFor();
   await waitForList(off, await serverPosts(be.url), "the off page's list");
 
@@ -61,7 +66,7 @@ test('liveMode "off" and resource meta.liveMode "off" subscribe nothing on the s
   assert.deepEqual(await liveEvents(off), []);
 
   // Control: a page in auto mode on the posts list does subscribe.
-  const auto = await open(be.url, "/posts");
+  const auto = await open(be.url, "/posts", IN_PAGE);
   await waitForSubscriptions(be, 4);
   assert.deepEqual(framesByChannel(auto, "subscribe"), { notifications: 1, "resources/posts": 1 });
 });
@@ -93,8 +98,8 @@ test("StrictMode: one server subscription per channel, however many hooks are mo
   const be = await backend();
   // The list page mounts two hooks on resources/posts (the table and
   // "Newest") plus the notifications panel, each twice under StrictMode.
-  const a = await open(be.url, "/posts", { strict: "1" });
-  const b = await open(be.url, "/posts/edit/1", { strict: "1" });
+  const a = await open(be.url, "/posts", { strict: "1", ...IN_PAGE });
+  const b = await open(be.url, "/posts/edit/1", { strict: "1", ...IN_PAGE });
   await waitForList(a, await serverPosts(be.url), "A's list");
   await b.page.locator('[data-testid="post-current"][data-id="1"]').waitFor();
   await waitForSubscriptions(be, 4);

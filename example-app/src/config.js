@@ -1,13 +1,15 @@
 // The app's settings, read from the page URL so that a test (or a curious
 // user) can pick them: ?protocol=basic|extended|auto, ?liveMode=auto|manual|off,
 // ?strict=1, ?live=<WebSocket URL>, ?minDelay=<ms> (the reconnect floor) and
-// ?debug=1 (the client logs to the console), and ?record=1 (src/record.js keeps
-// what an end-to-end test reads). They are remembered for the tab, so a
+// ?debug=1 (the client logs to the console), ?worker=auto|shared|dedicated|none
+// (where the engine runs; the package's default, "auto", when absent) and
+// ?record=1 (src/record.js keeps what an end-to-end test reads). They are remembered for the tab, so a
 // reload or an in-app redirect keeps them.
 
 const KEY = "refine-live-example:config";
 const PROTOCOLS = ["auto", "basic", "extended"];
 const LIVE_MODES = ["auto", "manual", "off"];
+const WORKERS = ["auto", "shared", "dedicated", "none"];
 
 function defaultLiveUrl() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -16,7 +18,7 @@ function defaultLiveUrl() {
 
 function readConfig() {
   const params = new URLSearchParams(window.location.search);
-  const known = ["protocol", "liveMode", "strict", "live", "minDelay", "debug", "record"].some((k) => params.has(k));
+  const known = ["protocol", "liveMode", "strict", "live", "minDelay", "debug", "record", "worker"].some((k) => params.has(k));
   let stored = {};
   try {
     stored = JSON.parse(window.sessionStorage.getItem(KEY) ?? "{}") ?? {};
@@ -32,6 +34,7 @@ function readConfig() {
     record: source.record === "1" || source.record === "true",
     live: typeof source.live === "string" && source.live !== "" ? source.live : undefined,
     minDelay: /^\d+$/.test(source.minDelay ?? "") ? Number(source.minDelay) : undefined,
+    worker: WORKERS.includes(source.worker) ? source.worker : undefined,
   };
   try {
     window.sessionStorage.setItem(KEY, JSON.stringify({ ...config, strict: config.strict ? "1" : "0", debug: config.debug ? "1" : "0", record: config.record ? "1" : "0", minDelay: config.minDelay?.toString() }));

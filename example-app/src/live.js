@@ -8,6 +8,7 @@ export const client = createLiveClient({
   url: config.liveUrl,
   protocol: config.protocol,
   debug: config.debug,
+  ...(config.worker === undefined ? {} : { worker: config.worker }),
   ...(config.record ? { WebSocket: startRecording() } : {}),
   ...(config.minDelay === undefined
     ? {}
