@@ -40,6 +40,15 @@ export async function startLiveServer(binary) {
     base,
     start,
     stop,
+    /** The server's gauge refine_live_<name>, summed over its labels. */
+    async gauge(name) {
+      const text = await (await fetch(`${base}/metrics`)).text();
+      let sum = 0;
+      for (const line of text.split("\n")) {
+        if (line.startsWith(`refine_live_${name}{`) || line.startsWith(`refine_live_${name} `)) sum += Number(line.slice(line.lastIndexOf(" ") + 1));
+      }
+      return sum;
+    },
     /** POST /publish one event. */
     async publish(event) {
       const res = await fetch(`${base}/publish`, { method: "POST", body: JSON.stringify(event) });

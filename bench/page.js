@@ -1,4 +1,4 @@
-// The benchmark page. ?impl=baseline|ours|ours-basic|ours-worker&ws=<url> picks the
+// The benchmark page. ?impl=baseline|ours|ours-basic|ours-worker|ours-shared&ws=<url> picks the
 // provider, created at load time the way an app creates it before its first
 // render. bench/run.mjs drives everything else through window.bench.
 import { createLiveClient, liveProvider } from "/npm/index.js";
@@ -61,9 +61,10 @@ if (impl === "baseline") {
 } else {
   // In a worker the socket is the worker's: the page cannot count its
   // frames, so the reconnect and memory figures leave that variant out.
+  const workers = { "ours-worker": "dedicated", "ours-shared": "shared" };
   const client = createLiveClient(
-    impl === "ours-worker"
-      ? { url: wsURL, worker: "dedicated" }
+    impl in workers
+      ? { url: wsURL, worker: workers[impl] }
       : { url: wsURL, protocol: impl === "ours-basic" ? "basic" : "auto", WebSocket: CountingWebSocket },
   );
   provider = liveProvider(client);

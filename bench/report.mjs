@@ -11,8 +11,9 @@ const LABELS = {
   ours: "refine-live-wasm (auto → extended)",
   "ours-basic": "refine-live-wasm (basic)",
   "ours-worker": "refine-live-wasm (worker: dedicated)",
+  "ours-shared": "refine-live-wasm (worker: shared)",
 };
-const COLORS = { baseline: "#8a8f98", ours: "#1f6feb", "ours-basic": "#79b8ff", "ours-worker": "#2da44e" };
+const COLORS = { baseline: "#8a8f98", ours: "#1f6feb", "ours-basic": "#79b8ff", "ours-worker": "#2da44e", "ours-shared": "#bf8700" };
 
 export function median(xs) {
   const s = xs.filter((x) => x !== null && x !== undefined && !Number.isNaN(x)).sort((a, b) => a - b);
@@ -77,7 +78,8 @@ function renderSection(r) {
       "with its default `protocol: \"auto\"` (the reference server answers the hello, so the frames are extended: id, seq, epoch, date, " +
       "about 70 bytes more each) and, for the same frames as the baseline, with `protocol: \"basic\"`; **worker: dedicated** runs the " +
       "engine and its socket in a module worker (`worker: \"dedicated\"`, extended frames), so the main thread only receives each task's " +
-      "events, already parsed, and runs the callbacks. In a worker the engine keeps reading while the page is blocked, so the backlog of " +
+      "events, already parsed, and runs the callbacks; **worker: shared** does the same in the shared worker of every tab (`worker: \"shared\"`, " +
+      "the default where the browser has SharedWorker; each page load here is a first tab, which starts the worker). In a worker the engine keeps reading while the page is blocked, so the backlog of " +
       "figure 1 is already decoded when the page is released; the reconnect and memory figures are not taken there (the page holds " +
       "neither the socket nor the wasm memory).",
   );
@@ -238,6 +240,27 @@ function renderSection(r) {
       "ranges are wide and single rounds can be off by 2×. Compare medians and the round-by-round ratios, not single figures. Timing is never asserted in tests.",
   );
   L.push("");
+
+  if (r.tabs?.length > 0) {
+    const t = r.tabs;
+    const mbs = (xs) => cell(xs.map((x) => x / 1048576), 1);
+    L.push("### A second tab (worker: shared)");
+    L.push("");
+    L.push(
+      "Two pages of one browser, each with a client of the same config subscribed to a channel of its own: the server's " +
+        "`refine_live_connections` before the first, after the first and after the second; per page its load → `client.ready`, its JS heap " +
+        "after GC (CDP) and the wasm memory it holds; the Go heap is the shared worker's, read from each page's `stats()`.",
+    );
+    L.push("");
+    L.push("| | tab 1 | tab 2 |");
+    L.push("|---|---:|---:|");
+    L.push(`| server connections (before: ${cell(t.map((x) => x.connections[0]))}) | ${cell(t.map((x) => x.connections[1]))} | ${cell(t.map((x) => x.connections[2]))} |`);
+    L.push(`| page load → \`client.ready\` (ms) | ${cell(t.map((x) => x.ready[0]), 1)} | ${cell(t.map((x) => x.ready[1]), 1)} |`);
+    L.push(`| page JS heap after GC (MB) | ${mbs(t.map((x) => x.pageJS[0]))} | ${mbs(t.map((x) => x.pageJS[1]))} |`);
+    L.push(`| wasm memory in the page (MB) | ${mbs(t.map((x) => x.pageWasm[0]))} | ${mbs(t.map((x) => x.pageWasm[1]))} |`);
+    L.push(`| the worker's Go heap, live (MB) | ${mbs(t.map((x) => x.workerGoHeap[0]))} | ${mbs(t.map((x) => x.workerGoHeap[1]))} |`);
+    L.push("");
+  }
 
   if (r.profiles && Object.keys(r.profiles).length > 0) {
     L.push("### Where the time goes (CPU profile of one extra 10-subscriber run per variant)");

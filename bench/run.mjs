@@ -6,7 +6,7 @@
 //   node bench/run.mjs            (make bench: builds live.wasm and liveserver first)
 //
 // Environment: BENCH_RUNS (rounds, default 5), BENCH_EVENTS (default
-// 100000), BENCH_VARIANTS (default baseline,ours,ours-basic,ours-worker), BENCH_OUT
+// 100000), BENCH_VARIANTS (default baseline,ours,ours-basic,ours-worker,ours-shared), BENCH_OUT
 // (raw results, default bench/out), BENCH_REPORT=0 (leave docs/ alone),
 // BENCH_PROFILE=0 (skip the CPU profiles: one extra 10-subscriber run per
 // variant, not counted in the figures), BENCH_FIGURES (default
@@ -26,10 +26,12 @@ import { writeReport } from "./report.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100000);
-const VARIANTS = (process.env.BENCH_VARIANTS ?? "baseline,ours,ours-basic,ours-worker").split(",");
+const VARIANTS = (process.env.BENCH_VARIANTS ?? "baseline,ours,ours-basic,ours-worker,ours-shared").split(",");
+// The page holds neither the socket nor the wasm memory of these.
+const IN_WORKER = new Set(["ours-worker", "ours-shared"]);
 const OUT = process.env.BENCH_OUT ?? join(root, "bench", "out");
 const PROFILE = process.env.BENCH_PROFILE !== "0";
-const FIGURES = new Set((process.env.BENCH_FIGURES ?? "throughput,latency,reconnect,memory").split(","));
+const FIGURES = new Set((process.env.BENCH_FIGURES ?? "throughput,latency,reconnect,memory,tabs").split(","));
 const DEBUG = process.env.BENCH_DEBUG === "1";
 const debug = (...args) => DEBUG && log(...args);
 const LATENCY_ROUND_TRIPS = 1000;
@@ -57,6 +59,7 @@ const results = {
   load: [],
   memory: [],
   reconnect: [],
+  tabs: [],
   profiles: {},
 };
 
@@ -108,7 +111,12 @@ try {
     }
   }
   for (let round = 0; round < (FIGURES.has("reconnect") ? Math.min(RUNS, 3) : 0); round++) {
-    for (const variant of VARIANTS.filter((v) => v !== "ours-worker")) {
+    if (VARIANTS.includes("ours-shared") && FIGURES.has("tabs")) {
+      const r = await tabsRun(round);
+      results.tabs.push(r);
+      log(`tabs round ${round + 1}: ${r.connections.join(" → ")} connections, tab 2 ready in ${r.ready[1].toFixed(0)} ms`);
+    }
+    for (const variant of VARIANTS.filter((v) => !IN_WORKER.has(v))) {
       const r = await reconnectRun(variant, round);
       results.reconnect.push(r);
       log(`reconnect ${variant} round ${round + 1}: ${r.upToResubscribedMs} ms after the server was up, ${r.framesSent} frames`);
@@ -124,7 +132,7 @@ try {
   // under a basic server's rate limit (a burst of 50, then 25 a second), so
   // 11,000 of them would take over seven minutes.
   // Nor in a worker: the page holds neither the socket nor the wasm memory.
-  for (const variant of FIGURES.has("memory") ? VARIANTS.filter((v) => v !== "ours-basic" && v !== "ours-worker") : []) {
+  for (const variant of FIGURES.has("memory") ? VARIANTS.filter((v) => v !== "ours-basic" && !IN_WORKER.has(v)) : []) {
     const r = await memoryRun(variant);
     results.memory.push(r);
     log(`memory ${variant}: JS ${mb(r.before.js)} → ${mb(r.subscribed.js)} → ${mb(r.removed.js)} MB, wasm ${mb(r.removed.wasm)} MB`);
@@ -224,6 +232,39 @@ async function throughputRun(variant, subscribers, round, profile) {
     scriptMs: (after.ScriptDuration - before.ScriptDuration) * 1000,
     taskMs: (after.TaskDuration - before.TaskDuration) * 1000,
     longTasks: page_.longTasks,
+  };
+}
+
+// A second tab beside a first, worker: "shared": what it adds at the
+// server (connections) and in the page (JS heap, wasm memory), and how
+// soon it is ready with the worker already running.
+async function tabsRun(round) {
+  const before = await server.gauge("connections");
+  const tabs = [];
+  const connections = [before];
+  for (let i = 0; i < 2; i++) {
+    const { page, cdp } = await openPage("ours-shared");
+    const channel = `resources/tabs-${++runId}`;
+    await page.evaluate((c) => window.bench.subscribe([c], 1), channel);
+    await probe(page, channel);
+    connections.push(await server.gauge("connections"));
+    tabs.push({ page, cdp });
+  }
+  const measured = [];
+  for (const { page, cdp } of tabs) {
+    await cdp.send("HeapProfiler.collectGarbage");
+    const { usedSize } = await cdp.send("Runtime.getHeapUsage");
+    const [wasm, goHeap, ready] = await page.evaluate(() => [window.bench.wasmBytes(), window.bench.goLiveHeap(), window.bench.timings.ready]);
+    measured.push({ js: usedSize, wasm, goHeap, ready });
+  }
+  for (const { page } of tabs) await page.close();
+  return {
+    round,
+    connections,
+    ready: measured.map((m) => m.ready),
+    pageJS: measured.map((m) => m.js),
+    pageWasm: measured.map((m) => m.wasm),
+    workerGoHeap: measured.map((m) => m.goHeap),
   };
 }
 

@@ -1,5 +1,6 @@
 // Loads live.wasm once per page and hands out its API. A failed load can be
 // retried; a successful one is shared by every client on the page.
+import { HTML_ANSWER_FIX, installedFile, preBundled } from "./package-files.js";
 import { bindExports } from "./contract.js";
 import { ErrorCodes, liveError } from "./errors.js";
 import { VERSION } from "./version.js";
@@ -31,7 +32,7 @@ export function loadRuntime(wasmURL) {
   if (shared === null) {
     // After a version mismatch the cached .wasm is stale: bypass the cache.
     const cache = failedVersionCheck ? "no-cache" : "default";
-    const loading = startRuntime({ wasmURL: wasmURL ?? new URL("./live.wasm", import.meta.url), cache });
+    const loading = startRuntime({ wasmURL: wasmURL ?? defaultWasmURL(), cache });
     const forget = () => {
       if (shared === loading) shared = null;
     };
@@ -192,6 +193,10 @@ function keepRuntimeOutputWorking(go, fs) {
   }
 }
 
+// Beside this module, or in the installed package when a dev server
+// pre-bundled this module away from it.
+const defaultWasmURL = () => (preBundled() ? installedFile("live.wasm") : new URL("./live.wasm", import.meta.url));
+
 /**
  * Starts fetching and compiling now; the returned function instantiates
  * the module once it is compiled. A failure surfaces there, not before.
@@ -212,8 +217,21 @@ async function compileWasm(url, cache) {
   if (typeof WebAssembly.compileStreaming === "function" && type.startsWith("application/wasm")) {
     return WebAssembly.compileStreaming(response);
   }
-  // Wrong MIME type (a common static-server default): compile from bytes.
-  return WebAssembly.compile(await response.arrayBuffer());
+  // Wrong MIME type (a common static-server default): compile from bytes,
+  // once they are known to be WebAssembly at all.
+  const bytes = await response.arrayBuffer();
+  const head = new Uint8Array(bytes, 0, Math.min(4, bytes.byteLength));
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0x61 || head[2] !== 0x73 || head[3] !== 0x6d) {
+    const text = new TextDecoder().decode(new Uint8Array(bytes, 0, Math.min(64, bytes.byteLength))).trimStart();
+    const html = type.startsWith("text/html") || /^<(!doctype|html|head|script)/i.test(text);
+    throw liveError(
+      ErrorCodes.WASM_LOAD,
+      html
+        ? `failed to load ${String(url)}: ${HTML_ANSWER_FIX}`
+        : `failed to load ${String(url)}: not WebAssembly (${bytes.byteLength} bytes of ${type || "no content type"})`,
+    );
+  }
+  return WebAssembly.compile(bytes);
 }
 
 function removeGlobals(names) {

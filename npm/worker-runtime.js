@@ -6,6 +6,7 @@
 import { ErrorCodes, liveError } from "./errors.js";
 import { exitSignal } from "./loader.js";
 import { goConfig } from "./options.js";
+import { HTML_ANSWER_FIX, installedFile, preBundled } from "./package-files.js";
 import { connectShared } from "./worker-shared.js";
 import { VERSION } from "./version.js";
 
@@ -71,7 +72,7 @@ export function runtimeLoader(settings, inPage, report, debug, { loadTimeoutMs }
  * @param {(...args: any[]) => void} [parts.debug]
  */
 export function startWorkerRuntime({ settings, kind = "dedicated", loadTimeoutMs = WORKER_LOAD_TIMEOUT_MS, debug = () => {} }) {
-  const url = absolute(settings.workerURL ?? new URL("./worker.js", import.meta.url));
+  const url = absolute(settings.workerURL ?? (preBundled() ? installedFile("worker.js") : new URL("./worker.js", import.meta.url)));
   const workerFailed = (message, cause) => {
     const err = liveError(ErrorCodes.WASM_LOAD, `the ${kind} worker ${url} failed to load: ${message}`, cause);
     workerFailures.add(err);
@@ -87,7 +88,10 @@ export function startWorkerRuntime({ settings, kind = "dedicated", loadTimeoutMs
       return Promise.reject(workerFailed(err?.message ?? String(err), err));
     }
     return new Promise((resolve, reject) => {
+      let settled = false;
       const fail = (err) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
         endpoint.setHandlers({});
         endpoint.end();
@@ -95,7 +99,7 @@ export function startWorkerRuntime({ settings, kind = "dedicated", loadTimeoutMs
       };
       const timer = setTimeout(() => fail(workerFailed(`no ready message within ${loadTimeoutMs} ms`)), loadTimeoutMs);
       endpoint.setHandlers({
-        error: (message) => fail(workerFailed(message)),
+        error: (message) => explainFailure(url, message).then((why) => fail(workerFailed(why))),
         message(data) {
           if (data?.t === "ready") {
             clearTimeout(timer);
@@ -112,14 +116,25 @@ export function startWorkerRuntime({ settings, kind = "dedicated", loadTimeoutMs
   return connect().then(({ endpoint, ready }) => workerRuntime({ kind, endpoint, ready, url, reconnect: kind === "shared" ? connect : null, debug }));
 }
 
+// An error event says nothing of why a worker failed; its URL's answer
+// may (an HTML page where a script was expected is a dev server's fallback).
+async function explainFailure(url, message) {
+  try {
+    const res = await fetch(url, { credentials: "same-origin" });
+    if ((res.headers.get("content-type") ?? "").startsWith("text/html")) return HTML_ANSWER_FIX;
+    return res.ok ? message : `HTTP ${res.status}`;
+  } catch {
+    return message;
+  }
+}
+
 // A dedicated worker of this client, as an endpoint (see worker-shared.js).
 function dedicatedEndpoint(workerURL) {
   if (typeof Worker !== "function") throw new Error("this environment has no Worker");
   // Written out in full so that bundlers find the worker and its files.
+  const url = workerURL ?? (preBundled() ? installedFile("worker.js") : undefined);
   const worker =
-    workerURL === undefined
-      ? new Worker(new URL("./worker.js", import.meta.url), { type: "module" })
-      : new Worker(workerURL, { type: "module" });
+    url === undefined ? new Worker(new URL("./worker.js", import.meta.url), { type: "module" }) : new Worker(url, { type: "module" });
   return {
     ready: Promise.resolve(),
     post: (message) => worker.postMessage(message),

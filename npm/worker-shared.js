@@ -6,6 +6,7 @@
 // Chromium. Without Web Locks the worker goes by the tab's pings instead.
 
 import { randomId } from "./loader.js";
+import { installedFile, preBundled } from "./package-files.js";
 
 /** Every tab of an origin joins the shared worker of this name (and script URL). */
 export const SHARED_WORKER_NAME = "refine-live-wasm";
@@ -17,10 +18,11 @@ export const SHARED_WORKER_NAME = "refine-live-wasm";
 export function connectShared(workerURL, { locks = globalThis.navigator?.locks } = {}) {
   if (typeof SharedWorker !== "function") throw new Error("this environment has no SharedWorker");
   // Written out in full so that bundlers find the worker and its files.
+  const url = workerURL ?? (preBundled() ? installedFile("worker.js") : undefined);
   const worker =
-    workerURL === undefined
+    url === undefined
       ? new SharedWorker(new URL("./worker.js", import.meta.url), { type: "module", name: SHARED_WORKER_NAME })
-      : new SharedWorker(workerURL, { type: "module", name: SHARED_WORKER_NAME });
+      : new SharedWorker(url, { type: "module", name: SHARED_WORKER_NAME });
   const port = worker.port;
   const lock = `${SHARED_WORKER_NAME}:tab:${randomId()}`;
   let releaseLock = () => {};

@@ -119,14 +119,18 @@ describe("defaults", () => {
     "LiveClientOptions.wasmURL": (doc) => {
       assert.equal(doc, 'new URL("./live.wasm", import.meta.url)');
       assert.equal(settings.wasmURL, undefined);
-      assert.ok(read("../../loader.js").includes(`wasmURL ?? ${doc}`));
+      // Unless a dev server pre-bundled the package away from its files (package-files.js).
+      const source = read("../../loader.js");
+      assert.ok(source.includes("wasmURL ?? defaultWasmURL()") && source.includes(`(preBundled() ? installedFile("live.wasm") : ${doc})`));
     },
     "LiveClientOptions.worker": literal(settings.worker, WORKER_DEFAULT),
     "LiveClientOptions.workerURL": (doc) => {
       assert.equal(doc, 'new URL("./worker.js", import.meta.url)');
       assert.equal(settings.workerURL, undefined);
       const source = read("../../worker-runtime.js");
-      assert.ok(source.includes(`absolute(settings.workerURL ?? ${doc})`) && source.includes(`new Worker(${doc}, { type: "module" })`));
+      assert.ok(source.includes(`absolute(settings.workerURL ?? (preBundled() ? installedFile("worker.js") : ${doc}))`));
+      assert.ok(source.includes(`new Worker(${doc}, { type: "module" })`));
+      assert.ok(read("../../worker-shared.js").includes(`new SharedWorker(${doc}, { type: "module", name: SHARED_WORKER_NAME })`));
     },
     "LiveClientOptions.onError": (doc) => {
       assert.equal(doc, "(err) => console.warn(...)");

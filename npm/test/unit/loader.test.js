@@ -76,3 +76,26 @@ test("fetch and compile failures are ERR_WASM_LOAD", async () => {
   };
   await assert.rejects(startRuntime({ wasmURL: "x", importGo: noExec, instantiate }), { code: "ERR_WASM_LOAD" });
 });
+
+test("an HTML page where live.wasm was expected is reported as such, with the one-line fix", async () => {
+  const go = fakeGo();
+  const original = globalThis.fetch;
+  try {
+    for (const [type, body] of [
+      ["text/html; charset=utf-8", "<!doctype html><div id=root></div>"],
+      ["application/octet-stream", "\n  <html><head></head></html>"],
+    ]) {
+      globalThis.fetch = async () => new Response(body, { headers: { "content-type": type } });
+      await assert.rejects(startRuntime({ wasmURL: "http://app/node_modules/.vite/deps/live.wasm", importGo: go.importGo }), (err) => {
+        assert.equal(err.code, "ERR_WASM_LOAD");
+        assert.match(err.message, /answered with an HTML page/);
+        assert.match(err.message, /optimizeDeps: \{ exclude: \["refine-live-wasm"\] \}/);
+        return true;
+      });
+    }
+    globalThis.fetch = async () => new Response("not wasm", { headers: { "content-type": "text/plain" } });
+    await assert.rejects(startRuntime({ wasmURL: "http://app/live.wasm", importGo: go.importGo }), /not WebAssembly \(8 bytes of text\/plain\)/);
+  } finally {
+    globalThis.fetch = original;
+  }
+});
