@@ -7,9 +7,6 @@ const backend = process.env.BACKEND ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
   plugins: [react()],
-  // Pre-bundling would move the package away from its live.wasm and
-  // wasm_exec.js, which it loads relative to import.meta.url.
-  optimizeDeps: { exclude: ["refine-live-wasm"] },
   server: {
     proxy: {
       "/api": backend,

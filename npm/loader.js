@@ -159,7 +159,10 @@ async function importGoClass() {
     const absent = ["Go", ...GO_GLOBALS].filter((name) => !(name in globalThis));
     // Another Go program on the page may own globalThis.Go: give it back.
     const pagesGo = globalThis.Go;
-    await import("./wasm_exec.js");
+    // Loaded by URL, not bundled: a bundler that followed a dynamic import
+    // would split the worker's bundle, which a classic-script worker build
+    // (Vite's default) refuses. Bundlers copy the file for new URL(…).
+    await import(/* @vite-ignore */ /* webpackIgnore: true */ String(wasmExecURL()));
     const Go = globalThis.Go;
     if (typeof Go !== "function") throw new Error("wasm_exec.js did not define Go");
     const globals = {};
@@ -196,6 +199,7 @@ function keepRuntimeOutputWorking(go, fs) {
 // Beside this module, or in the installed package when a dev server
 // pre-bundled this module away from it.
 const defaultWasmURL = () => (preBundled() ? installedFile("live.wasm") : new URL("./live.wasm", import.meta.url));
+const wasmExecURL = () => (preBundled() ? installedFile("wasm_exec.js") : new URL("./wasm_exec.js", import.meta.url));
 
 /**
  * Starts fetching and compiling now; the returned function instantiates
