@@ -202,6 +202,7 @@ window.bench = {
   wasmBytes: () => (wasmMemory === null ? 0 : wasmMemory.buffer.byteLength),
   /** The Go heap live at the last collection (0 for the baseline). */
   goLiveHeap: () => liveClient?.stats()?.goLiveHeapBytes ?? 0,
+  workerMemory: () => liveClient?.stats()?.workerMemoryBytes ?? 0,
   sockets: () => sockets.map(({ index, created, opened }) => ({ index, created, opened })),
   /** Frames sent per action ("subscribe", "hello"…) and channels subscribed, on sockets >= socket. */
   sentActions(socket = 0) {

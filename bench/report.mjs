@@ -249,7 +249,7 @@ function renderSection(r) {
     L.push(
       "Two pages of one browser, each with a client of the same config subscribed to a channel of its own: the server's " +
         "`refine_live_connections` before the first, after the first and after the second; per page its load → `client.ready`, its JS heap " +
-        "after GC (CDP) and the wasm memory it holds; the Go heap is the shared worker's, read from each page's `stats()`.",
+        "after GC (CDP) and the wasm memory it holds; the wasm memory of the shared worker (one Go instance for both), read from each page's `stats()`.",
     );
     L.push("");
     L.push("| | tab 1 | tab 2 |");
@@ -258,7 +258,7 @@ function renderSection(r) {
     L.push(`| page load → \`client.ready\` (ms) | ${cell(t.map((x) => x.ready[0]), 1)} | ${cell(t.map((x) => x.ready[1]), 1)} |`);
     L.push(`| page JS heap after GC (MB) | ${mbs(t.map((x) => x.pageJS[0]))} | ${mbs(t.map((x) => x.pageJS[1]))} |`);
     L.push(`| wasm memory in the page (MB) | ${mbs(t.map((x) => x.pageWasm[0]))} | ${mbs(t.map((x) => x.pageWasm[1]))} |`);
-    L.push(`| the worker's Go heap, live (MB) | ${mbs(t.map((x) => x.workerGoHeap[0]))} | ${mbs(t.map((x) => x.workerGoHeap[1]))} |`);
+    L.push(`| the shared worker's wasm memory, as each tab reads it (MB) | ${mbs(t.map((x) => x.workerWasm[0]))} | ${mbs(t.map((x) => x.workerWasm[1]))} |`);
     L.push("");
   }
 

@@ -148,6 +148,8 @@ export async function startRuntime({
     go: bindExports(instance.exports, () => go._resume()),
     state: () => (exit.exited ? "exited" : "running"),
     onExit: exit.onExit,
+    /** The size of Go's linear memory (its peak: it never shrinks). */
+    memoryBytes: () => instance.exports.mem?.buffer.byteLength ?? 0,
   };
 }
 

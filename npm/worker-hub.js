@@ -71,7 +71,10 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
 
   const readStats = (client) => {
     try {
-      return { go: JSON.parse(client.goClient.stats()), funcCount: runtime.api.funcCount() };
+      const go = JSON.parse(client.goClient.stats());
+      // The worker's wasm memory, which no page can see.
+      go.workerMemoryBytes = runtime.memoryBytes?.() ?? 0;
+      return { go, funcCount: runtime.api.funcCount() };
     } catch (err) {
       for (const tab of client.tabs) queue(tab, ["error", "ERR_INTERNAL", `stats failed: ${err?.message ?? err}`]);
       return null;

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { childServer, freePort } from "../../../scripts/child-server.mjs";
-import { engine, failWithoutWasmInCI, needsWasm, packageRoot, useBrowser } from "./harness.js";
+import { engine, failWithoutWasmInCI, needsChromium, needsWasm, packageRoot, useBrowser } from "./harness.js";
 
 const binary = join(packageRoot, "..", "bin", "liveserver");
 const needsBinary = existsSync(binary) ? false : "bin/liveserver is missing: run `make bin/liveserver` first";
@@ -142,6 +142,34 @@ describe(`worker: "shared" across tabs in ${engine}`, () => {
     await gaugeIs("subscriptions", 1);
     await page.close();
     await other.close();
+  });
+
+  test("a shared worker that dies is noticed by every tab: each connects again, subscribes again and gets a resync", { skip: skip || needsChromium("ending a shared worker"), timeout: 90000 }, async () => {
+    const tabs = [await openTab(browser, ["restart"]), await openTab(browser, ["restart"])];
+    for (const page of tabs) {
+      await page.evaluate(() => {
+        window.resyncs = [];
+        window.client.subscribe({ channel: "restart", types: ["*"], callback: (e) => e.type === "*" && window.resyncs.push(e.payload.reason) });
+      });
+    }
+    await gaugeIs("subscriptions", 1);
+    // As a browser ending it: the tabs' ports go dead, with no message.
+    const cdp = await tabs[0].native.context().newCDPSession(tabs[0].native);
+    const { targetInfos } = await cdp.send("Target.getTargets");
+    const workers = targetInfos.filter((t) => t.type === "shared_worker");
+    assert.equal(workers.length, 1, JSON.stringify(targetInfos.map((t) => t.type)));
+    await cdp.send("Target.closeTarget", { targetId: workers[0].targetId });
+    // A ping unanswered for 20 s: each tab starts the worker again.
+    for (const page of tabs) {
+      await page.evaluate(() => helpers.until(() => window.resyncs.length > 0, 60000, "a resync after the worker restarted"));
+      assert.deepEqual(await page.evaluate(() => window.resyncs), ["worker_restart"]);
+    }
+    await gaugeIs("connections", 1);
+    await gaugeIs("subscriptions", 1);
+    await publish({ channel: "restart", type: "created", payload: { n: 1 } });
+    for (const page of tabs) await page.evaluate(() => helpers.until(() => window.got.restart.includes(1), 10000, "the event after the restart"));
+    for (const page of tabs) assert.equal(await page.evaluate(() => window.client.status), "open");
+    for (const page of tabs) await page.close();
   });
 
   test("without SharedWorker the default runs in a dedicated worker; without Worker too, in the page", { skip }, async () => {
