@@ -356,6 +356,8 @@ export interface LiveClientStats {
   funcCount: number;
   /** Where the engine runs (see the `worker` option). */
   mode: "shared" | "dedicated" | "none";
+  /** In a worker mode: the size of the worker's Go memory (its peak), which the page cannot see. */
+  workerMemoryBytes?: number;
   /** Goroutines of the Go runtime (for leak checks). */
   goroutines?: number;
   /** Bytes of Go heap live at its last collection. */
