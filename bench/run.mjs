@@ -22,6 +22,7 @@ import { launchChromium } from "./cdp.mjs";
 import { buildPublisher, publish, root, sleep, startLiveServer, startStaticServer } from "./env.mjs";
 import { runGoBenchmarks } from "./gobench.mjs";
 import { summarizeProfile } from "./profile.mjs";
+import { tabsRun } from "./tabs.mjs";
 import { writeReport } from "./report.mjs";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -111,7 +112,7 @@ try {
     }
   }
   for (let round = 0; round < (VARIANTS.includes("ours-shared") && FIGURES.has("tabs") ? Math.min(RUNS, 3) : 0); round++) {
-    const r = await tabsRun(round);
+    const r = await tabsRun({ server, openPage, probe, channel: () => `resources/tabs-${++runId}` }, round);
     results.tabs.push(r);
     log(`tabs round ${round + 1}: ${r.connections.join(" → ")} connections, tab 2 ready in ${r.ready[1].toFixed(0)} ms`);
   }
@@ -232,47 +233,6 @@ async function throughputRun(variant, subscribers, round, profile) {
     scriptMs: (after.ScriptDuration - before.ScriptDuration) * 1000,
     taskMs: (after.TaskDuration - before.TaskDuration) * 1000,
     longTasks: page_.longTasks,
-  };
-}
-
-// A second tab beside a first, worker: "shared": what it adds at the
-// server (connections) and in the page (JS heap, wasm memory), and how
-// soon it is ready with the worker already running.
-async function tabsRun(round) {
-  // The sockets of the pages before close as the server notices.
-  const deadline = Date.now() + 10000;
-  while ((await server.gauge("connections")) > 0 && Date.now() < deadline) await sleep(50);
-  const before = await server.gauge("connections");
-  const tabs = [];
-  const connections = [before];
-  for (let i = 0; i < 2; i++) {
-    const { page, cdp } = await openPage("ours-shared");
-    const channel = `resources/tabs-${++runId}`;
-    await page.evaluate((c) => window.bench.subscribe([c], 1), channel);
-    await probe(page, channel);
-    connections.push(await server.gauge("connections"));
-    tabs.push({ page, cdp });
-  }
-  const measured = [];
-  for (const { page, cdp } of tabs) {
-    await cdp.send("HeapProfiler.collectGarbage");
-    const { usedSize } = await cdp.send("Runtime.getHeapUsage");
-    // stats() answers with the counters the worker posted last.
-    await page.evaluate(async () => {
-      const deadline = performance.now() + 5000;
-      while (!(window.bench.workerMemory() > 0) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    });
-    const [wasm, workerWasm, ready] = await page.evaluate(() => [window.bench.wasmBytes(), window.bench.workerMemory(), window.bench.timings.ready]);
-    measured.push({ js: usedSize, wasm, workerWasm, ready });
-  }
-  for (const { page } of tabs) await page.close();
-  return {
-    round,
-    connections,
-    ready: measured.map((m) => m.ready),
-    pageJS: measured.map((m) => m.js),
-    pageWasm: measured.map((m) => m.wasm),
-    workerWasm: measured.map((m) => m.workerWasm),
   };
 }
 

@@ -8,9 +8,10 @@
 // commands carry the tab's origin, so that the echo of a tab's publish is
 // held back from that tab only. A dedicated worker has one tab and passes
 // ids and batches through untouched.
-import { decodeBatch, joinCommands, publishCommand, subscribeCommand, unsubscribeCommand } from "./contract.js";
+import { decodeBatch, joinCommands, unsubscribeCommand } from "./contract.js";
 import { randomId } from "./loader.js";
 import { openSocket } from "./socket.js";
+import { eventsPerTab, forgetTab, inClientIds, statesPerTab } from "./worker-ids.js";
 
 /** The least time between two stats posted to a tab after deliveries. */
 export const STATS_INTERVAL_MS = 250;
@@ -186,22 +187,7 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
       }
       return;
     }
-    const perTab = new Map();
-    for (const [ids, event] of pairs) {
-      const local = new Map();
-      for (const id of ids) {
-        const sub = client.subs.get(id);
-        if (sub === undefined) continue;
-        const list = local.get(sub.tab);
-        if (list === undefined) local.set(sub.tab, [sub.local]);
-        else list.push(sub.local);
-      }
-      for (const [tab, list] of local) {
-        const tabPairs = perTab.get(tab);
-        if (tabPairs === undefined) perTab.set(tab, [[list, event]]);
-        else tabPairs.push([list, event]);
-      }
-    }
+    const perTab = eventsPerTab(client, pairs);
     for (const [tab, tabPairs] of perTab) {
       queue(tab, ["events", tabPairs]);
       statsAfterDelivery(tab);
@@ -220,57 +206,8 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
       for (const tab of client.tabs) queue(tab, ["error", "ERR_INTERNAL", `malformed subscription states: ${err.message}`]);
       return;
     }
-    const perTab = new Map();
-    for (let i = 0; i + 1 < items.length; i += 2) {
-      const sub = client.subs.get(items[i]);
-      if (sub === undefined) continue;
-      const list = perTab.get(sub.tab) ?? [];
-      list.push(sub.local, items[i + 1]);
-      perTab.set(sub.tab, list);
-    }
+    const perTab = statesPerTab(client, items);
     for (const [tab, list] of perTab) queue(tab, ["substates", JSON.stringify(list)]);
-  };
-
-  // A tab's command batch in the client's ids, with the tab's origin.
-  const rewrite = (tab, client, text) => {
-    const out = [];
-    for (const cmd of JSON.parse(text)) {
-      switch (cmd[0]) {
-        case "s": {
-          const [, local, channel, types, ids, coalesceMs, ageMs] = cmd;
-          const previous = tab.ids.get(local);
-          if (previous !== undefined) out.push(unsubscribeCommand(forget(tab, client, local, previous)));
-          const id = client.nextId++;
-          tab.ids.set(local, id);
-          client.subs.set(id, { tab, local, channel });
-          tab.channels.set(channel, (tab.channels.get(channel) ?? 0) + 1);
-          out.push(subscribeCommand(id, channel, types, ids, coalesceMs, ageMs, tab.origin));
-          break;
-        }
-        case "u": {
-          const id = tab.ids.get(cmd[1]);
-          if (id !== undefined) out.push(unsubscribeCommand(forget(tab, client, cmd[1], id)));
-          break;
-        }
-        case "p": {
-          const [, channel, type, payload, meta] = cmd;
-          out.push(publishCommand(channel, type, JSON.stringify(payload), meta === null ? null : JSON.stringify(meta), tab.origin));
-          break;
-        }
-        default:
-          out.push(JSON.stringify(cmd));
-      }
-    }
-    return out;
-  };
-  const forget = (tab, client, local, id) => {
-    const sub = client.subs.get(id);
-    client.subs.delete(id);
-    tab.ids.delete(local);
-    const n = (tab.channels.get(sub?.channel) ?? 1) - 1;
-    if (n > 0) tab.channels.set(sub.channel, n);
-    else tab.channels.delete(sub?.channel);
-    return id;
   };
 
   const commands = (tab, text) => {
@@ -282,7 +219,7 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
     }
     let out;
     try {
-      out = rewrite(tab, client, text);
+      out = inClientIds(tab, client, text);
     } catch (err) {
       queue(tab, ["error", "ERR_INTERNAL", `malformed command batch: ${err?.message ?? err}`]);
       return;
@@ -332,9 +269,7 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
     clearTimeout(tab.statsTimer);
     if (client === null) return Promise.resolve();
     client.tabs.delete(tab);
-    const ids = [...tab.ids.values()];
-    for (const id of ids) client.subs.delete(id);
-    tab.ids.clear();
+    const ids = forgetTab(tab, client);
     if (ids.length > 0 && client.goClient !== null) runtime.go.commands(client.handle, joinCommands(ids.map(unsubscribeCommand)));
     for (const [id, pending] of client.tokens) if (pending.tab === tab) askToken(client, id);
     if (client.tabs.size > 0) return Promise.resolve();

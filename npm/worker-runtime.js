@@ -7,7 +7,7 @@ import { ErrorCodes, liveError } from "./errors.js";
 import { exitSignal } from "./loader.js";
 import { goConfig } from "./options.js";
 import { HTML_ANSWER_FIX, installedFile, preBundled } from "./package-files.js";
-import { connectShared } from "./worker-shared.js";
+import { connectShared, idleWatch, watchConnection } from "./worker-shared.js";
 import { VERSION } from "./version.js";
 
 /** How long a worker has to say it is ready before the next mode is tried. */
@@ -363,55 +363,6 @@ function workerRuntime({ kind, endpoint, ready, url, reconnect, debug }) {
     },
     /** Connects again now (a test's stand-in for a restarted worker). */
     restart,
-  };
-}
-
-/** How often a shared worker's tab pings it. */
-export const PING_INTERVAL_MS = 5000;
-/** A ping unanswered this long means the worker is gone. */
-export const PONG_DEADLINE_MS = 20000;
-
-const idleWatch = { start() {}, stop() {}, pong() {} };
-
-// Pings the shared worker; a pong from another instance, one that does not
-// know this tab, or none within the deadline restarts the connection. The
-// deadline counts from the ping, not from the last pong, so that a hidden
-// tab's throttled timers do not look like a dead worker. A page restored
-// from the back-forward cache connects again too: it left on pagehide.
-function watchConnection({ post, connected, instance, restart, suspend }) {
-  let timer = null;
-  let pingAt = null;
-  const tick = () => {
-    if (!connected()) pingAt = null;
-    else if (pingAt !== null && Date.now() - pingAt > PONG_DEADLINE_MS) restart("no answer to a ping");
-    else if (pingAt === null) {
-      pingAt = Date.now();
-      post({ t: "ping" });
-    }
-  };
-  const onPageShow = (ev) => {
-    if (ev.persisted) restart("the page came back from the back-forward cache");
-  };
-  const onPageHide = (ev) => {
-    if (ev.persisted) suspend();
-  };
-  return {
-    start() {
-      pingAt = null;
-      clearInterval(timer);
-      timer = setInterval(tick, PING_INTERVAL_MS);
-      globalThis.addEventListener?.("pageshow", onPageShow);
-      globalThis.addEventListener?.("pagehide", onPageHide);
-    },
-    stop() {
-      clearInterval(timer);
-      globalThis.removeEventListener?.("pageshow", onPageShow);
-      globalThis.removeEventListener?.("pagehide", onPageHide);
-    },
-    pong(data) {
-      pingAt = null;
-      if (data.instance !== instance() || data.known === false) restart("the shared worker was restarted");
-    },
   };
 }
 

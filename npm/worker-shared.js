@@ -67,3 +67,53 @@ export function connectShared(workerURL, { locks = globalThis.navigator?.locks }
     },
   };
 }
+
+/** How often a shared worker's tab pings it. */
+export const PING_INTERVAL_MS = 5000;
+/** A ping unanswered this long means the worker is gone. */
+export const PONG_DEADLINE_MS = 20000;
+
+/** The watch of a dedicated worker, which cannot restart unseen. */
+export const idleWatch = { start() {}, stop() {}, pong() {} };
+
+// Pings the shared worker; a pong from another instance, one that does not
+// know this tab, or none within the deadline restarts the connection. The
+// deadline counts from the ping, not from the last pong, so that a hidden
+// tab's throttled timers do not look like a dead worker. A page restored
+// from the back-forward cache connects again too: it left on pagehide.
+export function watchConnection({ post, connected, instance, restart, suspend }) {
+  let timer = null;
+  let pingAt = null;
+  const tick = () => {
+    if (!connected()) pingAt = null;
+    else if (pingAt !== null && Date.now() - pingAt > PONG_DEADLINE_MS) restart("no answer to a ping");
+    else if (pingAt === null) {
+      pingAt = Date.now();
+      post({ t: "ping" });
+    }
+  };
+  const onPageShow = (ev) => {
+    if (ev.persisted) restart("the page came back from the back-forward cache");
+  };
+  const onPageHide = (ev) => {
+    if (ev.persisted) suspend();
+  };
+  return {
+    start() {
+      pingAt = null;
+      clearInterval(timer);
+      timer = setInterval(tick, PING_INTERVAL_MS);
+      globalThis.addEventListener?.("pageshow", onPageShow);
+      globalThis.addEventListener?.("pagehide", onPageHide);
+    },
+    stop() {
+      clearInterval(timer);
+      globalThis.removeEventListener?.("pageshow", onPageShow);
+      globalThis.removeEventListener?.("pagehide", onPageHide);
+    },
+    pong(data) {
+      pingAt = null;
+      if (data.instance !== instance() || data.known === false) restart("the shared worker was restarted");
+    },
+  };
+}

@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { createLiveClient } from "../../index.js";
-import { modeChain, PING_INTERVAL_MS } from "../../worker-runtime.js";
+import { modeChain } from "../../worker-runtime.js";
+import { PING_INTERVAL_MS } from "../../worker-shared.js";
 import { serveSharedWorker } from "../../worker.js";
 import { CLIENT_LINGER_MS } from "../../worker-hub.js";
 import { errorSink, fakeRuntime, until } from "./fake-runtime.js";
