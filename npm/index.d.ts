@@ -358,6 +358,12 @@ export interface LiveClientStats {
   mode: "shared" | "dedicated" | "none";
   /** In a worker mode: the size of the worker's Go memory (its peak), which the page cannot see. */
   workerMemoryBytes?: number;
+  /** In a worker mode: the tabs the worker serves (1 for a dedicated worker). */
+  workerTabs?: number;
+  /** In shared mode: the subscriptions the worker holds for this client's config, from every tab. */
+  workerSubscriptions?: number;
+  /** In a worker mode: when the worker read these counters (`Date.now()` there). */
+  workerStatsAt?: number;
   /** Goroutines of the Go runtime (for leak checks). */
   goroutines?: number;
   /** Bytes of Go heap live at its last collection. */

@@ -75,6 +75,10 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
       const go = JSON.parse(client.goClient.stats());
       // The worker's wasm memory, which no page can see.
       go.workerMemoryBytes = runtime.memoryBytes?.() ?? 0;
+      // What the worker itself holds, for leak checks, and when it was read.
+      go.workerTabs = tabs.size;
+      go.workerSubscriptions = client.subs.size;
+      go.workerStatsAt = Date.now();
       return { go, funcCount: runtime.api.funcCount() };
     } catch (err) {
       for (const tab of client.tabs) queue(tab, ["error", "ERR_INTERNAL", `stats failed: ${err?.message ?? err}`]);

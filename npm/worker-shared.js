@@ -62,6 +62,11 @@ export function connectShared(workerURL, { locks = globalThis.navigator?.locks }
       if (ended) return;
       ended = true;
       onMessage = null;
+      // The SharedWorker object may outlive this connection (the browser
+      // keeps it while the worker runs for other tabs): it must hold
+      // nothing of this client.
+      worker.onerror = null;
+      port.onmessage = port.onmessageerror = null;
       port.close();
       releaseLock();
     },
