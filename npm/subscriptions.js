@@ -66,6 +66,14 @@ export function createSubscriptions({ settings, report, callGo, isRunning, sendC
     queueOp(sub);
   };
   const sendUnsubscribe = (id) => queueOp(unsubscribeCommand(id));
+  // The app's callback; one that throws is reported, and the others still run.
+  const runCallback = (sub, event) => {
+    try {
+      sub.callback(event);
+    } catch (err) {
+      report(liveError(ErrorCodes.CALLBACK, `callback for ${sub.channel} threw: ${err?.message ?? err}`, err));
+    }
+  };
 
   return {
     /** Records a subscribe the app made; Go hears of it through send. */
@@ -109,12 +117,7 @@ export function createSubscriptions({ settings, report, callGo, isRunning, sendC
       }
       const date = new Date();
       for (const sub of [...subscriptions.values()]) {
-        if (sub.removed) continue;
-        try {
-          sub.callback({ channel: sub.channel, type: "*", payload: { resync: true, reason }, date });
-        } catch (err) {
-          report(liveError(ErrorCodes.CALLBACK, `callback for ${sub.channel} threw: ${err?.message ?? err}`, err));
-        }
+        if (!sub.removed) runCallback(sub, { channel: sub.channel, type: "*", payload: { resync: true, reason }, date });
       }
     },
     /** Sends what this task queued for Go now, before a call that must follow it. */
@@ -158,11 +161,7 @@ export function createSubscriptions({ settings, report, callGo, isRunning, sendC
         for (const id of ids) {
           const sub = subscriptions.get(id);
           if (sub === undefined || !isRunning()) continue;
-          try {
-            sub.callback(event);
-          } catch (err) {
-            report(liveError(ErrorCodes.CALLBACK, `callback for ${sub.channel} threw: ${err?.message ?? err}`, err));
-          }
+          runCallback(sub, event);
         }
       }
     },

@@ -235,6 +235,9 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
     try {
       await loadRuntime(wasmURL);
     } catch (err) {
+      // The page tries again over a new connection, if at all.
+      tab.state = "gone";
+      tabs.delete(tab);
       tab.port.postMessage({ t: "failed", code: err?.code ?? "ERR_WASM_LOAD", message: String(err?.message ?? err) });
       return;
     }
@@ -242,6 +245,8 @@ export function createHub({ load, WebSocket = globalThis.WebSocket, shared, lock
     const key = shared ? JSON.stringify([wasmURL ?? null, config]) : String(nextClientKey++);
     const client = clients.get(key) ?? newClient(key, config);
     if (client.refused !== undefined) {
+      tab.state = "gone";
+      tabs.delete(tab);
       tab.port.postMessage({ t: "ready", refused: client.refused });
       return;
     }

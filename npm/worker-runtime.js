@@ -7,7 +7,7 @@ import { ErrorCodes, liveError } from "./errors.js";
 import { exitSignal } from "./loader.js";
 import { goConfig } from "./options.js";
 import { HTML_ANSWER_FIX, installedFile, preBundled } from "./package-files.js";
-import { connectShared, idleWatch, watchConnection } from "./worker-shared.js";
+import { connectShared, errorEventHandler, idleWatch, watchConnection } from "./worker-shared.js";
 import { VERSION } from "./version.js";
 
 /** How long a worker has to say it is ready before the next mode is tried. */
@@ -140,12 +140,7 @@ function dedicatedEndpoint(workerURL) {
     post: (message) => worker.postMessage(message),
     setHandlers({ message, error }) {
       worker.onmessage = message ? ({ data }) => message(data) : null;
-      worker.onerror = error
-        ? (ev) => {
-            ev?.preventDefault?.();
-            error(ev?.message || "error event");
-          }
-        : null;
+      worker.onerror = errorEventHandler(error);
       worker.onmessageerror = error ? () => error("a message could not be read") : null;
     },
     end: () => worker.terminate(),
@@ -343,7 +338,7 @@ function workerRuntime({ kind, endpoint, ready, url, reconnect, debug }) {
         return () => receivers.delete(handle);
       },
       commands(_handle, text) {
-        if (link === "reconnecting") {
+        if (link === "reconnecting" || link === "suspended") {
           // The subscriptions are registered again whole once connected.
           const kept = JSON.parse(text).filter((cmd) => cmd[0] === "p" || cmd[0] === "r");
           if (kept.length > 0) whileReconnecting.push(JSON.stringify(kept));
@@ -361,8 +356,6 @@ function workerRuntime({ kind, endpoint, ready, url, reconnect, debug }) {
       restartListeners.add(fn);
       return () => restartListeners.delete(fn);
     },
-    /** Connects again now (a test's stand-in for a restarted worker). */
-    restart,
   };
 }
 

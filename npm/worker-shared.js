@@ -50,12 +50,7 @@ export function connectShared(workerURL, { locks = globalThis.navigator?.locks }
     },
     setHandlers({ message, error }) {
       onMessage = message ?? null;
-      worker.onerror = error
-        ? (ev) => {
-            ev?.preventDefault?.();
-            error(ev?.message || "error event");
-          }
-        : null;
+      worker.onerror = errorEventHandler(error);
       port.onmessageerror = error ? () => error("a message could not be read") : null;
     },
     end() {
@@ -70,6 +65,19 @@ export function connectShared(workerURL, { locks = globalThis.navigator?.locks }
       port.close();
       releaseLock();
     },
+  };
+}
+
+/**
+ * A worker's onerror: the event's message to `error`, with the event kept
+ * from the console (it is reported); null without `error`.
+ * @param {((message: string) => void) | undefined} error
+ */
+export function errorEventHandler(error) {
+  if (!error) return null;
+  return (ev) => {
+    ev?.preventDefault?.();
+    error(ev?.message || "error event");
   };
 }
 
